@@ -3,7 +3,7 @@
 Product code, not test code: ``reconcile sandbox serve``, ``reconcile demo`` and the
 test-suite all start them through :func:`start`. Each emulator is a class with
 
-- ``name``: its key in ``reconcile sandbox serve --json`` output (``"getresponse"``, ``"dataverse"``);
+- ``name``: its key in ``reconcile sandbox serve --json`` output (``getresponse``, ``dataverse``);
 - ``__init__(*, database=":memory:", seed=None)``: SQLite-backed state, optionally seeded with
   sample data from a seeded generator;
 - ``asgi_app``: the ASGI application (service routes plus ``/__sandbox__/`` controls);

@@ -143,7 +143,10 @@ class FaultMiddleware:
                     {
                         "type": "http.response.start",
                         "status": 200,
-                        "headers": [(b"content-length", b"1000"), (b"content-type", b"application/json")],
+                        "headers": [
+                            (b"content-length", b"1000"),
+                            (b"content-type", b"application/json"),
+                        ],
                     }
                 )
                 await send({"type": "http.response.body", "body": b"[", "more_body": True})
@@ -175,4 +178,3 @@ def fault_routes(plan: FaultPlan) -> list[Route]:
         return JSONResponse([f.to_json() for f in armed], status_code=201)
 
     return [Route(f"{CONTROL_PREFIX}/faults", faults, methods=["GET", "POST", "DELETE"])]
-

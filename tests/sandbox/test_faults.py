@@ -36,7 +36,12 @@ def client() -> Iterator[httpx.Client]:
 
 
 def test_status_fault_fires_count_times_in_the_service_shape(client: httpx.Client) -> None:
-    assert client.post("/__sandbox__/faults", json={"kind": "status", "status": 503, "count": 2}).status_code == 201
+    assert (
+        client.post(
+            "/__sandbox__/faults", json={"kind": "status", "status": 503, "count": 2}
+        ).status_code
+        == 201
+    )
     first, second, third = (client.get("/v3/things") for _ in range(3))
     assert [first.status_code, second.status_code, third.status_code] == [503, 503, 200]
     assert first.json() == {"httpStatus": 503, "path": "/v3/things"}
@@ -44,7 +49,10 @@ def test_status_fault_fires_count_times_in_the_service_shape(client: httpx.Clien
 
 
 def test_one_terminal_fault_per_request(client: httpx.Client) -> None:
-    client.post("/__sandbox__/faults", json=[{"kind": "status", "status": 429}, {"kind": "status", "status": 500}])
+    client.post(
+        "/__sandbox__/faults",
+        json=[{"kind": "status", "status": 429}, {"kind": "status", "status": 500}],
+    )
     assert [client.get("/v3/things").status_code for _ in range(3)] == [429, 500, 200]
 
 
@@ -56,7 +64,10 @@ def test_drop_closes_the_connection_mid_response(client: httpx.Client) -> None:
 
 
 def test_path_and_method_filters(client: httpx.Client) -> None:
-    client.post("/__sandbox__/faults", json={"kind": "status", "status": 502, "method": "post", "path": "/v3/things"})
+    client.post(
+        "/__sandbox__/faults",
+        json={"kind": "status", "status": 502, "method": "post", "path": "/v3/things"},
+    )
     assert client.get("/v3/things").status_code == 200
     assert client.post("/v3/things").status_code == 502
 
@@ -64,7 +75,10 @@ def test_path_and_method_filters(client: httpx.Client) -> None:
 def test_seeded_probability_is_repeatable(client: httpx.Client) -> None:
     def run() -> list[int]:
         client.delete("/__sandbox__/faults")
-        client.post("/__sandbox__/faults", json={"kind": "status", "status": 500, "probability": 0.3, "seed": 7})
+        client.post(
+            "/__sandbox__/faults",
+            json={"kind": "status", "status": 500, "probability": 0.3, "seed": 7},
+        )
         return [client.get("/v3/things").status_code for _ in range(40)]
 
     first = run()
