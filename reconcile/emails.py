@@ -1,0 +1,325 @@
+"""Email normalization, syntax validation and the comparison key used to match contacts.
+
+Three levels, from safest to most assertive:
+
+* ``normalize_email``: what any mail system would agree is the same address — surrounding
+  whitespace, invisible characters, Unicode form, letter case, a ``mailto:``/``<...>`` wrapper,
+  a trailing dot on the domain, and the domain written in IDNA (punycode). Two contacts whose
+  normalized emails are equal share a mailbox.
+* ``is_valid_email``: the syntax GetResponse and Dynamics accept (a dot-atom local part in
+  ASCII, a DNS domain with an alphabetic top-level label). It does not check that the mailbox
+  exists.
+* ``email_key``: provider rules that are *documented as true* for that provider only:
+  Gmail ignores dots and ``+tags`` and googlemail.com is gmail.com; Proton Mail ignores ``.``,
+  ``_``, ``-`` and ``+tags``; Outlook.com/Hotmail, iCloud and Fastmail deliver ``+tags`` to the
+  base address but dots are significant. Every other domain (Google Workspace, French ISPs,
+  company domains) keeps its local part as is: ``j.smith@company.com`` and
+  ``jsmith@company.com`` may be two people. Sources: docs/matching.md.
+
+``normalize_emails`` does the same for a whole column with Arrow compute kernels, so that two
+million addresses take a couple of seconds; the scalar functions are the reference it must agree
+with (a property test checks it).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import idna
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "EMAIL_INVALID_REASON",
+    "EMAIL_KEY",
+    "EMAIL_NORMALIZED",
+    "EMAIL_VALID",
+    "email_key",
+    "invalid_reason",
+    "is_valid_email",
+    "normalize_email",
+    "normalize_emails",
+    "split_email",
+]
+
+EMAIL_NORMALIZED = "email_normalized"
+EMAIL_VALID = "email_valid"
+EMAIL_KEY = "email_key"
+EMAIL_INVALID_REASON = "email_invalid_reason"
+
+# Characters that are invisible and never part of an address: zero-width space/joiners, word
+# joiner, BOM, soft hyphen, Mongolian vowel separator, bidirectional marks. Removed anywhere.
+_ZERO_WIDTH = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, 0x180E, 0x200E, 0x200F]
+_ZERO_WIDTH += [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+# Space-like characters (ASCII whitespace, no-break and typographic spaces): trimmed at both
+# ends; one left inside makes the address invalid.
+_SPACES = [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B)]
+_SPACES += [0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
+
+
+def _py_class(points: list[int]) -> str:
+    return "[" + "".join(f"\\u{p:04x}" for p in points) + "]"
+
+
+def _re2_class(points: list[int]) -> str:
+    return "[" + "".join(f"\\x{{{p:04x}}}" for p in points) + "]"
+
+
+_PY_ZERO_WIDTH = re.compile(_py_class(_ZERO_WIDTH))
+_RE2_ZERO_WIDTH = _re2_class(_ZERO_WIDTH)
+_PY_SPACE_CHARS = "".join(chr(p) for p in _SPACES)
+# Leading spaces / "mailto:" / "<" and trailing spaces / ">" / "." (a fully qualified domain's
+# final dot) are dropped in one pass, so that normalizing twice changes nothing.
+_PY_WRAPPER = re.compile(rf"^(?:mailto:|<|{_py_class(_SPACES)})+|(?:>|\.|{_py_class(_SPACES)})+$")
+_RE2_WRAPPER = rf"^(?:mailto:|<|{_re2_class(_SPACES)})+|(?:>|\.|{_re2_class(_SPACES)})+$"
+
+# Syntax accepted as a deliverable marketing address (lowercase already applied).
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LOCAL = rf"{_ATEXT}+(?:\.{_ATEXT}+)*"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_TLD = r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
+VALID_PATTERN = rf"^{_LOCAL}@(?:{_LABEL}\.)+{_TLD}$"
+_PY_VALID = re.compile(VALID_PATTERN)
+_MAX_LOCAL, _MAX_TOTAL = 64, 254
+
+# Provider rules for email_key. Only what each provider documents (see docs/matching.md).
+_GMAIL = frozenset({"gmail.com", "googlemail.com"})
+_PROTON = frozenset({"protonmail.com", "protonmail.ch", "proton.me", "pm.me"})
+_PLUS_ONLY = frozenset(
+    {
+        *(f"hotmail.{tld}" for tld in ("com", "fr", "be", "ch", "co.uk", "de", "it", "es", "ca")),
+        *(f"outlook.{tld}" for tld in ("com", "fr", "be", "de", "it", "es")),
+        *(f"live.{tld}" for tld in ("com", "fr", "be", "ca", "co.uk")),
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "fastmail.com",
+        "fastmail.fm",
+    }
+)
+
+
+def _idna_domain(domain: str) -> str:
+    """Punycode for a non-ASCII domain; unchanged if ASCII or not a valid IDN (then invalid)."""
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return domain
+    except UnicodeError:
+        return domain
+
+
+def normalize_email(raw: object) -> str | None:
+    """The address as every mail system would write it, or None when nothing is left.
+
+    Invalid input is still normalized (so a reviewer sees a clean value) and reported by
+    ``is_valid_email``.
+    """
+    if raw is None or (isinstance(raw, float) and raw != raw):
+        return None
+    s = unicodedata.normalize("NFC", _PY_ZERO_WIDTH.sub("", str(raw)).lower())
+    s = _PY_WRAPPER.sub("", s)
+    if not s:
+        return None
+    return s if s.isascii() else _idna_address(s)
+
+
+def _idna_address(s: str) -> str:
+    local, at, domain = s.rpartition("@")
+    return f"{local}@{_idna_domain(domain)}" if at else s
+
+
+def split_email(normalized: str) -> tuple[str, str]:
+    """(local part, domain) split at the last ``@``; ("", s) when there is no ``@``."""
+    local, at, domain = normalized.rpartition("@")
+    return (local, domain) if at else ("", normalized)
+
+
+def is_valid_email(normalized: str | None) -> bool:
+    """True when the normalized address has an acceptable syntax."""
+    if not normalized or len(normalized) > _MAX_TOTAL:
+        return False
+    if _PY_VALID.match(normalized) is None:
+        return False
+    return len(split_email(normalized)[0]) <= _MAX_LOCAL
+
+
+def invalid_reason(normalized: str | None) -> str:
+    """Why an address is not usable, in words a person can act on ("" when it is valid)."""
+    if not normalized:
+        return "no email"
+    if is_valid_email(normalized):
+        return ""
+    if "@" not in normalized:
+        return f"not an email address (no @): {normalized!r}"
+    local, domain = split_email(normalized)
+    if any(ch in _PY_SPACE_CHARS for ch in normalized):
+        return "the address contains a space"
+    if not local:
+        return "nothing before the @"
+    if not domain:
+        return "nothing after the @"
+    if "@" in local:
+        return "more than one @"
+    if not local.isascii():
+        return "accented or non-Latin letters before the @ (most mail servers refuse them)"
+    if local.startswith(".") or local.endswith(".") or ".." in local:
+        return "misplaced dot before the @"
+    bad = sorted({ch for ch in local if re.fullmatch(_ATEXT, ch) is None and ch != "."})
+    if bad:
+        return f"character {bad[0]!r} is not allowed before the @"
+    if len(local) > _MAX_LOCAL:
+        return "more than 64 characters before the @"
+    if "." not in domain:
+        return f"domain {domain!r} has no dot"
+    if not domain.isascii():
+        return f"domain {domain!r} is not a valid internationalized domain name"
+    if len(normalized) > _MAX_TOTAL:
+        return "address longer than 254 characters"
+    return f"domain {domain!r} is not a valid domain name"
+
+
+def email_key(normalized: str) -> str:
+    """Comparison key: equal keys mean the same mailbox under the provider's documented rules."""
+    local, domain = split_email(normalized)
+    if not local:
+        return normalized
+    if domain in _GMAIL:
+        return f"{_cut_tag(local).replace('.', '')}@gmail.com"
+    if domain in _PROTON:
+        return f"{re.sub(r'[._-]', '', _cut_tag(local))}@{domain}"
+    if domain in _PLUS_ONLY:
+        return f"{_cut_tag(local)}@{domain}"
+    return normalized
+
+
+def _cut_tag(local: str) -> str:
+    head, plus, _ = local.partition("+")
+    return head if plus and head else local
+
+
+# --- vectorized ----------------------------------------------------------------------------
+
+
+def _apply_where(arr: pa.Array, mask: pa.Array, fn) -> pa.Array:  # type: ignore[no-untyped-def]
+    """Apply ``fn`` only to the masked rows (the rare non-ASCII ones), leaving the rest as is."""
+    mask = pc.fill_null(mask, False)
+    if not pc.any(mask).as_py():
+        return arr
+    sub = fn(arr.filter(mask))
+    return pc.replace_with_mask(arr, mask, sub.cast(arr.type))
+
+
+def _normalize_arrow(arr: pa.Array) -> pa.Array:
+    non_ascii = pc.invert(pc.string_is_ascii(arr))
+    arr = _apply_where(
+        arr,
+        non_ascii,
+        lambda a: pc.utf8_normalize(
+            pc.utf8_lower(pc.replace_substring_regex(a, _RE2_ZERO_WIDTH, "")), "NFC"
+        ),
+    )
+    arr = pc.ascii_trim_whitespace(pc.ascii_lower(arr))
+    wrapped = non_ascii
+    for prefix in ("mailto:", "<"):
+        wrapped = pc.or_(wrapped, pc.starts_with(arr, prefix))
+    for suffix in (">", "."):
+        wrapped = pc.or_(wrapped, pc.ends_with(arr, suffix))
+    arr = _apply_where(arr, wrapped, lambda a: pc.replace_substring_regex(a, _RE2_WRAPPER, ""))
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    # IDNA concerns the rare non-ASCII domains: done row by row with the reference code.
+    return _apply_where(arr, pc.invert(pc.string_is_ascii(arr)), _idna_rows)
+
+
+def _idna_rows(arr: pa.Array) -> pa.Array:
+    return pa.array([_idna_address(v) for v in arr.to_pylist()], type=arr.type)
+
+
+def normalize_emails(s: pd.Series) -> pd.DataFrame:
+    """Normalize a column of raw emails at once.
+
+    Returns a DataFrame on ``s.index`` with ``email_normalized`` (NaN when empty),
+    ``email_valid`` (bool), ``email_key`` (NaN when invalid) and ``email_invalid_reason``
+    ("" when valid). Agrees row by row with the scalar functions.
+    """
+    arr = _normalize_arrow(_to_arrow(s))
+    domains = _domains(arr)
+    local_len = pc.subtract(pc.utf8_length(arr), pc.add(pc.utf8_length(domains), 1))
+    valid = pc.and_(
+        pc.match_substring_regex(arr, VALID_PATTERN),
+        pc.and_(
+            pc.less_equal(pc.utf8_length(arr), _MAX_TOTAL), pc.less_equal(local_len, _MAX_LOCAL)
+        ),
+    )
+    valid = pc.fill_null(valid, False)
+    keys = _keys(pc.if_else(valid, arr, pa.scalar(None, arr.type)), domains)
+    valid_np = valid.to_numpy(zero_copy_only=False)
+    reasons = np.full(len(arr), "", dtype=object)
+    bad = np.flatnonzero(~valid_np)
+    if len(bad):
+        reasons[bad] = [invalid_reason(v) for v in arr.take(pa.array(bad)).to_pylist()]
+    return pd.DataFrame(
+        {
+            EMAIL_NORMALIZED: pd.array(arr, dtype="str"),
+            EMAIL_VALID: valid_np,
+            EMAIL_KEY: pd.array(keys, dtype="str"),
+            EMAIL_INVALID_REASON: pd.array(reasons, dtype="str"),
+        },
+        index=s.index,
+    )
+
+
+def _to_arrow(s: pd.Series) -> pa.Array:
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        s = s.astype("str")
+    return pa.array(s.array, type=pa.large_string(), from_pandas=True)
+
+
+def _domains(arr: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(arr, r"^.*@", "")
+
+
+def _keys(keys: pa.Array, domains: pa.Array) -> pa.Array:
+    """email_key for every non-null row, applying each provider's rule to its rows only."""
+    enc = pc.dictionary_encode(domains)
+    uniq = enc.dictionary.to_pylist()
+    if not uniq:
+        return keys
+    kind = np.array(
+        [2 if d in _GMAIL else 3 if d in _PROTON else 1 if d in _PLUS_ONLY else 0 for d in uniq],
+        dtype=np.int8,
+    )
+    row_kind = kind[pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)]
+    row_kind[pc.is_null(keys).to_numpy(zero_copy_only=False)] = 0
+    # +tag: drop from the first '+' to the '@' when something stands before the '+'.
+    keys = _apply_where(
+        keys,
+        pa.array(row_kind > 0),
+        lambda a: pc.replace_substring_regex(a, r"^([^+@]+)\+[^@]*@", r"\1@"),
+    )
+    keys = _apply_where(keys, pa.array(row_kind == 2), _gmail_key)
+    return _apply_where(keys, pa.array(row_kind == 3), _proton_key)
+
+
+def _gmail_key(a: pa.Array) -> pa.Array:
+    local = pc.replace_substring_regex(a, r"@.*$", "")
+    return pc.binary_join_element_wise(
+        pc.replace_substring(local, ".", ""), _lit("gmail.com"), _lit("@")
+    )
+
+
+def _proton_key(a: pa.Array) -> pa.Array:
+    local = pc.replace_substring_regex(a, r"@.*$", "")
+    return pc.binary_join_element_wise(
+        pc.replace_substring_regex(local, r"[._-]", ""), _domains(a), _lit("@")
+    )
+
+
+def _lit(text: str) -> pa.Scalar:
+    return pa.scalar(text, pa.large_string())

@@ -1,0 +1,179 @@
+"""From scored pairs to one decision per GetResponse contact.
+
+The rules, in the order they bite (docs/matching.md):
+
+* no usable email -> ``invalid``;
+* identical mailbox, one CRM contact, first names compatible -> ``link``;
+* identical mailbox shared by several CRM contacts, or a clearly different first name ->
+  ``review`` (a family or office mailbox: a person decides whom it belongs to);
+* otherwise the best fuzzy candidate links only if its evidence is linkable (see
+  ``scoring``), it scores at least ``link_threshold``, no runner-up is within ``margin``, its
+  address is not shared in the CRM and no other GetResponse address claims the same contact;
+* a best candidate scoring at least ``review_threshold`` -> ``review``; else ``new``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reconcile.matching.explain import bulk_reasons, pair_reasons
+from reconcile.matching.options import MatchOptions
+from reconcile.matching.prepare import Side
+from reconcile.matching.scoring import KEY, Pairs
+from reconcile.model import Decision
+
+NO_CANDIDATE = "no CRM contact with this email or a similar one"
+
+
+@dataclass
+class Decisions:
+    """Per GR row: decision, score, reason, chosen CRM position (-1: none); and the flat list
+    of candidates (GR row, CRM position, score, reason) ordered by row then rank."""
+
+    decision: np.ndarray
+    score: np.ndarray
+    reason: np.ndarray
+    chosen: np.ndarray
+    cand_row: np.ndarray
+    cand_crm: np.ndarray
+    cand_score: np.ndarray
+    cand_reason: np.ndarray
+
+
+def decide(
+    gr: Side, crm: Side, pairs: Pairs, shared: np.ndarray, options: MatchOptions
+) -> Decisions:
+    """Decide every GR row from its candidate ``pairs``; ``shared[c]`` counts the CRM
+    contacts on CRM contact c's mailbox."""
+    n = gr.n
+    p = pairs.take(np.lexsort((pairs.ci, -pairs.kind, -pairs.score, pairs.gi)))
+    starts = np.flatnonzero(np.r_[True, p.gi[1:] != p.gi[:-1]]) if len(p) else np.empty(0, int)
+    sizes = np.diff(np.r_[starts, len(p)])
+    rank = np.arange(len(p)) - np.repeat(starts, sizes)
+    rows = p.gi[starts]
+
+    decision = np.full(n, Decision.NEW.value, dtype=object)
+    score = np.zeros(n, dtype=np.int64)
+    reason = np.full(n, NO_CANDIDATE, dtype=object)
+    chosen = np.full(n, -1, dtype=np.int64)
+    invalid = ~gr.valid
+    decision[invalid] = Decision.INVALID.value
+    reason[invalid] = gr.invalid_reason[invalid]
+
+    best = starts
+    b_score = p.score[best].astype(np.int64)
+    second = np.where(sizes > 1, p.score[np.minimum(best + 1, len(p) - 1)], -1000)
+    n_mailbox = np.bincount(p.gi[p.kind >= KEY], minlength=n)[rows]
+    score[rows] = b_score
+
+    is_mailbox = n_mailbox >= 1
+    link_ok = p.linkable[best] & (b_score >= options.link_threshold)
+    ambiguous = (~is_mailbox) & (b_score - second < options.margin)
+    shared_box = (~is_mailbox) & (shared[p.ci[best]] > 1)
+    propose = link_ok & (n_mailbox <= 1) & ~ambiguous & ~shared_box
+    conflict = (~is_mailbox) & propose & _conflicts(gr, rows, p.ci[best], propose)
+    link = propose & ~conflict
+    review = ~link & (is_mailbox | (b_score >= options.review_threshold))
+
+    decision[rows[link]] = Decision.LINK.value
+    decision[rows[review]] = Decision.REVIEW.value
+    chosen[rows[link]] = p.ci[best[link]]
+
+    # Reasons: table-driven for identical-mailbox links, spelled out for everything else.
+    mailbox_link = link & is_mailbox
+    reason[rows[mailbox_link]] = bulk_reasons(p.take(best[mailbox_link]), gr, crm)
+    spelled = ~mailbox_link & (link | review | (b_score >= options.candidate_threshold))
+    texts = np.asarray(pair_reasons(p, best[spelled], gr, crm) or [], dtype=object)
+    reason[rows[spelled]] = _row_reasons(
+        texts,
+        n_mailbox[spelled],
+        p.kind[best[spelled]],
+        review[spelled],
+        link[spelled],
+        b_score[spelled],
+        second[spelled],
+        ambiguous[spelled],
+        shared_box[spelled],
+        conflict[spelled],
+        shared[p.ci[best[spelled]]],
+        options,
+    )
+
+    # Candidates: the best few of link and review rows (identical mailboxes always listed).
+    row_listed = np.zeros(n, dtype=bool)
+    row_listed[rows[link | review]] = True
+    keep = (
+        row_listed[p.gi]
+        & (rank < options.max_candidates)
+        & ((p.score >= options.candidate_threshold) | (p.kind >= KEY) | (rank == 0))
+    )
+    cand = np.flatnonzero(keep)
+    is_review = np.zeros(n, dtype=bool)
+    is_review[rows[review]] = True
+    cand_reason = np.full(len(cand), "", dtype=object)
+    reviewed = cand[is_review[p.gi[cand]]]
+    if len(reviewed):
+        cand_reason[is_review[p.gi[cand]]] = pair_reasons(p, reviewed, gr, crm)
+    return Decisions(
+        decision=decision,
+        score=score,
+        reason=reason,
+        chosen=chosen,
+        cand_row=p.gi[cand],
+        cand_crm=p.ci[cand],
+        cand_score=p.score[cand].astype(np.int64),
+        cand_reason=cand_reason,
+    )
+
+
+def _conflicts(gr: Side, rows: np.ndarray, targets: np.ndarray, proposed: np.ndarray) -> np.ndarray:
+    """True where a proposed fuzzy link's CRM contact is also proposed for another GR address
+    (two different mailboxes cannot both be that person's)."""
+    frame = pd.DataFrame({"crm": targets[proposed], "key": gr.key[rows[proposed]]})
+    distinct = frame.groupby("crm")["key"].transform("nunique").to_numpy()
+    out = np.zeros(len(rows), dtype=bool)
+    out[np.flatnonzero(proposed)] = distinct > 1
+    return out
+
+
+def _row_reasons(
+    texts: np.ndarray,
+    n_mailbox: np.ndarray,
+    kind: np.ndarray,
+    review: np.ndarray,
+    link: np.ndarray,
+    b_score: np.ndarray,
+    second: np.ndarray,
+    ambiguous: np.ndarray,
+    shared_box: np.ndarray,
+    conflict: np.ndarray,
+    shared: np.ndarray,
+    options: MatchOptions,
+) -> list[str]:
+    out = []
+    for i, text in enumerate(texts.tolist()):
+        if link[i]:
+            out.append(text)
+        elif n_mailbox[i] > 1:
+            what = "email" if kind[i] == 2 else "mailbox"
+            out.append(f"{n_mailbox[i]} CRM contacts share this {what} (best: {text})")
+        elif n_mailbox[i] == 1:
+            out.append(f"{text}: shared mailbox?")
+        elif review[i]:
+            extra = []
+            if ambiguous[i] and second[i] >= 0:
+                extra.append(f"next candidate scores {second[i]}")
+            if shared_box[i]:
+                extra.append(f"{shared[i]} CRM contacts share that email")
+            if conflict[i]:
+                extra.append("another GetResponse address matches the same CRM contact")
+            out.append(f"{text}; {'; '.join(extra)}" if extra else text)
+        else:
+            out.append(
+                f"no close CRM contact (best scores {b_score[i]}, below "
+                f"{options.review_threshold}: {text})"
+            )
+    return out
