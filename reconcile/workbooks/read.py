@@ -1,0 +1,256 @@
+"""Contacts out of Dynamics exports (.xlsx) or CSV files, one file or a folder of them.
+
+``read_contacts(path, "gr")`` reads "Active GetResponse contacts" exports;
+``read_contacts(path, "crm")`` reads "My active contacts" exports. A folder is read as one
+input (Dynamics exports at most 100,000 rows per workbook, so a large base arrives in parts).
+
+Every problem in every file is collected first and raised as one
+:class:`~reconcile.errors.InputError`; the caller writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from reconcile import model
+from reconcile.errors import InputError, Problem
+from reconcile.progress import SILENT, Progress
+from reconcile.workbooks import columns as cols
+from reconcile.workbooks import tables
+from reconcile.workbooks.columns import HeaderMap, Language, Side
+
+SOURCE_FILE = "source_file"
+SOURCE_ROW = "source_row"
+MAX_ROW_PROBLEMS = 200  # per kind; a systematic error must not print a million lines
+
+_WHAT = {"gr": "GetResponse contacts", "crm": "CRM contacts"}
+_FIELDS = {
+    "gr": (
+        model.GR_CONTACT_ID,
+        model.NAME,
+        model.FIRST_NAME,
+        model.LAST_NAME,
+        model.EMAIL,
+        model.ROW_CHECKSUM,
+        model.MODIFIED_ON,
+        cols.CONTACT_LOOKUP,
+    ),
+    "crm": (
+        model.CRM_CONTACT_ID,
+        model.CRM_FIRST_NAME,
+        model.CRM_LAST_NAME,
+        model.CRM_NAME,
+        model.CRM_EMAIL,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What was read, for the summary and for writing the import files back in kind."""
+
+    side: Side
+    files: tuple[str, ...]
+    sheets: tuple[str | None, ...]
+    headers: Mapping[str, str]  # canonical -> header text in the (first) file
+    language: Language
+    metadata: str | None  # Dynamics hiddenSheet A1 of the first file that has one
+    ids_from: Literal["column", "row"]
+
+
+@dataclass
+class Contacts:
+    frame: pd.DataFrame  # canonical columns (all text) + source_file, source_row
+    info: SourceInfo
+
+
+def _id_column(side: Side) -> str:
+    return model.GR_CONTACT_ID if side == "gr" else model.CRM_CONTACT_ID
+
+
+def _pick_sheet(
+    path: Path, side: Side, problems: list[Problem]
+) -> tuple[tables.RawTable, HeaderMap] | None:
+    """The data sheet of one file: the first visible sheet with the required columns."""
+    if path.suffix.lower() in tables.CSV_SUFFIXES:
+        table = tables.read_csv(path)
+        return table, cols.map_headers(side, table.header)
+    book = tables.open_workbook(path)
+    names = tables.visible_sheets(book)
+    if not names:
+        problems.append(Problem("the workbook has no visible worksheet", file=str(path)))
+        return None
+    first: tuple[tables.RawTable, HeaderMap] | None = None
+    for name in names:
+        table = tables.read_sheet(path, book, name)
+        headers = cols.map_headers(side, table.header)
+        if not headers.missing(side):
+            table.metadata = tables.read_metadata(book)
+            return table, headers
+        first = first or (table, headers)
+    return first
+
+
+def _check_side(table: tables.RawTable, headers: HeaderMap, side: Side) -> list[Problem]:
+    """Catch the GetResponse and CRM files given the wrong way round."""
+    id_header = headers.headers.get(_id_column(side), "")
+    folded = cols.fold(id_header)
+    if side == "crm" and "getresponse" in folded:
+        message = f"this is an export of GetResponse Contacts ({id_header!r}), not of CRM contacts"
+    elif side == "gr" and folded.endswith(") contact") and "getresponse" not in folded:
+        message = f"this is an export of CRM Contacts ({id_header!r}), not of GetResponse Contacts"
+    else:
+        return []
+    return [table.problem(message + "; were GR_FILE and CRM_FILE swapped?", row=table.header_row)]
+
+
+def _frame(table: tables.RawTable, headers: HeaderMap, side: Side) -> pd.DataFrame:
+    """The canonical columns of one sheet, as text (modified-on kept as read)."""
+    rows = table.rows
+    data: dict[str, list[object]] = {}
+    for field in _FIELDS[side]:
+        index = headers.positions.get(field)
+        if index is None:
+            data[field] = [""] * len(rows)
+        elif field == model.MODIFIED_ON:
+            data[field] = tables.raw_column(rows, index)
+        else:
+            data[field] = tables.text_column(rows, index)
+    frame = pd.DataFrame(data, dtype=object)
+    frame[SOURCE_FILE] = str(table.path)
+    frame[SOURCE_ROW] = range(table.header_row + 1, table.header_row + 1 + len(rows))
+    used = [f for f in _FIELDS[side] if f in headers.positions and f != model.MODIFIED_ON]
+    if used:
+        blank = frame[used].eq("").all(axis=1)
+        frame = frame[~blank]
+    return frame
+
+
+def _limited(problems: list[Problem], label: str) -> list[Problem]:
+    if len(problems) <= MAX_ROW_PROBLEMS:
+        return problems
+    extra = len(problems) - MAX_ROW_PROBLEMS
+    return [*problems[:MAX_ROW_PROBLEMS], Problem(f"… and {extra:,} more rows with {label}")]
+
+
+def _check_ids(frame: pd.DataFrame, side: Side, headers: Mapping[str, str]) -> list[Problem]:
+    id_col = _id_column(side)
+    column = headers.get(id_col)
+    empty = frame[frame[id_col] == ""]
+    problems = [
+        Problem("the id cell is empty", file=f, row=int(r), column=column)
+        for f, r in zip(empty[SOURCE_FILE], empty[SOURCE_ROW], strict=True)
+    ]
+    problems = _limited(problems, "an empty id")
+    filled = frame[frame[id_col] != ""]
+    dupes = filled[filled.duplicated(id_col, keep=False)]
+    duplicate_problems = []
+    for ident, group in dupes.groupby(id_col, sort=False):
+        where = ", ".join(
+            f"{Path(f).name} row {r}"
+            for f, r in zip(group[SOURCE_FILE], group[SOURCE_ROW], strict=True)
+        )
+        duplicate_problems.append(
+            Problem(
+                f"id {ident!r} appears more than once ({where})",
+                file=group[SOURCE_FILE].iloc[0],
+                column=column,
+            )
+        )
+    return problems + _limited(duplicate_problems, "a duplicated id")
+
+
+def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> Contacts:
+    """Read one side's contacts from a file or a folder of files; raise InputError on problems."""
+    files = tables.list_inputs(path, _WHAT[side])
+    problems: list[Problem] = []
+    parts: list[tuple[tables.RawTable, HeaderMap, pd.DataFrame]] = []
+    with progress.task(f"Reading {_WHAT[side]}", total=len(files)) as task:
+        for file in files:
+            try:
+                picked = _pick_sheet(file, side, problems)
+            except InputError as exc:
+                problems.extend(exc.problems)
+                picked = None
+            task.advance()
+            if picked is None:
+                continue
+            table, headers = picked
+            side_problems = _check_side(table, headers, side)
+            missing = headers.missing(side)
+            if not table.header:
+                problems.append(table.problem("the sheet is empty: no header row, no data"))
+            elif side_problems:
+                problems.extend(side_problems)
+            elif missing:
+                problems.extend(
+                    table.problem(
+                        f"required column {name!r} not found in the header row",
+                        table.header_row,
+                        name,
+                    )
+                    for name in missing
+                )
+            else:
+                parts.append((table, headers, _frame(table, headers, side)))
+    if problems:
+        raise InputError(problems, hint=_hint(side))
+    with_ids = [t for t, h, _ in parts if _id_column(side) in h.positions]
+    if with_ids and len(with_ids) != len(parts):
+        without = [str(t.path) for t, h, _ in parts if _id_column(side) not in h.positions]
+        raise InputError(
+            [
+                Problem("this file has no id column while the other files have one", file=f)
+                for f in without
+            ],
+            hint="Read exports of the same view, with the same columns.",
+        )
+    frame = pd.concat([f for _, _, f in parts], ignore_index=True)
+    ids_from: Literal["column", "row"] = "column" if with_ids else "row"
+    first_table, first_headers, _ = parts[0]
+    if ids_from == "row":
+        several = len(parts) > 1
+        frame[_id_column(side)] = [
+            f"{Path(f).name}:{r}" if several else str(r)
+            for f, r in zip(frame[SOURCE_FILE], frame[SOURCE_ROW], strict=True)
+        ]
+    problems = _check_ids(frame, side, first_headers.headers)
+    if side == "gr" and frame.empty:
+        problems.append(
+            Problem(
+                "no GetResponse contacts: the file(s) have a header row but no data",
+                file=str(first_table.path),
+                sheet=first_table.sheet,
+            )
+        )
+    if problems:
+        raise InputError(problems, hint=_hint(side))
+    languages = Counter(h.language for _, h, _ in parts)
+    info = SourceInfo(
+        side=side,
+        files=tuple(str(t.path) for t, _, _ in parts),
+        sheets=tuple(t.sheet for t, _, _ in parts),
+        headers=dict(first_headers.headers),
+        language=languages.most_common(1)[0][0],
+        metadata=next((t.metadata for t, _, _ in parts if t.metadata), None),
+        ids_from=ids_from,
+    )
+    return Contacts(frame.reset_index(drop=True), info)
+
+
+def _hint(side: Side) -> str:
+    if side == "gr":
+        return (
+            "Export 'Active GetResponse contacts' from Dynamics (Export to Excel), or give a CSV "
+            "with the columns Name (or First Name and Last Name) and Email."
+        )
+    return (
+        "Export 'My active contacts' from Dynamics (Export to Excel), or give a CSV with the "
+        "columns First Name, Last Name and Email."
+    )

@@ -1,0 +1,343 @@
+"""Read an edited review workbook back and check every row against what was written.
+
+All problems are collected — unknown decisions, ``link`` without a CRM contact or to an id that
+was not a candidate, rows added or deleted, ids or emails changed, a new contact without a last
+name — and raised together as one :class:`~reconcile.errors.InputError` naming sheet, row and
+column. Rows are matched by their GetResponse id, not by position, so sorting and filtering
+the sheet in Excel is fine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from reconcile import model
+from reconcile.errors import InputError, Problem
+from reconcile.model import Decision
+from reconcile.progress import SILENT, Progress
+from reconcile.workbooks import review as layout
+from reconcile.workbooks import tables
+from reconcile.workbooks.columns import REVIEW_HEADERS, fold
+
+MAX_PER_KIND = 200
+ACCEPTED = {d.value for d in Decision}
+NEEDED = (
+    model.GR_CONTACT_ID,
+    model.EMAIL,
+    model.NAME,
+    model.FIRST_NAME,
+    model.LAST_NAME,
+    model.DECISION,
+    model.CRM_CONTACT_ID,
+)
+LOCATION = ("sheet", "row")
+
+
+@dataclass
+class Reviewed:
+    """The reviewed rows, in the order they were written, with what the imports need."""
+
+    rows: pd.DataFrame  # gr_contact_id, email, name, first_name, last_name, decision,
+    # crm_contact_id, candidate_ids, row_checksum, modified_on, sheet, row
+    meta: dict[str, Any]
+    path: Path
+
+
+@dataclass
+class _Problems:
+    """Problems grouped by kind, so that one systematic mistake is not a million lines."""
+
+    path: str
+    kinds: dict[str, list[Problem]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(
+        self,
+        kind: str,
+        message: str,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        items = self.kinds.setdefault(kind, [])
+        if len(items) < MAX_PER_KIND:
+            items.append(Problem(message, file=self.path, sheet=sheet, row=row, column=column))
+
+    def more(self, kind: str, count: int) -> None:
+        """Count ``count`` further problems of ``kind`` without building them."""
+        self.counts[kind] = self.counts.get(kind, 0) + count
+
+    def raise_if_any(self) -> None:
+        problems: list[Problem] = []
+        for kind, items in self.kinds.items():
+            problems.extend(items)
+            if self.counts[kind] > len(items):
+                extra = self.counts[kind] - len(items)
+                problems.append(Problem(f"… and {extra:,} more rows with {kind}", file=self.path))
+        if problems:
+            raise InputError(
+                problems,
+                hint="Fix these cells in Excel (or run 'reconcile match' again) and re-run "
+                "build-import.",
+            )
+
+
+def _not_ours(path: Path, what: str) -> InputError:
+    return InputError(
+        Problem(f"not a review workbook written by 'reconcile match': {what}", file=str(path)),
+        hint="Give the review.xlsx that 'reconcile match' wrote (its hidden sheets must stay in it).",
+    )
+
+
+def _load_meta(path: Path, book: Any) -> dict[str, Any]:
+    if layout.META_SHEET not in book.sheet_names or layout.ORIGINAL_SHEET not in book.sheet_names:
+        raise _not_ours(
+            path, f"hidden sheets {layout.META_SHEET!r} and {layout.ORIGINAL_SHEET!r} are missing"
+        )
+    rows = book.get_sheet_by_name(layout.META_SHEET).to_python(skip_empty_area=False)
+    try:
+        meta = json.loads(rows[1][0])
+    except (IndexError, TypeError, ValueError) as exc:
+        raise _not_ours(path, f"sheet {layout.META_SHEET!r} was changed") from exc
+    if meta.get("format") != layout.FORMAT:
+        raise _not_ours(path, f"sheet {layout.META_SHEET!r} does not describe a review workbook")
+    if meta.get("format_version") != layout.FORMAT_VERSION:
+        raise _not_ours(
+            path,
+            f"format version {meta.get('format_version')!r}; this reconcile reads {layout.FORMAT_VERSION}",
+        )
+    return meta
+
+
+def _load_original(path: Path, book: Any, meta: dict[str, Any]) -> list[list[str]]:
+    cells = [
+        r[0]
+        for r in book.get_sheet_by_name(layout.ORIGINAL_SHEET).to_python(skip_empty_area=False)[1:]
+        if r and r[0] != ""
+    ]
+    if layout.digest(cells) != meta.get("original_digest"):
+        raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} was changed")
+    rows: list[list[str]] = []
+    for cell in cells:
+        rows.extend(json.loads(cell))
+    if len(rows) != meta.get("rows"):
+        raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} is incomplete")
+    return rows
+
+
+def _modified(tagged: str) -> object:
+    kind, _, text = tagged.partition(":")
+    if kind == "d" and text:
+        return dt.datetime.fromisoformat(text)
+    return text
+
+
+def _read_sheets(path: Path, book: Any, meta: dict[str, Any], problems: _Problems) -> pd.DataFrame:
+    """The edited rows of every Review sheet, with their sheet and Excel row number."""
+    frames = []
+    wanted = {fold(REVIEW_HEADERS[c]): c for c in NEEDED}
+    for name in meta["review_sheets"]:
+        if name not in book.sheet_names:
+            problems.add("a missing sheet", f"sheet {name!r} was removed or renamed", sheet=name)
+            continue
+        table = tables.read_sheet(path, book, name)
+        positions: dict[str, int] = {}
+        for index, header in enumerate(table.header):
+            canonical = wanted.get(fold(header))
+            if canonical and canonical not in positions:
+                positions[canonical] = index
+        absent = [REVIEW_HEADERS[c] for c in NEEDED if c not in positions]
+        for column in absent:
+            problems.add(
+                "a missing column",
+                "column not found in the header row (renamed or deleted?)",
+                sheet=name,
+                row=table.header_row,
+                column=column,
+            )
+        if absent:
+            continue
+        data = {c: tables.text_column(table.rows, positions[c]) for c in NEEDED}
+        frame = pd.DataFrame(data, dtype=object)
+        frame["sheet"] = name
+        frame["row"] = range(table.header_row + 1, table.header_row + 1 + len(frame))
+        blank = frame[list(NEEDED)].eq("").all(axis=1)
+        frames.append(frame[~blank])
+    if not frames:
+        return pd.DataFrame(columns=[*NEEDED, *LOCATION])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_keys(
+    edited: pd.DataFrame, original: pd.DataFrame, meta: dict[str, Any], problems: _Problems
+) -> pd.Series:
+    """Match edited rows to written rows by id; report added, duplicated and deleted rows."""
+    column = REVIEW_HEADERS[model.GR_CONTACT_ID]
+    index = pd.Index(original[model.GR_CONTACT_ID])
+    position = pd.Series(index.get_indexer(edited[model.GR_CONTACT_ID]), index=edited.index)
+    unknown = edited.index[position < 0]
+    for i in unknown[:MAX_PER_KIND]:
+        ident = edited.at[i, model.GR_CONTACT_ID]
+        what = "is empty" if ident == "" else f"{ident!r} was not written by 'reconcile match'"
+        problems.add(
+            "an unknown GetResponse id",
+            f"GetResponse Contact {what}: the row was added or its id changed",
+            sheet=edited.at[i, "sheet"],
+            row=int(edited.at[i, "row"]),
+            column=column,
+        )
+    problems.more("an unknown GetResponse id", max(0, len(unknown) - MAX_PER_KIND))
+    found = position[position >= 0]
+    first_at = {p: i for i, p in found.drop_duplicates(keep="first").items()}
+    repeated = found.index[found.duplicated(keep="first")]
+    for i in repeated[:MAX_PER_KIND]:
+        first = first_at[found[i]]
+        problems.add(
+            "a repeated row",
+            f"GetResponse Contact {edited.at[i, model.GR_CONTACT_ID]!r} appears again (first in "
+            f"sheet {edited.at[first, 'sheet']!r} row {edited.at[first, 'row']}): the row was copied",
+            sheet=edited.at[i, "sheet"],
+            row=int(edited.at[i, "row"]),
+            column=column,
+        )
+    problems.more("a repeated row", max(0, len(repeated) - MAX_PER_KIND))
+    deleted = sorted(set(range(len(original))) - set(first_at))
+    per_sheet = meta["rows_per_sheet"]
+    for gone in deleted[:MAX_PER_KIND]:
+        problems.add(
+            "a deleted row",
+            f"the row of GetResponse Contact {original.at[gone, model.GR_CONTACT_ID]!r} "
+            f"(written at row {gone % per_sheet + 2}) was deleted",
+            sheet=meta["review_sheets"][gone // per_sheet],
+            column=column,
+        )
+    problems.more("a deleted row", max(0, len(deleted) - MAX_PER_KIND))
+    return position
+
+
+def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problems) -> None:
+    headers = REVIEW_HEADERS
+
+    def each(mask: pd.Series, kind: str, column: str, message: Callable[[pd.Series], str]) -> None:
+        hits = edited[mask]
+        for _, row in hits.head(MAX_PER_KIND).iterrows():
+            problems.add(
+                kind, message(row), sheet=row["sheet"], row=int(row["row"]), column=headers[column]
+            )
+        problems.more(kind, max(0, len(hits) - MAX_PER_KIND))
+
+    decision = edited[model.DECISION].str.strip().str.lower()
+    edited[model.DECISION] = decision
+    each(
+        decision == "",
+        "an empty decision",
+        model.DECISION,
+        lambda r: "Decision is empty: choose link, new, skip or review",
+    )
+    each(
+        (decision != "") & ~decision.isin(ACCEPTED),
+        "an unknown decision",
+        model.DECISION,
+        lambda r: f"unknown decision {r[model.DECISION]!r}: choose link, new, skip or review",
+    )
+    link = decision == Decision.LINK
+    each(
+        link & (edited[model.CRM_CONTACT_ID] == ""),
+        "a link without CRM contact",
+        model.CRM_CONTACT_ID,
+        lambda r: (
+            "decision is link but CRM Contact is empty: put the id of one of the Candidates there"
+        ),
+    )
+    candidates = original[layout.CANDIDATE_IDS]
+    allowed = pd.Series(
+        [
+            edited.at[i, model.CRM_CONTACT_ID] in candidates.iat[edited.at[i, "_pos"]].split()
+            for i in edited.index[link]
+        ],
+        index=edited.index[link],
+        dtype=bool,
+    ).reindex(edited.index, fill_value=True)
+    each(
+        link & (edited[model.CRM_CONTACT_ID] != "") & ~allowed,
+        "a link to a non-candidate",
+        model.CRM_CONTACT_ID,
+        lambda r: (
+            f"CRM Contact {r[model.CRM_CONTACT_ID]!r} was not a candidate for this contact"
+            + (
+                f" (candidates: {', '.join(candidates.iat[r['_pos']].split())})"
+                if candidates.iat[r["_pos"]]
+                else " (it had no candidates: choose new or skip)"
+            )
+        ),
+    )
+    changed = (
+        edited[model.EMAIL].str.casefold()
+        != original[model.EMAIL].iloc[edited["_pos"]].str.casefold().to_numpy()
+    )
+    each(
+        changed,
+        "a changed email",
+        model.EMAIL,
+        lambda r: (
+            f"Email was changed (written: {original.at[r['_pos'], model.EMAIL]!r}): the email comes from GetResponse; change it there, export again and re-run match"
+        ),
+    )
+    new = decision == Decision.NEW
+    each(
+        new & (edited[model.EMAIL] == ""),
+        "a new contact without email",
+        model.EMAIL,
+        lambda r: "decision is new but the contact has no email: choose skip",
+    )
+    each(
+        new & (edited[model.LAST_NAME] == ""),
+        "a new contact without last name",
+        model.LAST_NAME,
+        lambda r: (
+            "decision is new but Last Name is empty: Dynamics requires a last name for a contact"
+        ),
+    )
+
+
+def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
+    """Read and check an edited review workbook; raise InputError listing every problem."""
+    path = Path(path)
+    with progress.task("Reading the review workbook", total=None):
+        book = tables.open_workbook(path)
+        meta = _load_meta(path, book)
+        packed = _load_original(path, book, meta)
+        original = pd.DataFrame(
+            packed,
+            columns=[
+                model.GR_CONTACT_ID,
+                model.EMAIL,
+                layout.CANDIDATE_IDS,
+                model.ROW_CHECKSUM,
+                model.MODIFIED_ON,
+            ],
+            dtype=object,
+        )
+        problems = _Problems(str(path))
+        edited = _read_sheets(path, book, meta, problems)
+    with progress.task("Checking the reviewed rows", total=None):
+        position = _check_keys(edited, original, meta, problems)
+        edited = edited[position >= 0].copy()
+        edited["_pos"] = position[position >= 0].astype(int)
+        edited = edited.drop_duplicates("_pos", keep="first")
+        _check_rows(edited, original, problems)
+        problems.raise_if_any()
+    rows = edited.sort_values("_pos").reset_index(drop=True)
+    picked = original.iloc[rows["_pos"]].reset_index(drop=True)
+    rows[layout.CANDIDATE_IDS] = [tuple(c.split()) for c in picked[layout.CANDIDATE_IDS]]
+    rows[model.ROW_CHECKSUM] = picked[model.ROW_CHECKSUM].to_numpy()
+    rows[model.MODIFIED_ON] = [_modified(v) for v in picked[model.MODIFIED_ON]]
+    return Reviewed(rows.drop(columns="_pos"), meta, path)
