@@ -1,0 +1,190 @@
+"""The control surface under ``/__sandbox__/`` (not part of GetResponse's API).
+
+- ``POST reset`` — empty the account (``{"seed": 1}`` to reload sample data too);
+- ``POST seed`` — explicit data (lists, contacts, fields, tags, newsletters, activities,
+  blocklist); answers the ids it created;
+- ``GET|POST clock`` — read the sandbox time, or move it (``{"advance": 30}``) so that queued
+  contacts appear and rate-limit windows pass without a test sleeping;
+- ``GET|POST config`` — ``contact_delay``, ``rate_limits``, ``undeliverable_domains``;
+- ``GET queue`` — what happened to each asynchronous addition (pending, added, rejected + why);
+- ``POST delete`` — what a user deleting lists, drafts or contacts in the web app does;
+- ``GET archive/{id}.html`` — a newsletter's content (its activities' ``previewUrl``);
+- ``/faults`` — the shared fault injection (see :mod:`reconcile.sandbox.faults`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from reconcile.sandbox.faults import CONTROL_PREFIX
+from reconcile.sandbox.getresponse.db import fmt_time, parse_time
+from reconcile.sandbox.getresponse.errors import GetResponseError
+from reconcile.sandbox.getresponse.ratelimit import RateLimits
+
+if TYPE_CHECKING:
+    from reconcile.sandbox.getresponse.service import GetResponseSandbox
+
+
+def _refuse(reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=400)
+
+
+async def _json(request: Request) -> Any:
+    raw = await request.body()
+    return json.loads(raw) if raw else {}
+
+
+def routes(sandbox: GetResponseSandbox) -> list[Route]:
+    s = sandbox
+
+    async def reset(request: Request) -> Response:
+        try:
+            body = await _json(request)
+        except ValueError:
+            return _refuse("body is not JSON")
+        s.reset()
+        if isinstance(body, dict) and body.get("seed") is not None:
+            return JSONResponse(s.seed_sample(int(body["seed"]), int(body.get("contacts", 3000))))
+        return Response(status_code=204)
+
+    async def seed(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            if not isinstance(body, dict):
+                raise ValueError("the seed body must be a JSON object")
+            return JSONResponse(s.seed(body), status_code=201)
+        except GetResponseError as error:
+            return JSONResponse({"error": error.message, "detail": error.body()}, 400)
+        except (ValueError, TypeError, KeyError) as exc:
+            return _refuse(str(exc))
+
+    async def clock(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                body = await _json(request)
+                if "advance" in body:
+                    s.advance(float(body["advance"]))
+                elif "now" in body:
+                    with s.lock:
+                        s.clock.set(parse_time(str(body["now"])))
+                else:
+                    raise ValueError('give "advance" (seconds) or "now" (a date-time)')
+            except (ValueError, TypeError, AttributeError) as exc:
+                return _refuse(str(exc))
+        with s.lock:
+            now = s.clock()
+            return JSONResponse({"now": fmt_time(now), "epoch": now, "offset": s.clock.offset})
+
+    async def config(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                body = await _json(request)
+                with s.lock:
+                    _configure(s, body)
+            except (ValueError, TypeError, AttributeError) as exc:
+                return _refuse(str(exc))
+        with s.lock:
+            return JSONResponse(_config(s))
+
+    async def queue(request: Request) -> Response:
+        with s.lock:
+            s.settle()
+            rows = s.conn.execute(
+                "SELECT q.email, k.cid, q.state, q.reason, q.queued_on, q.due FROM queue q"
+                " JOIN campaigns k ON k.id = q.campaign ORDER BY q.id"
+            ).fetchall()
+        return JSONResponse(
+            [
+                {
+                    "email": email,
+                    "campaignId": cid,
+                    "state": state,
+                    "reason": reason,
+                    "queuedOn": queued,
+                    "dueOn": fmt_time(due),
+                }
+                for email, cid, state, reason, queued, due in rows
+            ]
+        )
+
+    async def delete(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            with s.lock:
+                removed = _delete(s, body)
+        except GetResponseError as error:
+            return JSONResponse({"error": error.message, "detail": error.body()}, 404)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _refuse(str(exc))
+        return JSONResponse(removed)
+
+    async def archive(request: Request) -> Response:
+        cid = str(request.path_params["newsletterId"])
+        with s.lock:
+            row = s.conn.execute(
+                "SELECT subject, html, plain FROM newsletters WHERE cid = ?", (cid,)
+            ).fetchone()
+        if row is None:
+            return Response("No such newsletter", 404, media_type="text/plain")
+        subject, html, plain = row
+        return HTMLResponse(
+            html or f"<html><title>{subject}</title><pre>{plain or ''}</pre></html>"
+        )
+
+    p = CONTROL_PREFIX
+    return [
+        Route(f"{p}/reset", reset, methods=["POST"]),
+        Route(f"{p}/seed", seed, methods=["POST"]),
+        Route(f"{p}/clock", clock, methods=["GET", "POST"]),
+        Route(f"{p}/config", config, methods=["GET", "POST"]),
+        Route(f"{p}/queue", queue, methods=["GET"]),
+        Route(f"{p}/delete", delete, methods=["POST"]),
+        Route(f"{p}/archive/{{newsletterId}}.html", archive, methods=["GET"]),
+    ]
+
+
+def _config(s: GetResponseSandbox) -> dict[str, Any]:
+    limits = s.limiter.limits
+    return {
+        "contact_delay": s.settings.contact_delay,
+        "rate_limits": {name: getattr(limits, name) for name in limits.__dataclass_fields__},
+        "undeliverable_domains": sorted(s.settings.undeliverable_domains),
+    }
+
+
+def _configure(s: GetResponseSandbox, body: dict[str, Any]) -> None:
+    unknown = set(body) - {"contact_delay", "rate_limits", "undeliverable_domains"}
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    if "rate_limits" in body:
+        s.limiter.limits = RateLimits.from_json(body["rate_limits"], s.limiter.limits)
+        s.limiter.reset()
+    if "contact_delay" in body:
+        delay = float(body["contact_delay"])
+        if delay < 0:
+            raise ValueError("contact_delay cannot be negative")
+        s.settings.contact_delay = delay
+    if "undeliverable_domains" in body:
+        domains = body["undeliverable_domains"]
+        if not isinstance(domains, list):
+            raise ValueError("undeliverable_domains must be a list of domains")
+        s.settings.undeliverable_domains = {str(d).lower() for d in domains}
+
+
+def _delete(s: GetResponseSandbox, body: dict[str, Any]) -> dict[str, list[str]]:
+    """``{"campaigns": [...], "newsletters": [...], "contacts": [...]}`` by id."""
+    unknown = set(body) - {"campaigns", "newsletters", "contacts"}
+    if unknown:
+        raise ValueError(f"can delete campaigns, newsletters and contacts, not {sorted(unknown)}")
+    for cid in body.get("campaigns", []):
+        s.campaigns.delete(cid)
+    for cid in body.get("newsletters", []):
+        s.messages.delete(cid)
+    for cid in body.get("contacts", []):
+        s.contacts.delete(cid)
+    return {key: list(body.get(key, [])) for key in ("campaigns", "newsletters", "contacts")}

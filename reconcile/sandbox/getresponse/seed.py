@@ -1,0 +1,273 @@
+"""Putting data into the sandbox: explicit scenarios, realistic samples, and bulk loads.
+
+Explicit data (``POST /__sandbox__/seed`` or :meth:`GetResponseSandbox.seed`), every key
+optional, references by name (lists, tags, fields, newsletters) or email::
+
+    {"campaigns": [{"name": "clients_fr", "createdOn": "2024-01-05T10:00:00+0000"}],
+     "customFields": [{"name": "tier", "type": "string", "format": "single_select",
+                       "values": ["gold", "silver"]}],
+     "tags": [{"name": "vip"}],
+     "fromFields": [{"email": "news@shop.example", "name": "Shop"}],
+     "contacts": [{"email": "anna@x.fr", "name": "Anna Martin", "campaign": "clients_fr",
+                   "origin": "import", "scoring": 12, "engagementScore": 4,
+                   "tags": ["vip"], "customFields": {"tier": ["gold"]},
+                   "createdOn": "2024-02-01T09:00:00+0000"}],
+     "newsletters": [{"name": "MS CRM Welcome", "type": "draft", "campaign": "clients_fr",
+                      "subject": "Welcome", "html": "<p>Hi</p>"},
+                     {"name": "June news", "type": "broadcast", "campaign": "clients_fr",
+                      "subject": "June", "sendOn": "2024-06-01T08:00:00+0000",
+                      "clickTracks": [{"name": "Shop", "url": "https://shop.example/"}]}],
+     "activities": [{"email": "anna@x.fr", "campaign": "clients_fr", "newsletter": "June news",
+                     "activity": "click", "createdOn": "2024-06-01T09:12:00+0000",
+                     "clickTrack": "Shop"}],
+     "blacklist": ["spam@x.fr", "@blocked.example"]}
+
+The answer maps what was created to its ids: ``{"campaigns": {"clients_fr": "V3J"},
+"contacts": {"anna@x.fr": "pV3r"}, ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from reconcile.sandbox.getresponse import validate
+from reconcile.sandbox.getresponse.db import encode_id, fmt_time, parse_time
+
+if TYPE_CHECKING:
+    from reconcile.sandbox.getresponse.service import GetResponseSandbox
+
+_KEYS = (
+    "campaigns",
+    "customFields",
+    "tags",
+    "fromFields",
+    "contacts",
+    "newsletters",
+    "activities",
+    "blacklist",
+)
+
+
+def _time(value: Any, default: str) -> str:
+    return fmt_time(parse_time(str(value))) if value else default
+
+
+def _lookup(s: GetResponseSandbox, table: str, key_column: str, value: str, label: str) -> int:
+    row = s.conn.execute(
+        f"SELECT id FROM {table} WHERE {key_column} = ? OR cid = ?",
+        (value.lower() if key_column.endswith("_key") else value, value),
+    ).fetchone()
+    if row is None:
+        raise ValueError(f"{label} {value!r} is not in the sandbox (seed it first)")
+    return int(row[0])
+
+
+def apply(s: GetResponseSandbox, data: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(data) - set(_KEYS)
+    if unknown:
+        raise ValueError(f"unknown seed key(s): {', '.join(sorted(unknown))}; known: {_KEYS}")
+    out: dict[str, Any] = {key: {} for key in _KEYS if key in data and key != "blacklist"}
+    now = s.state.now()
+    for item in data.get("campaigns", []):
+        cid = s.campaigns.add(item["name"], item, created_on=_time(item.get("createdOn"), now))
+        out["campaigns"][item["name"]] = cid
+    for item in data.get("customFields", []):
+        fmt = item.get("format", "text")
+        values = list(item.get("values", []))
+        out["customFields"][item["name"]] = s.fields.add(
+            item["name"],
+            item.get("type", "string"),
+            fmt,
+            validate.string_boolean(item.get("hidden"), "hidden", "false") or "false",
+            values,
+        )
+    for item in data.get("tags", []):
+        name = item["name"] if isinstance(item, dict) else str(item)
+        out["tags"][name] = s.tags.add(name)
+    for item in data.get("fromFields", []):
+        out["fromFields"][item["email"]] = s.from_fields.add(
+            item["email"], item.get("name", item["email"]), is_default=bool(item.get("isDefault"))
+        )
+    if data.get("contacts"):
+        out["contacts"] = _contacts(s, data["contacts"], now)
+    if data.get("blacklist"):
+        s.blocklist.add([str(mask) for mask in data["blacklist"]])
+    return out
+
+
+def _contacts(s: GetResponseSandbox, items: list[dict[str, Any]], now: str) -> dict[str, str]:
+    out = {}
+    with s.state.write():
+        for item in items:
+            email = validate.email(item.get("email"))
+            campaign = _lookup(s, "campaigns", "name_key", str(item["campaign"]), "campaign")
+            created = _time(item.get("createdOn"), now)
+            data = {**item, "changedOn": _time(item.get("changedOn"), created)}
+            number = s.contacts.insert(
+                campaign, email, data, created_on=created, origin=item.get("origin", "import")
+            )
+            tags = [_lookup(s, "tags", "name_key", str(t), "tag") for t in item.get("tags", [])]
+            s.contacts.set_tags(number, tags)
+            fields = [
+                (
+                    _lookup(s, "custom_fields", "name", name, "custom field"),
+                    json.dumps(
+                        [str(v) for v in (values if isinstance(values, list) else [values])]
+                    ),
+                )
+                for name, values in (item.get("customFields") or {}).items()
+            ]
+            s.contacts.set_fields(number, fields)
+            out[email] = encode_id("contact", number)
+    return out
+
+
+def bulk_contacts(s: GetResponseSandbox, campaign_id: str, rows: Iterable[dict[str, Any]]) -> int:
+    """Many contacts in one transaction with ``executemany``; ids are filled in afterwards in
+    one UPDATE. Duplicates of the list are skipped (``INSERT OR IGNORE``)."""
+    campaign = s.campaigns.row_id(campaign_id)
+    now = s.state.now()
+    conn = s.conn
+
+    def values() -> Iterable[tuple[Any, ...]]:
+        for row in rows:
+            email = row["email"]
+            name = row.get("name")
+            created = row.get("createdOn") or now
+            yield (
+                campaign,
+                email,
+                email.lower(),
+                name,
+                name.lower() if name else None,
+                row.get("origin", "import"),
+                row.get("timeZone"),
+                created,
+                row.get("changedOn") or created,
+                row.get("dayOfCycle"),
+                row.get("scoring"),
+                row.get("engagementScore"),
+                row.get("note"),
+                row.get("ipAddress"),
+            )
+
+    with s.state.write():
+        first = conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0]
+        conn.executemany(
+            "INSERT OR IGNORE INTO contacts (cid, campaign, email, email_key, name, name_key,"
+            " origin, time_zone, created_on, changed_on, day_of_cycle, scoring,"
+            " engagement_score, note, ip_address) VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?, ?, ?)",
+            values(),
+        )
+        new = conn.execute("SELECT id FROM contacts WHERE id > ?", (first,)).fetchall()
+        conn.executemany(
+            "UPDATE contacts SET cid = ? WHERE id = ?",
+            ((encode_id("contact", number), number) for (number,) in new),
+        )
+    return len(new)
+
+
+SAMPLE_LISTS = ("clients_fr", "prospects_fr", "newsletter_hebdo", "webinar_2024")
+SAMPLE_TAGS = ("vip", "client", "prospect", "newsletter", "webinar", "salon_2024")
+SAMPLE_FIELDS = (
+    ("ville", "string", "text", []),
+    ("niveau_client", "string", "single_select", ["or", "argent", "bronze"]),
+    ("date_naissance", "date", "text", []),
+    ("entreprise", "string", "text", []),
+    ("centres_interet", "string", "multi_select", ["mode", "maison", "sport", "voyage"]),
+)
+SAMPLE_CITIES = ("Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille", "Bordeaux", "Nice")
+_ORIGINS = ("import", "api", "www", "panel", "landing_page", "webinar", "email")
+_ORIGIN_WEIGHTS = (30, 20, 25, 10, 8, 4, 3)
+
+
+def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, Any]:
+    """Lists, a few thousand people from :func:`reconcile.sample.people.people` spread over
+    them (some on two lists, as separate contacts), engagement score, scoring, origin,
+    custom field values and tags. Deterministic for a seed."""
+    import random
+
+    from reconcile.sample.people import people
+
+    rng = random.Random(seed)
+    now = s.clock()
+    out: dict[str, Any] = {"campaigns": {}, "tags": {}, "customFields": {}}
+    for i, name in enumerate(SAMPLE_LISTS):
+        created = fmt_time(now - (3 * 365 - i * 90) * 86400)
+        out["campaigns"][name] = s.campaigns.add(name, created_on=created)
+    for name in SAMPLE_TAGS:
+        out["tags"][name] = s.tags.add(name)
+    for name, kind, fmt, values in SAMPLE_FIELDS:
+        out["customFields"][name] = s.fields.add(name, kind, fmt, "false", list(values))
+    out["fromFields"] = {
+        "news@boutique-sandbox.fr": s.from_fields.add(
+            "news@boutique-sandbox.fr", "Boutique Sandbox", is_default=True
+        )
+    }
+    frame = people(contacts, seed)
+    list_ids = [int(s.campaigns.row_id(cid)) for cid in out["campaigns"].values()]
+    tag_ids = [s.tags.row_id(cid) for cid in out["tags"].values()]
+    field_ids = {name: s.fields.row_id(cid) for name, cid in out["customFields"].items()}
+    rows, tags, values = [], [], []
+    with s.state.write() as conn:
+        first = conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0]
+        number = first
+        for person in frame.itertuples(index=False):
+            lists = [rng.choices(list_ids, weights=(50, 25, 20, 5))[0]]
+            if rng.random() < 0.12:
+                lists.append(rng.choice(list_ids))
+            for campaign in dict.fromkeys(lists):
+                number += 1
+                created = now - rng.uniform(1, 3 * 365) * 86400
+                changed = min(now, created + rng.uniform(0, 400) * 86400)
+                name = f"{person.first_name} {person.last_name}" if rng.random() > 0.04 else None
+                rows.append(
+                    (
+                        number,
+                        encode_id("contact", number),
+                        campaign,
+                        person.email,
+                        person.email.lower(),
+                        name,
+                        name.lower() if name else None,
+                        rng.choices(_ORIGINS, weights=_ORIGIN_WEIGHTS)[0],
+                        "Europe/Paris",
+                        fmt_time(created),
+                        fmt_time(changed),
+                        str(rng.randint(0, 60)) if rng.random() < 0.3 else None,
+                        rng.randint(0, 120) if rng.random() < 0.7 else None,
+                        rng.choices((1, 2, 3, 4, 5), weights=(15, 25, 30, 20, 10))[0]
+                        if rng.random() < 0.9
+                        else None,
+                    )
+                )
+                for tag in rng.sample(tag_ids, rng.choices((0, 1, 2, 3), (40, 35, 18, 7))[0]):
+                    tags.append((number, tag))
+                if rng.random() < 0.7:
+                    values.append(
+                        (number, field_ids["ville"], json.dumps([rng.choice(SAMPLE_CITIES)]))
+                    )
+                if rng.random() < 0.5:
+                    level = rng.choices(["or", "argent", "bronze"], (1, 3, 6))[0]
+                    values.append((number, field_ids["niveau_client"], json.dumps([level])))
+                if rng.random() < 0.3:
+                    day = fmt_time(now - rng.uniform(18, 80) * 365 * 86400)[:10]
+                    values.append((number, field_ids["date_naissance"], json.dumps([day])))
+                if rng.random() < 0.25:
+                    picks = rng.sample(["mode", "maison", "sport", "voyage"], rng.randint(1, 3))
+                    values.append((number, field_ids["centres_interet"], json.dumps(picks)))
+        conn.executemany(
+            "INSERT INTO contacts (id, cid, campaign, email, email_key, name, name_key, origin,"
+            " time_zone, created_on, changed_on, day_of_cycle, scoring, engagement_score)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.executemany("INSERT INTO contact_tags (contact, tag) VALUES (?, ?)", tags)
+        conn.executemany(
+            "INSERT INTO contact_fields (contact, field, vals) VALUES (?, ?, ?)", values
+        )
+    out["contacts"] = len(rows)
+    return out

@@ -1,0 +1,185 @@
+"""``GetResponseSandbox``: the emulator object that ``reconcile.sandbox.start`` serves.
+
+It owns the SQLite state, the sandbox clock, the rate limiter and the fault plan, and builds
+the ASGI app: the v3 routes under ``/v3`` and ``/max/v3``, the control surface under
+``/__sandbox__/``, and the shared fault middleware rendering faults as GetResponse errors.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from reconcile.sandbox.faults import FaultMiddleware, FaultPlan, fault_routes
+from reconcile.sandbox.getresponse import control, validate
+from reconcile.sandbox.getresponse.contacts import Contacts
+from reconcile.sandbox.getresponse.db import SandboxClock, connect, wipe
+from reconcile.sandbox.getresponse.errors import GetResponseError, error_body, invalid
+from reconcile.sandbox.getresponse.models import (
+    ACCOUNT,
+    Blocklist,
+    Campaigns,
+    CustomFields,
+    FromFields,
+    Settings,
+    State,
+    Tags,
+)
+from reconcile.sandbox.getresponse.ratelimit import RateLimiter, RateLimits
+from reconcile.sandbox.getresponse.routes import routes
+
+DEFAULT_CONTACT_DELAY = 1.0
+MAX_DOMAIN = "max.sandbox.example"
+
+
+class GetResponseSandbox:
+    """A GetResponse v3 account on SQLite, served over HTTP.
+
+    ``seed``: sample data from :mod:`reconcile.sample` (None: start empty). ``contact_delay``:
+    sandbox seconds before a queued contact appears (0: at once). ``rate_limits``: a
+    :class:`RateLimits` or a dict of its fields. ``clock``: the time source (epoch seconds),
+    which ``/__sandbox__/clock`` moves forward.
+    """
+
+    name = "getresponse"
+
+    def __init__(
+        self,
+        *,
+        database: str = ":memory:",
+        seed: int | None = None,
+        contact_delay: float = DEFAULT_CONTACT_DELAY,
+        rate_limits: RateLimits | dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.time,
+        api_key: str | None = None,
+        access_token: str | None = None,
+        max_domain: str = MAX_DOMAIN,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.api_key = api_key or secrets.token_hex(16)
+        self.access_token = access_token or secrets.token_hex(20)
+        self.max_domain = max_domain.lower()
+        self.clock = SandboxClock(clock)
+        self._initial_delay = contact_delay
+        if isinstance(rate_limits, dict):
+            rate_limits = RateLimits.from_json(rate_limits)
+        self._initial_limits = rate_limits or RateLimits()
+        self.limiter = RateLimiter(RateLimits(**asdict(self._initial_limits)), self.clock)
+        self.settings = Settings(contact_delay=contact_delay)
+        self.conn = connect(database)
+        self.state = State(self.conn, self.clock, self.settings)
+        self.campaigns = Campaigns(self.state)
+        self.tags = Tags(self.state)
+        self.fields = CustomFields(self.state)
+        self.from_fields = FromFields(self.state)
+        self.blocklist = Blocklist(self.state)
+        self.contacts = Contacts(self.state, self.campaigns, self.blocklist)
+        self.faults = FaultPlan()
+        self.asgi_app = self._build_app()
+        empty = not self.conn.execute("SELECT 1 FROM campaigns LIMIT 1").fetchone()
+        if seed is not None and empty:
+            self.seed_sample(seed)
+
+    # ---- what reconcile.sandbox needs -----------------------------------------------------
+
+    def connection_info(self, url: str) -> dict[str, Any]:
+        """Standard host at ``/v3``; the same account as a MAX host at ``/max/v3``, which
+        requires ``X-Domain: <domain>`` like GetResponse MAX does."""
+        return {
+            "url": f"{url}/v3",
+            "api_key": self.api_key,
+            "access_token": self.access_token,
+            "max": {"url": f"{url}/max/v3", "domain": self.max_domain},
+        }
+
+    def _build_app(self) -> Any:
+        app = Starlette(
+            routes=[*routes(self), *control.routes(self), *fault_routes(self.faults)],
+            exception_handlers={404: self._unknown_path, 405: self._unknown_path},
+        )
+        return FaultMiddleware(app, self.faults, self._render_fault)
+
+    async def _unknown_path(self, request: Request, exc: Exception) -> Response:
+        return GetResponseError(1013, "Resource not found", {"path": request.url.path}).response()
+
+    def _render_fault(self, status: int, request: Request) -> Response:
+        """Injected errors in GetResponse's shape: 429 as a used-up time frame, 5xx as code 1."""
+        if status == 429:
+            with self.lock:
+                return self.limiter.too_many().response()
+        code = 1019 if status == 503 else 1
+        message = "Service unavailable" if status == 503 else "Internal server error"
+        return JSONResponse(error_body(status, code, message, {}), status)
+
+    # ---- behaviour shared by the routes ----------------------------------------------------
+
+    def settle(self) -> None:
+        """Let work that has come due on the sandbox clock happen (queued contacts, imports,
+        scheduled newsletters). Called before every API call."""
+        self.contacts.settle()
+
+    def account(self, base: str, fields: str | None = None) -> dict[str, Any]:
+        doc = {**ACCOUNT, "href": f"{base}/accounts"}
+        if fields:
+            wanted = set(fields.split(",")) | {"accountId"}
+            doc = {k: v for k, v in doc.items() if k in wanted}
+        return doc
+
+    def update_blocklist(self, body: Any) -> dict[str, Any]:
+        body = validate.body_object(body)
+        masks = body.get("masks")
+        if not isinstance(masks, list) or not all(isinstance(m, str) for m in masks):
+            raise invalid("masks", "This value should be an array of strings", masks)
+        self.blocklist.replace(masks)
+        return {"masks": self.blocklist.masks()}
+
+    # ---- the control surface's Python side ---------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty account, cleared faults and counters, clock and settings as constructed."""
+        with self.lock:
+            wipe(self.conn)
+            self.state.pager.invalidate()
+            self.faults.clear()
+            self.clock.reset()
+            self.limiter.limits = RateLimits(**asdict(self._initial_limits))
+            self.limiter.reset()
+            self.settings.contact_delay = self._initial_delay
+            self.settings.undeliverable_domains.clear()
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox clock forward (what tests do instead of sleeping)."""
+        with self.lock:
+            self.clock.advance(seconds)
+
+    def seed(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Explicit scenario data (see :mod:`reconcile.sandbox.getresponse.seed`); returns the
+        ids given to what was created, by name or email."""
+        from reconcile.sandbox.getresponse.seed import apply
+
+        with self.lock:
+            return apply(self, data)
+
+    def seed_sample(self, seed: int, contacts: int = 3000) -> dict[str, Any]:
+        """Realistic sample data: lists, contacts with scores, fields and tags, ``MS CRM``
+        drafts, sent newsletters with their activities."""
+        from reconcile.sandbox.getresponse.seed import sample
+
+        with self.lock:
+            return sample(self, seed, contacts)
+
+    def bulk_add_contacts(self, campaign_id: str, rows: Iterable[dict[str, Any]]) -> int:
+        """Insert contacts directly (no queue, no validation beyond the database's): fast
+        enough for a million rows. Each row: ``email`` and optional contact fields."""
+        from reconcile.sandbox.getresponse.seed import bulk_contacts
+
+        with self.lock:
+            return bulk_contacts(self, campaign_id, rows)

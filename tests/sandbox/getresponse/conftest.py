@@ -1,0 +1,47 @@
+"""One GetResponse sandbox per test session on 127.0.0.1, emptied before each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from grhelp import DELAY
+
+from reconcile.sandbox.getresponse import GetResponseSandbox
+from reconcile.sandbox.server import SandboxServer
+
+
+@pytest.fixture(scope="session")
+def gr_running() -> Iterator[tuple[GetResponseSandbox, SandboxServer]]:
+    sandbox = GetResponseSandbox(contact_delay=DELAY)
+    with SandboxServer(sandbox.asgi_app) as server:
+        yield sandbox, server
+
+
+@pytest.fixture
+def sandbox(gr_running: tuple[GetResponseSandbox, SandboxServer]) -> GetResponseSandbox:
+    sandbox, _ = gr_running
+    sandbox.reset()
+    return sandbox
+
+
+@pytest.fixture
+def info(sandbox: GetResponseSandbox, gr_running: Any) -> dict[str, Any]:
+    return sandbox.connection_info(gr_running[1].url)
+
+
+@pytest.fixture
+def api(info: dict[str, Any]) -> Iterator[httpx.Client]:
+    """An authenticated client of the standard host."""
+    headers = {"X-Auth-Token": f"api-key {info['api_key']}"}
+    with httpx.Client(base_url=info["url"], headers=headers) as client:
+        yield client
+
+
+@pytest.fixture
+def control(gr_running: Any, sandbox: GetResponseSandbox) -> Iterator[httpx.Client]:
+    """A client of the server root, for ``/__sandbox__/`` calls."""
+    with httpx.Client(base_url=gr_running[1].url) as client:
+        yield client
