@@ -1,0 +1,375 @@
+"""The offline Excel round-trip (SPEC 5.4): match exports into a review workbook, then turn the
+reviewed workbook into import files. The CLI's ``match`` and ``build-import`` only call these.
+
+The admin's order of steps, which the files and the printed steps follow:
+
+1. ``match`` reads "Active GetResponse contacts" and "My active contacts" exports and writes
+   ``review.xlsx``; the admin reviews it in Excel.
+2. ``build-import`` writes ``1-contacts-import.xlsx`` (the ``new`` rows, to create as CRM
+   contacts) and ``2-getresponse-contacts-link.xlsx`` (the ``link`` rows: each GetResponse
+   Contact gets its CRM contact's GUID in ``Contact``).
+3. After importing file 1, the new contacts have GUIDs that did not exist before. The admin
+   exports Contacts again and runs ``build-import --crm-export <that export>``, which finds
+   each new contact by its email and name and writes ``3-getresponse-contacts-link-new.xlsx``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reconcile import model
+from reconcile.errors import InputError, Problem
+from reconcile.jobs.roundtrip_steps import STEPS_FILE, import_steps
+from reconcile.matching import CANDIDATE_IDS, MatchOptions, match_contacts
+from reconcile.model import Decision
+from reconcile.names import split_names
+from reconcile.progress import SILENT, Progress
+from reconcile.workbooks import imports
+from reconcile.workbooks.atomic import publish, staged_dir
+from reconcile.workbooks.columns import fold
+from reconcile.workbooks.dynamics import is_guid
+from reconcile.workbooks.read import Contacts, SourceInfo, read_contacts
+from reconcile.workbooks.review import NAME_REVIEW_REASON, write_review
+from reconcile.workbooks.validate import Reviewed, read_review
+
+NO_LAST_NAME = "no last name: Dynamics needs one to create a contact; type it and choose new, or skip"
+DECISIONS = [
+    d.value for d in (Decision.LINK, Decision.NEW, Decision.REVIEW, Decision.SKIP, Decision.INVALID)
+]
+
+
+@dataclass
+class MatchSummary:
+    """What ``match_files`` did: counts per decision and where the review workbook is."""
+
+    review: str
+    sheets: list[str]
+    gr_contacts: int
+    crm_contacts: int
+    decisions: dict[str, int]
+    names_to_check: int
+    gr_files: list[str]
+    crm_files: list[str]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _names(frame: pd.DataFrame) -> pd.DataFrame:
+    """First and last names for every GetResponse row, with a note where a person should look.
+
+    Given first/last names are kept; a missing full name is composed from them; rows with only
+    a full name are split (each distinct name once).
+    """
+    frame = frame.copy()
+    frame[NAME_REVIEW_REASON] = ""
+    has_parts = (frame[model.FIRST_NAME] != "") | (frame[model.LAST_NAME] != "")
+    composed = (frame[model.FIRST_NAME] + " " + frame[model.LAST_NAME]).str.strip()
+    frame[model.NAME] = frame[model.NAME].where(frame[model.NAME] != "", composed)
+    to_split = ~has_parts & (frame[model.NAME] != "")
+    if to_split.any():
+        split = split_names(frame.loc[to_split, model.NAME])
+        frame.loc[to_split, model.FIRST_NAME] = split[model.FIRST_NAME].to_numpy()
+        frame.loc[to_split, model.LAST_NAME] = split[model.LAST_NAME].to_numpy()
+        frame.loc[to_split, NAME_REVIEW_REASON] = split["name_review_reason"].fillna("").to_numpy()
+    return frame
+
+
+def _source_meta(info: SourceInfo) -> dict[str, Any]:
+    return {
+        "files": list(info.files),
+        "sheet": info.sheets[0] if info.sheets else None,
+        "headers": dict(info.headers),
+        "language": info.language,
+        "metadata": info.metadata,
+        "ids_from": info.ids_from,
+    }
+
+
+def review_frame(
+    gr: Contacts, crm: Contacts, options: MatchOptions, progress: Progress
+) -> pd.DataFrame:
+    """Names split, contacts matched: one review row per GetResponse contact, in input order."""
+    people = _names(gr.frame)
+    matched = match_contacts(people, crm.frame, options, progress)
+    review = matched.reset_index(drop=True)
+    review[NAME_REVIEW_REASON] = people[NAME_REVIEW_REASON].to_numpy()
+    review[model.ROW_CHECKSUM] = gr.frame[model.ROW_CHECKSUM].to_numpy()
+    review[model.MODIFIED_ON] = gr.frame[model.MODIFIED_ON].to_numpy()
+    review[CANDIDATE_IDS] = [tuple(c) if c else () for c in review[CANDIDATE_IDS]]
+    # Dynamics requires a last name on a contact: a "new" row without one cannot be imported,
+    # so a person must supply it (or skip the row) before build-import.
+    nameless = (review[model.DECISION] == Decision.NEW) & (review[model.LAST_NAME].fillna("") == "")
+    review.loc[nameless, model.DECISION] = Decision.REVIEW.value
+    review.loc[nameless, NAME_REVIEW_REASON] = NO_LAST_NAME
+    return review
+
+
+def match_files(
+    gr_path: str | Path,
+    crm_path: str | Path,
+    out_path: str | Path,
+    options: MatchOptions | None = None,
+    progress: Progress = SILENT,
+) -> MatchSummary:
+    """Read both exports, match, and write the review workbook (atomically)."""
+    started = time.perf_counter()
+    gr = read_contacts(gr_path, "gr", progress)
+    crm = read_contacts(crm_path, "crm", progress)
+    review = review_frame(gr, crm, options or MatchOptions(), progress)
+    counts = review[model.DECISION].value_counts()
+    names_to_check = int((review[NAME_REVIEW_REASON] != "").sum())
+    meta = {
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "gr": _source_meta(gr.info),
+        "crm": {**_source_meta(crm.info), "rows": len(crm.frame)},
+    }
+    extra = {"CRM contacts read": len(crm.frame), "names to check ('Name Check')": names_to_check}
+    sheets = write_review(review, out_path, meta, summary_extra=extra, progress=progress)
+    return MatchSummary(
+        review=str(out_path),
+        sheets=sheets,
+        gr_contacts=len(review),
+        crm_contacts=len(crm.frame),
+        decisions={d: int(counts.get(d, 0)) for d in DECISIONS},
+        names_to_check=names_to_check,
+        gr_files=list(gr.info.files),
+        crm_files=list(crm.info.files),
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+@dataclass
+class BuildResult:
+    """What ``build_import`` wrote (or, in a dry run, would write), and what the admin does next."""
+
+    review: str
+    out_dir: str
+    dry_run: bool
+    decisions: dict[str, int]
+    files: list[imports.ImportFile] = field(default_factory=list)
+    unresolved: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "review": self.review,
+            "out_dir": self.out_dir,
+            "dry_run": self.dry_run,
+            "decisions": self.decisions,
+            "files": [f.as_dict() for f in self.files],
+            "unresolved": [str(p) for p in self.unresolved],
+            "warnings": self.warnings,
+            "steps": self.steps,
+        }
+
+
+CONTACTS_STEM = "1-contacts-import"
+LINK_STEM = "2-getresponse-contacts-link"
+LINK_NEW_STEM = "3-getresponse-contacts-link-new"
+LINK_COLUMNS = [
+    model.GR_CONTACT_ID,
+    model.ROW_CHECKSUM,
+    model.MODIFIED_ON,
+    model.NAME,
+    model.EMAIL,
+    model.CRM_CONTACT_ID,
+]
+
+
+def _relink_blocker(meta: dict[str, Any], rows: pd.DataFrame) -> str | None:
+    """Why no GetResponse Contacts re-import can be written, or None when it can."""
+    if meta["gr"].get("ids_from") == "row":
+        return (
+            "the GetResponse input had no record ids (row numbers were used), so no re-import "
+            "can update its records: export 'Active GetResponse contacts' with Export to Excel "
+            "and run match on that export"
+        )
+    bad = [i for i in rows[model.GR_CONTACT_ID].head(1000) if not is_guid(i)]
+    if bad:
+        return (
+            f"the GetResponse ids are not Dynamics record GUIDs (e.g. {bad[0]!r}), so no re-import "
+            "can update the records: run match on an Export to Excel of 'Active GetResponse contacts'"
+        )
+    return None
+
+
+def _rows_at(rows: pd.DataFrame, reviewed: Reviewed, message: str, column: str) -> list[Problem]:
+    return [
+        Problem(message, file=str(reviewed.path), sheet=s, row=int(r), column=column)
+        for s, r in zip(rows["sheet"], rows["row"], strict=True)
+    ]
+
+
+def _refresh(rows: pd.DataFrame, path: str | Path, reviewed: Reviewed, progress: Progress):
+    """Take row checksums and modified-on dates from a fresh GetResponse Contacts export."""
+    fresh = read_contacts(path, "gr", progress)
+    by_id = fresh.frame.set_index(model.GR_CONTACT_ID)
+    found = rows[model.GR_CONTACT_ID].isin(by_id.index)
+    gone = _rows_at(
+        rows[~found],
+        reviewed,
+        f"not in the fresh export {Path(path).name}: deleted in GetResponse, or another view was "
+        "exported; this row is left out of the re-import",
+        "GetResponse Contact",
+    )
+    kept = rows[found].copy()
+    for column in (model.ROW_CHECKSUM, model.MODIFIED_ON):
+        kept[column] = by_id.loc[kept[model.GR_CONTACT_ID], column].to_numpy()
+    export = imports.GrExport(
+        dict(fresh.info.headers), fresh.info.language, fresh.info.metadata, fresh.info.sheets[0]
+    )
+    return pd.concat([kept, rows[~found]]).sort_index(), found, export, gone
+
+
+def _key(email: pd.Series, first: pd.Series, last: pd.Series) -> pd.Series:
+    parts = [email.map(fold), first.map(fold), last.map(fold)]
+    return parts[0] + "\x1f" + parts[1] + "\x1f" + parts[2]
+
+
+def resolve_new(new: pd.DataFrame, created: pd.DataFrame, reviewed: Reviewed):
+    """Each ``new`` row's freshly created CRM contact: same email, first and last name.
+
+    Exactly one such contact links; none (the import rejected the row, or the export does not
+    hold it) or several (duplicates) leave the row unresolved, with the reason.
+    """
+    mine = _key(new[model.EMAIL], new[model.FIRST_NAME], new[model.LAST_NAME])
+    theirs = _key(
+        created[model.CRM_EMAIL], created[model.CRM_FIRST_NAME], created[model.CRM_LAST_NAME]
+    )
+    ids = created[model.CRM_CONTACT_ID].groupby(theirs.to_numpy()).agg(list)
+    found = mine.map(ids)
+    count = found.map(lambda v: len(v) if isinstance(v, list) else 0)
+    resolved = new[count == 1].copy()
+    resolved[model.CRM_CONTACT_ID] = [v[0] for v in found[count == 1]]
+    unresolved = _rows_at(
+        new[count == 0],
+        reviewed,
+        "no contact in the Contacts export has this email, first and last name: was "
+        f"{CONTACTS_STEM}.xlsx imported, or was this row rejected (e.g. as a duplicate)?",
+        "Email",
+    )
+    for (_, row), several in zip(new[count > 1].iterrows(), found[count > 1], strict=True):
+        unresolved.append(
+            Problem(
+                f"{len(several)} contacts in the Contacts export have this email and name "
+                f"({', '.join(several[:5])}): merge the duplicates, then run build-import again",
+                file=str(reviewed.path),
+                sheet=row["sheet"],
+                row=int(row["row"]),
+                column="Email",
+            )
+        )
+    return resolved, unresolved
+
+
+def build_import(
+    review_path: str | Path,
+    out_dir: str | Path,
+    *,
+    crm_export: str | Path | None = None,
+    gr_export: str | Path | None = None,
+    dry_run: bool = False,
+    max_bytes: int = imports.WIZARD_MAX_BYTES,
+    max_rows: int = imports.SHEET_MAX_ROWS,
+    progress: Progress = SILENT,
+) -> BuildResult:
+    """Check the reviewed workbook and write the import files (see the module docstring).
+
+    Any problem in the review workbook raises InputError and writes nothing. Without
+    ``crm_export`` it writes files 1 and 2; with it, file 3. ``gr_export`` (a fresh export of
+    GetResponse Contacts) replaces the row checksums and modified-on dates of the re-import.
+    ``dry_run`` writes into a scratch folder only, to report exactly what would be written.
+    """
+    reviewed = read_review(review_path, progress)
+    rows, meta = reviewed.rows, reviewed.meta
+    counts = rows[model.DECISION].value_counts()
+    result = BuildResult(
+        review=str(review_path),
+        out_dir=str(out_dir),
+        dry_run=dry_run,
+        decisions={d: int(counts.get(d, 0)) for d in DECISIONS},
+    )
+    export = imports.GrExport.from_meta(meta["gr"])
+    fresh = np.ones(len(rows), dtype=bool)
+    if gr_export is not None:
+        rows, found, export, gone = _refresh(rows, gr_export, reviewed, progress)
+        fresh = found.reindex(rows.index, fill_value=False).to_numpy()
+        result.unresolved += gone
+    blocker = _relink_blocker(meta, rows)
+    decision = rows[model.DECISION]
+    jobs: list[tuple[imports.Layout, pd.DataFrame, imports.ColumnsFor]] = []
+    if crm_export is None:
+        new = rows[decision == Decision.NEW]
+        language = meta["crm"].get("language", "en")
+        layout = imports.contacts_layout(CONTACTS_STEM)
+        jobs.append((layout, new, imports.contact_columns(new, language)))
+        link = rows[(decision == Decision.LINK) & fresh]
+        stem = LINK_STEM
+    else:
+        created = read_contacts(crm_export, "crm", progress)
+        if created.info.ids_from == "row":
+            raise InputError(
+                Problem(
+                    "the Contacts export has no '(Do Not Modify) Contact' column",
+                    file=str(crm_export),
+                ),
+                hint="Export the contacts with Export to Excel: its hidden first column holds their ids.",
+            )
+        link, unresolved = resolve_new(
+            rows[(decision == Decision.NEW) & fresh], created.frame, reviewed
+        )
+        result.unresolved += unresolved
+        stem = LINK_NEW_STEM
+    if meta["crm"].get("ids_from") == "row" and crm_export is None and len(link):
+        result.warnings.append(
+            "the CRM input had no contact ids (row numbers were used): no re-import can point at "
+            "its contacts; run match on an Export to Excel of 'My active contacts'"
+        )
+    elif blocker and len(link):
+        result.warnings.append(blocker)
+    elif len(link):
+        frame = link[LINK_COLUMNS].reset_index(drop=True)
+        jobs.append((imports.link_layout(stem, export), frame, imports.link_columns(frame, export)))
+    left = int(counts.get(Decision.REVIEW.value, 0))
+    if left:
+        result.warnings.append(
+            f"{left:,} rows still say 'review': they are in no import file; decide them and run "
+            "build-import again"
+        )
+    with staged_dir(out_dir) as temp:
+        written: list[imports.ImportFile] = []
+        for layout, frame, columns_for in jobs:
+            written += imports.write_parts(
+                layout,
+                len(frame),
+                columns_for,
+                temp,
+                max_bytes=max_bytes,
+                max_rows=max_rows,
+                progress=progress,
+            )
+        result.steps = import_steps(written, result.decisions, review_path, crm_export is not None)
+        steps_path = temp / STEPS_FILE
+        steps_path.write_text("\n".join(result.steps) + "\n", encoding="utf-8")
+        out = Path(out_dir)
+        result.files = [
+            imports.ImportFile(f.kind, out / f.path.name, f.rows, f.bytes) for f in written
+        ]
+        if not dry_run:
+            owned = (
+                (f"{LINK_NEW_STEM}*.xlsx",)
+                if crm_export
+                else (f"{CONTACTS_STEM}*.xlsx", f"{LINK_STEM}*.xlsx")
+            )
+            publish([f.path for f in written] + [steps_path], out, replace_glob=owned)
+    return result
