@@ -1,0 +1,440 @@
+"""Settings: one TOML file, environment variables for every setting, secrets from the
+environment or the system keyring, and profiles for several environments.
+
+Where each value comes from, highest first:
+
+1. ``RECONCILE_<SECTION>_<KEY>`` environment variables (``RECONCILE_DYNAMICS_CLIENT_ID``);
+2. the profile's table in the file (``[profiles.staging.dynamics]``);
+3. the file's top-level tables (``[dynamics]``, ``[getresponse]``, ``[sync]``);
+4. defaults.
+
+Secrets (the Dynamics client secret or access token, the GetResponse API key or OAuth
+token) are never read from the file and never written anywhere: they come from
+``RECONCILE_DYNAMICS_CLIENT_SECRET`` and friends, or from the keyring entry
+``reconcile`` / ``<profile>/<section>.<key>``. :class:`Secret` keeps them out of ``repr``,
+``str`` and f-strings; only :meth:`Secret.reveal` gives the value, to an auth object.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from reconcile.errors import ConfigError
+
+ENV_PREFIX = "RECONCILE_"
+KEYRING_SERVICE = "reconcile"
+DEFAULT_PROFILE = "default"
+API_VERSIONS = ("v8.2", "v9.0", "v9.1", "v9.2")
+DEPLOYMENTS = ("online", "onpremises")
+GETRESPONSE_HOSTS = {
+    "standard": "https://api.getresponse.com/v3",
+    "max-us": "https://api3.getresponse360.com/v3",
+    "max-pl": "https://api3.getresponse360.pl/v3",
+}
+
+
+class Secret:
+    """A secret value that does not print itself."""
+
+    __slots__ = ("__value", "source")
+
+    def __init__(self, value: str, source: str) -> None:
+        self.__value = value
+        self.source = source  # "environment (RECONCILE_…)" or "keyring"
+
+    def reveal(self) -> str:
+        return self.__value
+
+    def __repr__(self) -> str:
+        return f"Secret(*** from {self.source})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> Any:
+        raise TypeError("secrets are not pickled")
+
+
+@dataclass(frozen=True)
+class DynamicsSettings:
+    """SPEC 1.1: the Dynamics connection."""
+
+    deployment: str = "online"  # online | onpremises
+    environment_url: str | None = None
+    api_version: str = "v9.2"
+    client_id: str | None = None
+    authority: str | None = None  # Online: https://login.microsoftonline.com/<tenant>; AD FS URL
+    resource: str | None = None  # On-Premises: AD FS relying party id (default: environment_url)
+    ca_file: str | None = None  # extra CA bundle (corporate proxy, the sandbox)
+    concurrency: int = 16
+    timeout: float = 120.0
+    client_secret: Secret | None = field(default=None, repr=False)
+    access_token: Secret | None = field(default=None, repr=False)  # a static bearer token
+
+
+@dataclass(frozen=True)
+class GetResponseSettings:
+    """SPEC 1.2: the GetResponse connection (MAX: its own API host and a domain)."""
+
+    api_url: str = GETRESPONSE_HOSTS["standard"]
+    domain: str | None = None  # GetResponse MAX: the X-Domain header
+    api_key: Secret | None = field(default=None, repr=False)
+    oauth_token: Secret | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    """SPEC 1.3: what the sync sends, editable later."""
+
+    send_custom_fields: bool = False
+    custom_fields: tuple[str, ...] = ()  # which ones (empty with send_custom_fields: all)
+    send_tags: bool = False
+
+
+SECTIONS: dict[str, type] = {
+    "dynamics": DynamicsSettings,
+    "getresponse": GetResponseSettings,
+    "sync": SyncSettings,
+}
+SECRETS = {
+    "dynamics": ("client_secret", "access_token"),
+    "getresponse": ("api_key", "oauth_token"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    profile: str
+    source: Path | None
+    dynamics: DynamicsSettings
+    getresponse: GetResponseSettings
+    sync: SyncSettings
+
+    def describe(self) -> dict[str, Any]:
+        """Every setting for display: secrets show where they come from, never their value."""
+        out: dict[str, Any] = {"profile": self.profile, "file": str(self.source or "")}
+        for name in SECTIONS:
+            section = getattr(self, name)
+            values: dict[str, Any] = {}
+            for f in fields(section):
+                value = getattr(section, f.name)
+                if isinstance(value, Secret):
+                    values[f.name] = f"set ({value.source})"
+                elif f.name in SECRETS.get(name, ()):
+                    values[f.name] = "not set"
+                else:
+                    values[f.name] = list(value) if isinstance(value, tuple) else value
+            out[name] = values
+        return out
+
+
+def env_name(section: str, key: str) -> str:
+    return f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+
+
+def default_paths(env: Mapping[str, str]) -> list[Path]:
+    config_home = Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return [Path("reconcile.toml"), config_home / "reconcile" / "config.toml"]
+
+
+KeyringGet = Callable[[str, str], str | None]
+
+
+def keyring_get(service: str, username: str) -> str | None:
+    """The system keyring's entry, or None when there is no keyring or no entry."""
+    try:
+        import keyring
+        import keyring.errors
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        return None
+    try:
+        return keyring.get_password(service, username)
+    except keyring.errors.KeyringError:
+        return None
+
+
+def _coerce(section: str, key: str, value: Any, kind: type, where: str) -> Any:
+    def bad(expected: str) -> ConfigError:
+        return ConfigError(
+            f"{where}: {section}.{key} must be {expected}, not {value!r}.",
+            hint=f"Fix {section}.{key} in the settings file or {env_name(section, key)}.",
+        )
+
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise bad("true or false")
+    if kind is int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise bad("a whole number") from None
+    if kind is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad("a number") from None
+    if kind is tuple:
+        if isinstance(value, str):
+            return tuple(v.strip() for v in value.split(",") if v.strip())
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise bad("a list of names")
+    if not isinstance(value, str):
+        raise bad("text")
+    return value.strip() or None
+
+
+_KINDS = {"bool": bool, "int": int, "float": float, "tuple[str, ...]": tuple}
+
+
+def _field_kinds(cls: type) -> dict[str, type]:
+    out = {}
+    for f in fields(cls):
+        annotation = str(f.type)
+        out[f.name] = _KINDS.get(annotation, str)
+    return out
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}).", hint="Fix the file.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}).") from None
+
+
+def _check_tables(data: Mapping[str, Any], path: Path, where: str) -> None:
+    allowed = set(SECTIONS) | ({"profiles"} if where == "" else set())
+    for name, value in data.items():
+        if name not in allowed:
+            raise ConfigError(
+                f"{path}: unknown table [{where}{name}].",
+                hint=f"Use [{'], ['.join(SECTIONS)}] and [profiles.<name>.<section>].",
+            )
+        if name == "profiles":
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: {where}{name} must be a table ([{where}{name}]).")
+        section_fields = {f.name for f in fields(SECTIONS[name])}
+        for key in value:
+            if key in SECRETS.get(name, ()):
+                raise ConfigError(
+                    f"{path}: {where}{name}.{key} is a secret, and secrets are not read from "
+                    "files.",
+                    hint=f"Remove it from the file; set {env_name(name, key)} or store it in the "
+                    f"keyring: keyring set {KEYRING_SERVICE} <profile>/{name}.{key}",
+                )
+            if key not in section_fields:
+                raise ConfigError(
+                    f"{path}: unknown setting {where}{name}.{key}.",
+                    hint=f"Known {name} settings: {', '.join(sorted(section_fields))}.",
+                )
+
+
+def load_settings(
+    path: str | Path | None = None,
+    profile: str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    secret_lookup: KeyringGet | None = keyring_get,
+) -> Settings:
+    """Read the settings (see the module docstring for precedence)."""
+    env = os.environ if env is None else env
+    profile = profile or env.get(f"{ENV_PREFIX}PROFILE") or DEFAULT_PROFILE
+    if not re.match(r"^[A-Za-z0-9_-]+$", profile):
+        raise ConfigError(f"Profile names use letters, digits, - and _ only: {profile!r}.")
+    explicit = path or env.get(f"{ENV_PREFIX}CONFIG")
+    source: Path | None = None
+    if explicit:
+        source = Path(explicit).expanduser()
+        if not source.is_file():
+            raise ConfigError(
+                f"Settings file {source} does not exist.",
+                hint="Create one with `reconcile init`, or fix --config / RECONCILE_CONFIG.",
+            )
+    else:
+        source = next((p for p in default_paths(env) if p.is_file()), None)
+    data = _read_file(source) if source else {}
+    if source:
+        _check_tables(data, source, "")
+    profiles = data.get("profiles", {}) if isinstance(data.get("profiles", {}), dict) else {}
+    overrides: dict[str, Any] = {}
+    if profile != DEFAULT_PROFILE or profile in profiles:
+        if profile not in profiles:
+            known = ", ".join(sorted(profiles)) or "none"
+            raise ConfigError(
+                f"Profile {profile!r} is not defined in {source or 'any settings file'}.",
+                hint=f"Defined profiles: {known}. Add a [profiles.{profile}.dynamics] table.",
+            )
+        overrides = profiles[profile]
+        assert source is not None
+        _check_tables(overrides, source, f"profiles.{profile}.")
+    sections: dict[str, Any] = {}
+    for name, cls in SECTIONS.items():
+        kinds = _field_kinds(cls)
+        values: dict[str, Any] = {}
+        for key, kind in kinds.items():
+            if key in SECRETS.get(name, ()):
+                values[key] = _secret(name, key, profile, env, secret_lookup)
+                continue
+            raw, where = None, ""
+            if key in data.get(name, {}):
+                raw, where = data[name][key], str(source)
+            if key in overrides.get(name, {}):
+                raw, where = overrides[name][key], f"{source} [profiles.{profile}]"
+            if env.get(env_name(name, key)) is not None:
+                raw, where = env[env_name(name, key)], f"environment {env_name(name, key)}"
+            if raw is not None:
+                values[key] = _coerce(name, key, raw, kind, where)
+        sections[name] = cls(**{k: v for k, v in values.items() if v is not None})
+    settings = Settings(profile, source, **sections)
+    _validate(settings)
+    return settings
+
+
+def _secret(
+    section: str, key: str, profile: str, env: Mapping[str, str], lookup: KeyringGet | None
+) -> Secret | None:
+    name = env_name(section, key)
+    if env.get(name):
+        return Secret(env[name], f"environment {name}")
+    if lookup is not None:
+        value = lookup(KEYRING_SERVICE, f"{profile}/{section}.{key}")
+        if value:
+            return Secret(value, f"keyring {KEYRING_SERVICE} {profile}/{section}.{key}")
+    return None
+
+
+def _validate(settings: Settings) -> None:
+    d = settings.dynamics
+    if d.deployment not in DEPLOYMENTS:
+        raise ConfigError(
+            f"dynamics.deployment must be 'online' or 'onpremises', not {d.deployment!r}."
+        )
+    if d.api_version.lower().lstrip("v") not in [v.lstrip("v") for v in API_VERSIONS]:
+        raise ConfigError(
+            f"dynamics.api_version must be one of {', '.join(API_VERSIONS)}, not {d.api_version!r}."
+        )
+    for name, url in (
+        ("dynamics.environment_url", d.environment_url),
+        ("dynamics.authority", d.authority),
+        ("getresponse.api_url", settings.getresponse.api_url),
+    ):
+        if url and not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"{name} must be an http(s) URL, not {url!r}.")
+    if d.concurrency < 1:
+        raise ConfigError("dynamics.concurrency must be at least 1.")
+
+
+def require_dynamics(settings: Settings) -> DynamicsSettings:
+    """The Dynamics settings, or a ConfigError listing everything still missing."""
+    d, missing = settings.dynamics, []
+    if not d.environment_url:
+        missing.append(f"dynamics.environment_url ({env_name('dynamics', 'environment_url')})")
+    if d.access_token is None:
+        if not d.client_id:
+            missing.append(f"dynamics.client_id ({env_name('dynamics', 'client_id')})")
+        if d.client_secret is None:
+            missing.append(
+                f"the client secret ({env_name('dynamics', 'client_secret')} or keyring "
+                f"{KEYRING_SERVICE} {settings.profile}/dynamics.client_secret)"
+            )
+        if d.deployment == "onpremises" and not d.authority:
+            missing.append("dynamics.authority (the AD FS URL, https://<adfs-host>/adfs)")
+    if missing:
+        raise ConfigError(
+            "Dynamics connection settings are missing: " + "; ".join(missing) + ".",
+            hint="Run `reconcile init` for a commented settings file.",
+        )
+    return d
+
+
+def require_getresponse(settings: Settings) -> GetResponseSettings:
+    g = settings.getresponse
+    if g.api_key is None and g.oauth_token is None:
+        raise ConfigError(
+            "No GetResponse API key or OAuth token is set.",
+            hint=f"Set {env_name('getresponse', 'api_key')} (or "
+            f"{env_name('getresponse', 'oauth_token')}), or store it in the keyring: "
+            f"keyring set {KEYRING_SERVICE} {settings.profile}/getresponse.api_key",
+        )
+    if (
+        g.api_url != GETRESPONSE_HOSTS["standard"]
+        and g.api_url in (GETRESPONSE_HOSTS["max-us"], GETRESPONSE_HOSTS["max-pl"])
+        and not g.domain
+    ):
+        raise ConfigError(
+            "GetResponse MAX needs the account's domain (getresponse.domain).",
+            hint=f"Set getresponse.domain or {env_name('getresponse', 'domain')}.",
+        )
+    return g
+
+
+TEMPLATE = """\
+# reconcile settings. Secrets are never read from this file: set them in the environment
+# (RECONCILE_DYNAMICS_CLIENT_SECRET, RECONCILE_GETRESPONSE_API_KEY, ...) or store them in the
+# system keyring:   keyring set reconcile default/dynamics.client_secret
+# Every setting can also be given as RECONCILE_<SECTION>_<KEY>, e.g. RECONCILE_DYNAMICS_CLIENT_ID.
+
+[dynamics]
+# "online" (Dynamics 365 Online, Entra ID) or "onpremises" (AD FS).
+deployment = "online"
+# The CRM environment address. On-Premises: https://server/OrganizationName
+environment_url = "https://contoso.crm4.dynamics.com"
+# Web API version: v8.2, v9.0, v9.1 or v9.2 (bulk messages are used on v9.2).
+api_version = "v9.2"
+# The application (client) id registered for the connector.
+client_id = "00000000-0000-0000-0000-000000000000"
+# Authority server URL. Online: https://login.microsoftonline.com/<tenant-id> (left out, it is
+# discovered from the environment). On-Premises: https://<adfs-host>/adfs
+# authority = "https://login.microsoftonline.com/<tenant-id>"
+# On-Premises only: the AD FS relying-party identifier of the CRM (default: environment_url).
+# resource = "https://crm.contoso.com/"
+# Extra CA bundle to trust (a corporate TLS proxy).
+# ca_file = "/etc/ssl/certs/corporate.pem"
+# Requests in flight at once (Dataverse allows 52 per user).
+concurrency = 16
+
+[getresponse]
+# https://api.getresponse.com/v3; GetResponse MAX: https://api3.getresponse360.com/v3
+# (or https://api3.getresponse360.pl/v3) plus your domain.
+api_url = "https://api.getresponse.com/v3"
+# domain = "example.com"
+
+[sync]
+# Send GetResponse custom fields to the CRM, and which ones (empty list: all).
+send_custom_fields = false
+custom_fields = []
+# Send GetResponse tags to the CRM.
+send_tags = false
+
+# Another environment: reconcile --profile staging ... (or RECONCILE_PROFILE=staging).
+# [profiles.staging.dynamics]
+# environment_url = "https://contoso-staging.crm4.dynamics.com"
+"""
+
+
+def write_template(path: str | Path, *, force: bool = False) -> Path:
+    """Write the commented settings template; refuses to overwrite unless ``force``."""
+    target = Path(path).expanduser()
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists.", hint="Use --force to overwrite it.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(TEMPLATE, encoding="utf-8")
+    return target

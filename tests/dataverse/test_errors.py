@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from reconcile.dataverse import errors as e
+from reconcile.errors import EXIT_SERVICE
+
+
+def _body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls"),
+    [
+        (404, "0x80040217", e.RecordNotFound),
+        (404, None, e.RecordNotFound),
+        (412, "0x80040237", e.DuplicateRecord),
+        (400, "-2147220937", e.DuplicateRecord),
+        (403, "0x80040220", e.PrivilegeDenied),
+        (412, "0x80060882", e.ConcurrencyConflict),
+        (401, None, e.AuthenticationFailed),
+        (429, "0x80072322", e.Throttled),
+        (429, None, e.Throttled),
+        (413, None, e.RequestTooLarge),
+        (501, None, e.NotSupported),
+        (405, None, e.NotSupported),
+        (503, None, e.ServiceUnavailable),
+        (400, "0x80044331", e.ValidationFailed),
+    ],
+)
+def test_errors_are_typed_from_status_and_code(status: int, code: str | None, cls: type) -> None:
+    error = e.error_for(status, _body(code or "", "boom"), method="PATCH", record="contacts(x)")
+    assert type(error) is cls
+    assert error.exit_code == EXIT_SERVICE
+    assert error.status == status
+
+
+def test_message_names_the_record_the_service_text_and_what_to_do() -> None:
+    record = "contacts(emailaddress1='o''brien@example.com')"
+    error = e.error_for(
+        403,
+        _body("0x80040220", "Principal user is missing prvWriteContact privilege"),
+        method="PATCH",
+        record=record,
+    )
+    text = str(error)
+    assert text.startswith(f"Dataverse could not update {record}: Principal user is missing")
+    assert "(HTTP 403, 0x80040220)" in text
+    assert "GetResponse Service User" in text  # the hint says what to do
+
+
+def test_throttling_hint_names_the_limit() -> None:
+    error = e.error_for(
+        429, _body("-2147015902", "Number of requests exceeded"), method="GET", record="contacts"
+    )
+    assert error.code == "0x80072322"
+    assert "6000 requests" in str(error.hint)
+
+
+def test_bodies_that_are_not_odata_errors() -> None:
+    assert e.parse_error_body(b"") == (None, None)
+    assert e.parse_error_body(b"<html>Bad gateway</html>") == (None, "<html>Bad gateway</html>")
+    assert e.parse_error_body(b'{"error": {"code": "", "innererror": {"message": "inner"}}}') == (
+        None,
+        "inner",
+    )
+    error = e.error_for(502, b"", method="GET", record=None)
+    assert "HTTP 502" in str(error)
+    assert "the request" in str(error)
+
+
+def test_normalize_code() -> None:
+    assert e.normalize_code(-2147220969) == "0x80040217"
+    assert e.normalize_code("0X80040217") == "0x80040217"
+    assert e.normalize_code("-2147000000") == "0x80076140"
+    assert e.normalize_code(None) is None
+
+
+def test_connection_errors_do_not_leak_the_request() -> None:
+    request = httpx.Request("GET", "https://x/api", headers={"Authorization": "Bearer SECRET"})
+    exc = httpx.ConnectError("refused", request=request)
+    error = e.connection_error(exc, method="GET", record="WhoAmI")
+    assert isinstance(error, e.ConnectionFailed)
+    assert "SECRET" not in str(error)
+    dropped = e.connection_error(
+        httpx.RemoteProtocolError("x", request=request), method="POST", record="contacts"
+    )
+    assert isinstance(dropped, e.ServiceUnavailable)
+    assert e.error_details(dropped)["error"] == "ServiceUnavailable"
