@@ -559,3 +559,9 @@ class Blocklist:
                 "INSERT OR IGNORE INTO blocklist (mask) VALUES (?)",
                 [(m.strip().lower(),) for m in masks if m.strip()],
             )
+
+    def remove(self, masks: list[str]) -> None:
+        with self.s.write() as conn:
+            conn.executemany(
+                "DELETE FROM blocklist WHERE mask = ?", [(m.strip().lower(),) for m in masks]
+            )

@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from reconcile.sandbox.getresponse.errors import GetResponseError, invalid, unauthenticated
 from reconcile.sandbox.getresponse.paging import Page
+from reconcile.sandbox.getresponse.statistics import statistics
 
 if TYPE_CHECKING:
     from reconcile.sandbox.getresponse.service import GetResponseSandbox
@@ -120,8 +121,21 @@ def routes(sandbox: GetResponseSandbox) -> list[Route]:
 
     table: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
         ("/accounts", "GET", api(s, lambda r, b: s.account(b, fields(r)))),
-        ("/accounts/blocklists", "GET", api(s, lambda r, b: {"masks": s.blocklist.masks()})),
-        ("/accounts/blocklists", "POST", api(s, lambda r, b, d: s.update_blocklist(d), body=True)),
+        ("/accounts/timezones", "GET", api(s, lambda r, b: s.timezones(fields(r)))),
+        (
+            "/accounts/blocklists",
+            "GET",
+            api(s, lambda r, b: s.read_blocklist(r.query_params.get("query[mask]"))),
+        ),
+        (
+            "/accounts/blocklists",
+            "POST",
+            api(
+                s,
+                lambda r, b, d: s.update_blocklist(d, r.query_params.get("additionalFlags")),
+                body=True,
+            ),
+        ),
         ("/campaigns", "GET", api(s, lambda r, b: s.campaigns.page(r.query_params, b))),
         (
             "/campaigns",
@@ -219,6 +233,59 @@ def routes(sandbox: GetResponseSandbox) -> list[Route]:
             "/tags/{tagId}",
             "DELETE",
             api(s, lambda r, b: s.tags.delete(pid(r, "tagId")), status=204),
+        ),
+        ("/newsletters", "GET", api(s, lambda r, b: s.messages.page(r.query_params, b))),
+        (
+            "/newsletters",
+            "POST",
+            api(s, lambda r, b, d: s.messages.create(d, b), status=201, body=True),
+        ),
+        (
+            "/newsletters/send-draft",
+            "POST",
+            api(s, lambda r, b, d: s.messages.send_draft(d, b), status=201, body=True),
+        ),
+        (
+            "/newsletters/statistics",
+            "GET",
+            api(s, lambda r, b: statistics(s.state, r.query_params)),
+        ),
+        (
+            "/newsletters/{newsletterId}",
+            "GET",
+            api(s, lambda r, b: s.messages.get(pid(r, "newsletterId"), b, fields(r))),
+        ),
+        (
+            "/newsletters/{newsletterId}",
+            "DELETE",
+            api(s, lambda r, b: s.messages.delete(pid(r, "newsletterId")), status=204),
+        ),
+        (
+            "/newsletters/{newsletterId}/cancel",
+            "POST",
+            api(s, lambda r, b, d: s.messages.cancel(pid(r, "newsletterId"), b), body=True),
+        ),
+        (
+            "/newsletters/{newsletterId}/activities",
+            "GET",
+            api(s, lambda r, b: s.messages.activities(pid(r, "newsletterId"), r.query_params, b)),
+        ),
+        (
+            "/newsletters/{newsletterId}/statistics",
+            "GET",
+            api(
+                s,
+                lambda r, b: statistics(
+                    s.state, r.query_params, s.messages.exists(pid(r, "newsletterId"))
+                ),
+            ),
+        ),
+        ("/imports", "GET", api(s, lambda r, b: s.imports.page(r.query_params, b))),
+        ("/imports", "POST", api(s, lambda r, b, d: s.imports.create(d, b), status=201, body=True)),
+        (
+            "/imports/{importId}",
+            "GET",
+            api(s, lambda r, b: s.imports.get(pid(r, "importId"), b, fields(r))),
         ),
         ("/from-fields", "GET", api(s, lambda r, b: s.from_fields.page(r.query_params, b))),
         (

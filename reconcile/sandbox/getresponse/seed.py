@@ -94,7 +94,112 @@ def apply(s: GetResponseSandbox, data: dict[str, Any]) -> dict[str, Any]:
         out["contacts"] = _contacts(s, data["contacts"], now)
     if data.get("blacklist"):
         s.blocklist.add([str(mask) for mask in data["blacklist"]])
+    for item in data.get("newsletters", []):
+        out["newsletters"][item.get("name") or item["subject"]] = _newsletter(s, item)
+    if data.get("activities"):
+        out["activities"] = _activities(s, data["activities"])
     return out
+
+
+def _from_field(s: GetResponseSandbox, ref: str | None) -> int:
+    if ref:
+        return _lookup(s, "from_fields", "email", ref, "from field")
+    found = s.from_fields.default_id()
+    if found is None:
+        found = s.from_fields.row_id(s.from_fields.add("news@sandbox.example", "Sandbox News"))
+    return found
+
+
+def _newsletter(s: GetResponseSandbox, item: dict[str, Any]) -> str:
+    """A draft, or a broadcast: sent (with its ``send`` activities, and simulated opens and
+    clicks when ``engagement`` > 0) if ``sendOn`` is past, scheduled if it is future."""
+    kind = item.get("type", "draft")
+    if kind not in ("draft", "broadcast"):
+        raise ValueError(f"newsletter type must be draft or broadcast, not {kind!r}")
+    campaign = _lookup(s, "campaigns", "name_key", str(item["campaign"]), "campaign")
+    html = item.get("html")
+    for track in item.get("clickTracks", []):
+        html = (html or "") + f'<p><a href="{track["url"]}">{track["name"]}</a></p>'
+    selected = [
+        encode_id("campaign", _lookup(s, "campaigns", "name_key", str(c), "campaign"))
+        for c in item.get("selectedCampaigns", [item["campaign"]])
+    ]
+    created = _time(item.get("createdOn"), s.state.now())
+    values = {
+        "name": item.get("name"),
+        "type": kind,
+        "subject": item.get("subject") or item["name"],
+        "from_field": _from_field(s, item.get("fromField")),
+        "campaign": campaign,
+        "html": html,
+        "plain": item.get("plain"),
+        "created_on": created,
+        "flags": json.dumps(item.get("flags", ["clicktrack", "openrate"])),
+        "send_settings": json.dumps(
+            {"selectedCampaigns": selected, "timeTravel": "false", "perfectTiming": "false"}
+        ),
+    }
+    if kind == "broadcast":
+        due = parse_time(item["sendOn"]) if item.get("sendOn") else parse_time(created)
+        values.update(
+            send_due=due,
+            send_on=fmt_time(due),
+            send_status="scheduled" if due > s.clock() else "in_progress",
+        )
+    cid = s.messages._insert(values)
+    if kind == "broadcast" and values["send_status"] == "in_progress":
+        s.messages.send(s.messages.row_id(cid), float(item.get("engagement", 0)))
+    return cid
+
+
+def _activities(s: GetResponseSandbox, items: list[dict[str, Any]]) -> int:
+    rows = []
+    for item in items:
+        activity = item.get("activity")
+        if activity not in ("send", "open", "click"):
+            raise ValueError(f"activity must be send, open or click, not {activity!r}")
+        email = str(item["email"]).lower()
+        sql, args = "SELECT id, cid, email FROM contacts WHERE email_key = ?", [email]
+        if item.get("campaign"):
+            sql += " AND campaign = ?"
+            args.append(_lookup(s, "campaigns", "name_key", str(item["campaign"]), "campaign"))
+        contact = s.conn.execute(sql + " ORDER BY id LIMIT 1", args).fetchone()
+        if contact is None:
+            raise ValueError(f"contact {email!r} is not in the sandbox (seed it first)")
+        newsletter = _lookup(s, "newsletters", "name", str(item["newsletter"]), "newsletter")
+        click = None
+        if activity == "click":
+            tracks = json.loads(
+                s.conn.execute(
+                    "SELECT click_tracks FROM newsletters WHERE id = ?", (newsletter,)
+                ).fetchone()[0]
+            )
+            wanted = item.get("clickTrack")
+            chosen = [t for t in tracks if wanted in (t["name"], t["url"], t["clickTrackId"])]
+            if not chosen:
+                raise ValueError(f"newsletter {item['newsletter']!r} has no link {wanted!r}")
+            track = chosen[0]
+            click = json.dumps(
+                {"id": track["clickTrackId"], "name": track["name"], "url": track["url"]}
+            )
+        rows.append(
+            (
+                contact[0],
+                contact[1],
+                contact[2],
+                newsletter,
+                activity,
+                _time(item.get("createdOn"), s.state.now()),
+                click,
+            )
+        )
+    with s.state.write() as conn:
+        conn.executemany(
+            "INSERT INTO activities (contact, contact_cid, email, newsletter, activity,"
+            " created_on, click_track) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+    return len(rows)
 
 
 def _contacts(s: GetResponseSandbox, items: list[dict[str, Any]], now: str) -> dict[str, str]:
@@ -270,4 +375,60 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
             "INSERT INTO contact_fields (contact, field, vals) VALUES (?, ?, ?)", values
         )
     out["contacts"] = len(rows)
+    out["newsletters"] = _sample_newsletters(s, now)
     return out
+
+
+def _sample_newsletters(s: GetResponseSandbox, now: float) -> dict[str, str]:
+    """``MS CRM …`` drafts (the connector's templates), another draft, newsletters sent over
+    the last three months with their activities, and one scheduled for later."""
+    day = 86400
+    shop = '<p><a href="https://boutique-sandbox.fr/{0}">{1}</a></p>'
+    body = "<h1>{0}</h1><p>Bonjour [[firstname]],</p>" + shop.format("", "Voir la boutique")
+    drafts = [
+        ("MS CRM Bienvenue", "Bienvenue chez Boutique Sandbox", "clients_fr"),
+        ("MS CRM Offre du mois", "Votre offre du mois", "clients_fr"),
+        ("MS CRM Invitation webinar", "Invitation : notre prochain webinar", "webinar_2024"),
+        ("Brouillon soldes d'été", "Les soldes arrivent", "newsletter_hebdo"),
+    ]
+    items: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "type": "draft",
+            "subject": subject,
+            "campaign": campaign,
+            "html": body.format(subject),
+            "createdOn": fmt_time(now - (120 - i * 20) * day),
+        }
+        for i, (name, subject, campaign) in enumerate(drafts)
+    ]
+    sent = [
+        ("Lettre de mars", "clients_fr", 85),
+        ("Nouveautés printemps", "newsletter_hebdo", 52),
+        ("Offre fidélité", "clients_fr", 21),
+        ("Lettre hebdo", "newsletter_hebdo", 3),
+    ]
+    for name, campaign, ago in sent:
+        items.append(
+            {
+                "name": name,
+                "type": "broadcast",
+                "subject": name,
+                "campaign": campaign,
+                "html": body.format(name) + shop.format("nouveautes", "Nos nouveautés"),
+                "createdOn": fmt_time(now - (ago + 1) * day),
+                "sendOn": fmt_time(now - ago * day),
+                "engagement": 1.0,
+            }
+        )
+    items.append(
+        {
+            "name": "Lettre à venir",
+            "type": "broadcast",
+            "subject": "Bientôt",
+            "campaign": "clients_fr",
+            "html": body.format("Bientôt"),
+            "sendOn": fmt_time(now + 2 * day),
+        }
+    )
+    return {item["name"]: _newsletter(s, item) for item in items}

@@ -19,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconcile.sandbox.faults import FaultMiddleware, FaultPlan, fault_routes
-from reconcile.sandbox.getresponse import control, validate
+from reconcile.sandbox.getresponse import control, timezones, validate
 from reconcile.sandbox.getresponse.contacts import Contacts
 from reconcile.sandbox.getresponse.db import SandboxClock, connect, wipe
 from reconcile.sandbox.getresponse.errors import GetResponseError, error_body, invalid
+from reconcile.sandbox.getresponse.imports import Imports
+from reconcile.sandbox.getresponse.messages import Messages
 from reconcile.sandbox.getresponse.models import (
     ACCOUNT,
     Blocklist,
@@ -82,6 +84,8 @@ class GetResponseSandbox:
         self.from_fields = FromFields(self.state)
         self.blocklist = Blocklist(self.state)
         self.contacts = Contacts(self.state, self.campaigns, self.blocklist)
+        self.messages = Messages(self.state, self.campaigns, self.from_fields)
+        self.imports = Imports(self.state, self.campaigns, self.tags, self.contacts)
         self.faults = FaultPlan()
         self.asgi_app = self._build_app()
         empty = not self.conn.execute("SELECT 1 FROM campaigns LIMIT 1").fetchone()
@@ -125,6 +129,8 @@ class GetResponseSandbox:
         """Let work that has come due on the sandbox clock happen (queued contacts, imports,
         scheduled newsletters). Called before every API call."""
         self.contacts.settle()
+        self.imports.settle()
+        self.messages.settle()
 
     def account(self, base: str, fields: str | None = None) -> dict[str, Any]:
         doc = {**ACCOUNT, "href": f"{base}/accounts"}
@@ -133,13 +139,35 @@ class GetResponseSandbox:
             doc = {k: v for k, v in doc.items() if k in wanted}
         return doc
 
-    def update_blocklist(self, body: Any) -> dict[str, Any]:
+    def timezones(self, fields: str | None = None) -> list[dict[str, Any]]:
+        zones = timezones.listing(self.clock())
+        if fields:
+            wanted = set(fields.split(",")) | {"timezoneId"}
+            zones = [{k: v for k, v in zone.items() if k in wanted} for zone in zones]
+        return zones
+
+    def read_blocklist(self, mask: str | None = None) -> dict[str, Any]:
+        masks = self.blocklist.masks()
+        if mask:
+            masks = [m for m in masks if mask.lower() in m]
+        return {"masks": masks}
+
+    def update_blocklist(self, body: Any, flag: str | None = None) -> dict[str, Any]:
+        """Replace the masks; ``additionalFlags=add`` / ``delete`` change them one by one;
+        ``noResponse`` answers an empty list."""
         body = validate.body_object(body)
         masks = body.get("masks")
         if not isinstance(masks, list) or not all(isinstance(m, str) for m in masks):
             raise invalid("masks", "This value should be an array of strings", masks)
-        self.blocklist.replace(masks)
-        return {"masks": self.blocklist.masks()}
+        if flag not in (None, "add", "delete", "noResponse"):
+            raise invalid("additionalFlags", "Allowed: add, delete, noResponse", flag, kind="query")
+        if flag == "add":
+            self.blocklist.add(masks)
+        elif flag == "delete":
+            self.blocklist.remove(masks)
+        else:
+            self.blocklist.replace(masks)
+        return {"masks": [] if flag == "noResponse" else self.blocklist.masks()}
 
     # ---- the control surface's Python side ---------------------------------------------------
 

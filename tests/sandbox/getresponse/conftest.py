@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from grhelp import DELAY
+from grsb_help import DELAY
 
 from reconcile.sandbox.getresponse import GetResponseSandbox
 from reconcile.sandbox.server import SandboxServer

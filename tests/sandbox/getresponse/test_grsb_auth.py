@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from grhelp import error_of
+from grsb_help import error_of
 
 
 def test_api_key_with_prefix_is_accepted_and_rate_headers_are_sent(api: httpx.Client) -> None:

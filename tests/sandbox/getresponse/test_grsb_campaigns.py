@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from grhelp import error_of, make_list
+from grsb_help import error_of, make_list
 
 
 def test_create_returns_201_with_the_campaign(api: httpx.Client) -> None:

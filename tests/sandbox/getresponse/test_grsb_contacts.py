@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from grhelp import DELAY, advance, error_of, make_list
+from grsb_help import DELAY, advance, error_of, make_list
 
 
 def add(api: httpx.Client, campaign: str, email: str, **extra: Any) -> httpx.Response:
