@@ -242,12 +242,15 @@ def create_contact(
 
 def submit_batch(
     client: GetResponseClient, campaign_id: str, contacts: Sequence[NewContact]
-) -> None:
-    """``POST /contacts/batch`` for up to 1000 contacts → 202, nothing to track but emails.
+) -> CreateOutcome:
+    """``POST /contacts/batch`` for up to 1000 contacts → 202 ``QUEUED`` (nothing to track but
+    the emails). Paced by the client at the endpoint's limits (1 per second, 80 per 10 min).
 
-    Paced by the client at the endpoint's own limits (1 per second, 80 per 10 minutes)."""
+    A 409 (``ALREADY_EXISTS``) refuses the batch because of contacts already on the list; the
+    API does not say which or whether the others were queued, so confirm with
+    :func:`~reconcile.getresponse.confirm.wait_for_contacts` and resubmit the missing ones."""
     if not contacts:
-        return
+        raise ValueError("a batch needs at least one contact")
     if len(contacts) > BATCH_SIZE:
         raise ValueError(f"a batch holds at most {BATCH_SIZE} contacts, not {len(contacts)}")
     counts = Counter(c.email.strip().casefold() for c in contacts)
@@ -255,7 +258,11 @@ def submit_batch(
     if duplicates:
         raise ValueError(f"the batch lists these emails twice: {', '.join(duplicates[:5])}")
     body = {"campaignId": campaign_id, "contacts": [c.to_batch_api() for c in contacts]}
-    client.post("contacts/batch", body, idempotent=False)
+    try:
+        client.post("contacts/batch", body, idempotent=False)
+    except AlreadyExists:
+        return CreateOutcome.ALREADY_EXISTS
+    return CreateOutcome.QUEUED
 
 
 def create_contacts(
@@ -265,17 +272,17 @@ def create_contacts(
     *,
     batch_size: int = BATCH_SIZE,
     progress: Progress = SILENT,
-) -> Iterator[list[str]]:
-    """Submit contacts in batches; yields each accepted batch's emails so the caller can
-    journal them before the next one (then confirm with :func:`wait_for_contacts`)."""
+) -> Iterator[tuple[list[str], CreateOutcome]]:
+    """Submit contacts in batches; yields each batch's emails and outcome, so that the caller
+    can journal them before the next one (then confirm with ``wait_for_contacts``)."""
     if not 1 <= batch_size <= BATCH_SIZE:
         raise ValueError(f"batch_size must be between 1 and {BATCH_SIZE}")
     items = iter(contacts)
     with progress.task("GetResponse contacts submitted") as task:
         while chunk := list(itertools.islice(items, batch_size)):
-            submit_batch(client, campaign_id, chunk)
+            outcome = submit_batch(client, campaign_id, chunk)
             task.advance(len(chunk))
-            yield [c.email for c in chunk]
+            yield [c.email for c in chunk], outcome
 
 
 def update_contact(
