@@ -39,7 +39,9 @@ from reconcile.workbooks.read import Contacts, SourceInfo, read_contacts
 from reconcile.workbooks.review import NAME_REVIEW_REASON, write_review
 from reconcile.workbooks.validate import Reviewed, read_review
 
-NO_LAST_NAME = "no last name: Dynamics needs one to create a contact; type it and choose new, or skip"
+NO_LAST_NAME = (
+    "no last name: Dynamics needs one to create a contact; type it and choose new, or skip"
+)
 DECISIONS = [
     d.value for d in (Decision.LINK, Decision.NEW, Decision.REVIEW, Decision.SKIP, Decision.INVALID)
 ]
@@ -198,7 +200,8 @@ def _relink_blocker(meta: dict[str, Any], rows: pd.DataFrame) -> str | None:
     if bad:
         return (
             f"the GetResponse ids are not Dynamics record GUIDs (e.g. {bad[0]!r}), so no re-import "
-            "can update the records: run match on an Export to Excel of 'Active GetResponse contacts'"
+            "can update the records: run match on an Export to Excel of 'Active GetResponse "
+            "contacts'"
         )
     return None
 
@@ -323,7 +326,8 @@ def build_import(
                     "the Contacts export has no '(Do Not Modify) Contact' column",
                     file=str(crm_export),
                 ),
-                hint="Export the contacts with Export to Excel: its hidden first column holds their ids.",
+                hint="Export the contacts with Export to Excel: its hidden first column holds "
+                "their ids.",
             )
         link, unresolved = resolve_new(
             rows[(decision == Decision.NEW) & fresh], created.frame, reviewed

@@ -56,7 +56,8 @@ def import_steps(
         step(
             "When the contacts import has completed: Contacts > My Active Contacts > Export to "
             "Excel (several files if over 100,000 contacts; put them in one folder), then run\n"
-            f'   reconcile build-import "{review_path}" -o import-after --crm-export <export file or folder>\n'
+            f'   reconcile build-import "{review_path}" -o import-after '
+            "--crm-export <export file or folder>\n"
             "   which links each new contact and writes 3-getresponse-contacts-link-new.xlsx; "
             "import it into GetResponse Contacts as in the step above."
         )

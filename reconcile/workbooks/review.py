@@ -150,7 +150,7 @@ def summary_frame(decisions: pd.Series, extra: Mapping[str, int]) -> pd.DataFram
         {"Decision": d.value, "Count": int(counts.get(d.value, 0)), "At build-import": EXPLAIN[d]}
         for d in (Decision.LINK, Decision.NEW, Decision.REVIEW, Decision.SKIP, Decision.INVALID)
     ]
-    rows.append({"Decision": "total", "Count": int(len(decisions)), "At build-import": ""})
+    rows.append({"Decision": "total", "Count": len(decisions), "At build-import": ""})
     rows.extend({"Decision": k, "Count": int(v), "At build-import": ""} for k, v in extra.items())
     return pd.DataFrame(rows)
 
@@ -232,7 +232,8 @@ def _review_options(names: Sequence[str]) -> dict[str, dict]:
         "error_title": "Decision",
         "error_message": "Choose link, new, skip or review.",
         "input_title": "Decision",
-        "input_message": "link: to 'CRM Contact' (one of the Candidates); new: create it; skip: leave out.",
+        "input_message": "link: to 'CRM Contact' (one of the Candidates); new: create it; "
+        "skip: leave out.",
     }
     per_sheet = {name: {header[c]: float(w) for c, w in WIDTHS.items()} for name in names}
     return {

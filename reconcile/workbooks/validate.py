@@ -93,7 +93,8 @@ class _Problems:
 def _not_ours(path: Path, what: str) -> InputError:
     return InputError(
         Problem(f"not a review workbook written by 'reconcile match': {what}", file=str(path)),
-        hint="Give the review.xlsx that 'reconcile match' wrote (its hidden sheets must stay in it).",
+        hint="Give the review.xlsx that 'reconcile match' wrote (its hidden sheets must stay "
+        "in it).",
     )
 
 
@@ -112,7 +113,8 @@ def _load_meta(path: Path, book: Any) -> dict[str, Any]:
     if meta.get("format_version") != layout.FORMAT_VERSION:
         raise _not_ours(
             path,
-            f"format version {meta.get('format_version')!r}; this reconcile reads {layout.FORMAT_VERSION}",
+            f"format version {meta.get('format_version')!r}; this reconcile reads "
+            f"{layout.FORMAT_VERSION}",
         )
     return meta
 
@@ -203,7 +205,8 @@ def _check_keys(
         problems.add(
             "a repeated row",
             f"GetResponse Contact {edited.at[i, model.GR_CONTACT_ID]!r} appears again (first in "
-            f"sheet {edited.at[first, 'sheet']!r} row {edited.at[first, 'row']}): the row was copied",
+            f"sheet {edited.at[first, 'sheet']!r} row {edited.at[first, 'row']}): the row was "
+            "copied",
             sheet=edited.at[i, "sheet"],
             row=int(edited.at[i, "row"]),
             column=column,
@@ -288,7 +291,8 @@ def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problem
         "a changed email",
         model.EMAIL,
         lambda r: (
-            f"Email was changed (written: {original.at[r['_pos'], model.EMAIL]!r}): the email comes from GetResponse; change it there, export again and re-run match"
+            f"Email was changed (written: {original.at[r['_pos'], model.EMAIL]!r}): the email "
+            "comes from GetResponse; change it there, export again and re-run match"
         ),
     )
     new = decision == Decision.NEW
