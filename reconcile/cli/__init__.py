@@ -38,9 +38,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconcile.cli import sandbox
+    from reconcile.cli import offline, sandbox
 
-    for module in (sandbox,):
+    for module in (offline, sandbox):
         for command in module.COMMANDS:
             cli.add_command(command)
 
