@@ -35,7 +35,8 @@ PROVIDERS = frozenset(
         "protonmail.com", "protonmail.ch", "proton.me", "pm.me", "tutanota.com", "zoho.com",
         "yandex.ru", "yandex.com", "mail.ru", "libero.it", "skynet.be", "telenet.be",
         "bluewin.ch", "sunrise.ch", "fastmail.com", "hushmail.com", "qq.com",
-        "163.com", "btinternet.com", "sky.com", "orange.com", "wanadoo.com",
+        "163.com", "btinternet.com", "sky.com", "orange.com", "wanadoo.com", "mail.com",
+        "email.com",
     }
 )  # fmt: skip
 
@@ -88,7 +89,9 @@ TLD_TYPOS: Mapping[str, str] = {
 # least ``_DOMINANCE`` times as many as the domain being corrected.
 _MIN_TARGET_COUNT = 3
 _DOMINANCE = 5
-_MIN_NAME_LENGTH = 4  # "sfr.fr" vs "sf.fr": too short to tell a typo from another domain
+_MIN_NAME_LENGTH = 4  # shorter names ("sfe.fr") are only corrected towards a known provider
+_MIN_PROVIDER_NAME = 3  # and never below this ("ab.fr" could be anything)
+_PROVIDER_WEIGHT = 1_000  # a known provider counts as this many extra contacts
 
 
 def correct_domains(domains: Iterable[str], counts: Mapping[str, int]) -> dict[str, str]:
@@ -115,14 +118,20 @@ def correct_domains(domains: Iterable[str], counts: Mapping[str, int]) -> dict[s
                     fixed[domain] = candidate
                 break
         else:
-            if len(name) >= _MIN_NAME_LENGTH and tld:
+            if len(name) >= _MIN_PROVIDER_NAME and tld:
                 rest.append(domain)
     fixed.update(_one_edit(rest, targets, counts))
     return fixed
 
 
 def _one_edit(domains: list[str], targets: set[str], counts: Mapping[str, int]) -> dict[str, str]:
-    """Targets one edit away, found through shared one-deletion variants (linear time)."""
+    """Targets one edit away, found through shared one-deletion variants (linear time).
+
+    A domain one edit from several targets goes to the one used by ``_DOMINANCE`` times more
+    contacts than any other (``outook.fr``: outlook.fr, not the 5-contact typo ``outkook.fr``);
+    with no such clear winner it is left alone.
+    """
+    targets = targets - set(domains)  # a domain being corrected is nobody's target
     index: dict[str, set[str]] = {}
     for target in targets:
         for variant in _deletions(target):
@@ -133,12 +142,21 @@ def _one_edit(domains: list[str], targets: set[str], counts: Mapping[str, int]) 
             t
             for variant in _deletions(domain)
             for t in index.get(variant, ())
-            if t != domain and OSA.distance(domain, t, score_cutoff=1) <= 1
+            if OSA.distance(domain, t, score_cutoff=1) <= 1
         }
-        own = counts.get(domain, 0)
-        found = {t for t in found if t in PROVIDERS or counts.get(t, 0) >= _DOMINANCE * max(own, 1)}
-        if len(found) == 1:  # two targets one edit away: ambiguous, leave it alone
-            fixed[domain] = found.pop()
+        own = max(counts.get(domain, 0), 1)
+        ranked = sorted(
+            ((counts.get(t, 0) + (_PROVIDER_WEIGHT if t in PROVIDERS else 0), t) for t in found),
+            reverse=True,
+        )
+        ranked = [(n, t) for n, t in ranked if t in PROVIDERS or n >= _DOMINANCE * own]
+        if not ranked:
+            continue
+        short = len(domain.partition(".")[0]) < _MIN_NAME_LENGTH
+        if short and ranked[0][1] not in PROVIDERS:
+            continue
+        if len(ranked) == 1 or ranked[0][0] >= _DOMINANCE * ranked[1][0]:
+            fixed[domain] = ranked[0][1]
     return fixed
 
 

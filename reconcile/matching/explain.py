@@ -63,10 +63,12 @@ def _fuzzy_email_phrase(p: Pairs, i: int, gr: Side, crm: Side) -> str:
     c_local, c_dom = split_email(crm.email_normalized[c])
     if p.same_domain[i]:
         if p.local_equal[i]:
-            typo, fixed = (g_dom, c_dom) if gr.fixed_domain[g] != g_dom else (c_dom, g_dom)
+            typo, fixed = (c_dom, g_dom) if crm.fixed_domain[c] != c_dom else (g_dom, c_dom)
             return f"email typo {typo}→{fixed}"
         if p.digits_differ[i]:
             return f"emails differ in their digits ({g_local}@ vs {c_local}@)"
+        if p.separators[i]:
+            return f"emails differ by a separator ({g_local}@ vs {c_local}@)"
         if p.one_edit[i]:
             return f"email typo {g_local}→{c_local}"
         return f"similar email ({g_local}@ vs {c_local}@)"

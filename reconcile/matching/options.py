@@ -31,11 +31,12 @@ class MatchOptions:
     """A candidate listed under the best one must score at least this."""
     margin: int = 6
     """A runner-up this close to the best fuzzy candidate makes the row ambiguous (review)."""
-    first_name_agreement: int = 80
+    first_name_agreement: int = 85
     """First names at least this similar (or an initial that fits) count as the same person
     when the email is identical; below it, an exact email goes to review (shared mailbox)."""
     typo_name_agreement: int = 95
-    """A typo in the local part links only when the full names are at least this similar."""
+    """A typo in the local part links only when first and last names are each at least this
+    similar (after folding accents and case: in practice, the same name)."""
     link_fuzzy: bool = True
     """Allow links on email typos at all; False sends every fuzzy match to review."""
     max_block: int = 50
