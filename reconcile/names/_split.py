@@ -1,0 +1,267 @@
+"""One typed name in, (first, last, needs_review, title, suffix, reason) out.
+
+The steps, in order: clean the surface (``_clean``); set aside what is not one person (an
+email, a company, a couple, a family, placeholders); read "LAST, First" when there is a comma;
+take titles off the front and suffixes off the end; let ``_order`` decide which words are the
+family name; re-case (``_casing``). A non-empty reason is exactly ``needs_review``.
+
+Results are plain tuples here (building a frozen dataclass costs more than splitting a simple
+name); ``reconcile.names`` wraps them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reconcile.names import _clean
+from reconcile.names._casing import recase_family, recase_given
+from reconcile.names._lexicon import Lexicon
+from reconcile.names._order import Orderer, is_initial
+from reconcile.names._vocab import (
+    AMBIGUOUS_TITLES,
+    COMPANY_AFTER_AMPERSAND,
+    COUPLE_WORDS,
+    FAMILY_WORDS,
+    MAIDEN_MARKERS,
+    SUFFIXES,
+    TITLES,
+    WEAK_SUFFIXES,
+    key,
+)
+
+Result = tuple[str, str, bool, str, str, str]
+
+NO_NAME = "no name"
+EMAIL = "looks like an email"
+COMPANY = "looks like a company"
+NOT_A_NAME = "not a name (placeholder or gibberish)"
+SEVERAL = "several people"
+FAMILY = "a family, not one person"
+DIGITS = "contains digits"
+USERNAME = "looks like a user name"
+PLACEHOLDER_WORD = "contains a placeholder word"
+MARRIED = "birth and married names"
+COMMAS = "several commas"
+
+_SPECIAL = re.compile(r"[@(\[\"“«,\d._&+/]")
+_DIGIT = re.compile(r"\d")
+_STRIP_LEAD = "-'’.;:!?*/\\|~^_=#<>"
+_STRIP_TRAIL = "-;:!?*/\\|~^_=#<>,"
+_ROMAN = frozenset({"ii", "iii", "iv", "vii", "viii"})
+_STRONG_SUFFIXES = frozenset({"jr", "jnr", "sr", "snr"})
+_BIRTH_MARKERS = frozenset({"née", "nee", "né", "geb", "geborene", "born"})
+
+
+def _words(text: str) -> list[str]:
+    """Tokens of one comma-free part: stray punctuation dropped, "Jean - Pierre" joined."""
+    out: list[str] = []
+    glue = False
+    for raw in text.split():
+        if raw in ("-", "–", "—"):
+            glue = bool(out)
+            continue
+        if raw in ("&", "+"):
+            out.append(raw)  # "Jean & Marie", "Dupont & Fils": read by the couple check
+            continue
+        token = raw.lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
+        if token.endswith(".") and sum(c.isalpha() for c in token) > 4:
+            token = token.rstrip(".")
+        if not _clean.is_word(token):
+            continue
+        if out and (glue or raw[0] == "-"):
+            out[-1] = out[-1] + "-" + token
+        else:
+            out.append(token)
+        glue = raw[-1] == "-"
+    return out
+
+
+class Splitter:
+    """The name splitter; ``split`` is pure and thread-safe."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.orderer = Orderer(lexicon)
+        self.lexicon = lexicon
+        self.respell = lexicon.respell
+
+    def _result(self, given: list[str], family: list[str], reasons: list[str], title: str = "",
+                suffix: str = "") -> Result:  # fmt: skip
+        reason = "; ".join(dict.fromkeys(reason for reason in reasons if reason))
+        first = recase_given(given, self.respell)
+        return first, recase_family(family, self.respell), bool(reason), title, suffix, reason
+
+    def split(self, text: str) -> Result:
+        text, dropped = _clean.clean_text(text)
+        if not text:
+            return "", "", True, "", "", NOT_A_NAME if dropped else NO_NAME
+        reasons: list[str] = []
+        title_hint = ""
+        if _SPECIAL.search(text):
+            if "@" in text:
+                rest, emails = _clean.remove_emails(text)
+                if emails and not any(char.isalpha() for char in rest):
+                    given, family = _clean.email_guess(emails[0])
+                    return self._result(
+                        [given] if given else [], [family] if family else [], [EMAIL]
+                    )
+                text = rest
+            if any(mark in text for mark in '(["“«'):
+                text, inner = _clean.remove_brackets(text)
+                titles = [word for word in inner if key(word) in TITLES]
+                title_hint = " ".join(titles)
+            if _DIGIT.search(text):
+                text = " ".join(_clean.strip_digits(text.split()))
+                reasons.append(DIGITS)
+            if "," in text:
+                parts = [_words(part) for part in text.split(",")]
+                parts = [part for part in parts if part]
+                if len(parts) >= 2:
+                    return self._comma(parts, reasons, title_hint)
+                text = " ".join(parts[0]) if parts else ""
+        tokens = _words(text)
+        if len(tokens) == 1 and (words := _clean.username_words(tokens[0])) is not None:
+            tokens = words
+            reasons.append(USERNAME)
+        if not tokens:
+            return "", "", True, title_hint, "", NOT_A_NAME if reasons else NO_NAME
+        return self._tokens(tokens, reasons, title_hint)
+
+    # --- the person, or not ---------------------------------------------------------------------
+    def _not_a_person(self, tokens: list[str], keys: list[str]) -> str:
+        if _clean.is_company(tokens, keys):
+            return COMPANY
+        lexicon = self.lexicon
+        if not any(word in lexicon.given or word in lexicon.family for word in keys) and (
+            _clean.is_placeholder_text(keys)
+        ):
+            return NOT_A_NAME
+        return ""
+
+    def _tokens(self, tokens: list[str], reasons: list[str], title_hint: str) -> Result:
+        while tokens and tokens[-1] in ("&", "+"):
+            tokens = tokens[:-1]
+        while tokens and tokens[0] in ("&", "+"):
+            tokens = tokens[1:]
+        if not tokens:
+            return "", "", True, title_hint, "", NOT_A_NAME
+        keys = [key(token) for token in tokens]
+        problem = self._not_a_person(tokens, keys)
+        if problem:
+            return "", "", True, "", "", problem
+        for index in range(1, len(keys) - 1):
+            if keys[index] in COUPLE_WORDS:
+                return self._couple(tokens, keys, index, reasons)
+        if keys[0] in FAMILY_WORDS and len(keys) > 1:
+            person = self._person(tokens[1:], keys[1:], reasons)
+            family = [person[1]] if person[1] else []
+            return self._result([], family, [*reasons, FAMILY], person[3], person[4])
+        if any(word in MAIDEN_MARKERS for word in keys[1:]):
+            tokens, keys = self._married(tokens, keys, reasons)
+        return self._person(tokens, keys, reasons, title_hint)
+
+    def _person(self, tokens: list[str], keys: list[str], reasons: list[str],
+                title_hint: str = "") -> Result:  # fmt: skip
+        titles, tokens, keys = self._titles(tokens, keys)
+        suffixes, tokens, keys = self._suffixes(tokens, keys, plain=True)
+        title = " ".join([*titles, title_hint]).strip()
+        suffix = " ".join(suffixes)
+        if not tokens:
+            return "", "", True, title, suffix, NO_NAME
+        if any(_clean.is_gibberish(word) for word in keys) and not any(
+            word in self.lexicon.given or word in self.lexicon.family for word in keys
+        ):
+            reasons = [*reasons, PLACEHOLDER_WORD]
+        given, family, reason = self.orderer.order(tokens, keys, bool(title))
+        return self._result(given, family, [*reasons, reason], title, suffix)
+
+    def _titles(self, tokens: list[str], keys: list[str]) -> tuple[list[str], list[str], list]:
+        """Leading titles ("M.", "Mme", "Dr", "Prof. Dr."); "Don" only before two more words."""
+        count = 0
+        while count < len(keys):
+            word = keys[count]
+            if word in TITLES or (word in AMBIGUOUS_TITLES and len(keys) - count >= 3):
+                count += 1
+            else:
+                break
+        return tokens[:count], tokens[count:], keys[count:]
+
+    def _suffixes(self, tokens: list[str], keys: list[str], *, plain: bool) -> tuple:
+        """Trailing suffixes ("Jr.", "III", "PhD", lowercase "fils"); never the only name."""
+        end = len(keys)
+        while end > 1:
+            word, token = keys[end - 1], tokens[end - 1]
+            if word not in SUFFIXES:
+                break
+            if word in _ROMAN and not token.isupper():
+                break
+            if word in WEAK_SUFFIXES and not token.islower():
+                break
+            if plain and end <= 2 and word not in _STRONG_SUFFIXES:
+                break  # "Marie Senior": two words are a name before anything else
+            end -= 1
+        return tokens[end:], tokens[:end], keys[:end]
+
+    # --- special shapes -------------------------------------------------------------------------
+    def _comma(self, parts: list[list[str]], reasons: list[str], title_hint: str) -> Result:
+        """ "Dupont, Jean", "Smith, John, Jr.", "DUPONT, M. Jean"."""
+        tail: list[str] = []
+        while len(parts) > 2 or (len(parts) == 2 and self._all_suffixes(parts[-1])):
+            last = parts.pop()
+            if self._all_suffixes(last):
+                tail = last + tail
+            else:
+                reasons = [*reasons, COMMAS]
+                break
+        if len(parts) == 1:  # "John Smith, Jr."
+            result = self._tokens(parts[0], reasons, title_hint)
+            suffix = " ".join([result[4], *tail]).strip()
+            return result[0], result[1], result[2], result[3], suffix, result[5]
+        family, given = parts[0], parts[1]
+        keys = [key(token) for token in family + given]
+        problem = self._not_a_person(family + given, keys)
+        if problem:
+            return "", "", True, "", "", problem
+        family_titles, family, _ = self._titles(family, [key(token) for token in family])
+        given_titles, given, given_keys = self._titles(given, [key(token) for token in given])
+        suffixes, given, _ = self._suffixes(given, given_keys, plain=False)
+        title = " ".join([*family_titles, *given_titles, title_hint]).strip()
+        suffix = " ".join([*suffixes, *tail])
+        if not family or not given:
+            return self._person(family + given, [key(t) for t in family + given], reasons, title)
+        if all(is_initial(token) for token in family) and not all(is_initial(t) for t in given):
+            family, given = given, family  # "J., Dupont"? a misplaced comma
+            reasons = [*reasons, COMMAS]
+        return self._result(given, family, reasons, title, suffix)
+
+    def _all_suffixes(self, tokens: list[str]) -> bool:
+        return bool(tokens) and all(key(token) in SUFFIXES for token in tokens)
+
+    def _couple(self, tokens: list[str], keys: list[str], index: int, reasons: list) -> Result:
+        """ "Jean et Marie Dupont", "M. et Mme Dupont": the first person, flagged."""
+        if keys[index] == "&" and keys[index + 1] in COMPANY_AFTER_AMPERSAND:
+            return "", "", True, "", "", COMPANY
+        reasons = [*reasons, SEVERAL]
+        left, left_keys = tokens[:index], keys[:index]
+        right = self._person(tokens[index + 1 :], keys[index + 1 :], [])
+        family = [right[1]] if right[1] else []
+        if all(word in TITLES for word in left_keys):  # "M. et Mme Dupont"
+            title = " ".join([*left, tokens[index], right[3]]).strip()
+            return self._result([], family, reasons, title)
+        titles, names, _ = self._titles(left, left_keys)
+        if len(names) >= 2:  # "Jean Dupont et Marie Martin"
+            first = self._person(left, left_keys, [])
+            return self._result([first[0]], [first[1]], reasons, first[3], first[4])
+        return self._result(names, family, reasons, " ".join(titles))
+
+    def _married(self, tokens: list[str], keys: list[str], reasons: list[str]) -> tuple:
+        """ "Marie Dupont née Martin" keeps Dupont; "Marie Martin épouse Dupont" takes Dupont."""
+        index = next(i for i in range(1, len(keys)) if keys[i] in MAIDEN_MARKERS)
+        if keys[index] in _BIRTH_MARKERS:
+            return tokens[:index], keys[:index]
+        reasons.append(MARRIED)
+        before, after = tokens[:index], tokens[index + 1 :]
+        if not after:
+            return before, keys[:index]
+        given = [token for token in before[:-1]] or before
+        merged = given + after
+        return merged, [key(token) for token in merged]
