@@ -107,7 +107,9 @@ class _Writer:
         self.result = BulkResult(ids=[None] * len(records), used_bulk_messages=use_bulk)
 
     def write(self, span: range) -> None:
-        if self.result.aborted is not None:
+        if self.result.aborted is not None:  # not sent: the run stopped at an earlier chunk
+            for i in span:
+                self.result.errors.setdefault(i, self.result.aborted)
             return
         try:
             if self.use_bulk:
