@@ -85,7 +85,9 @@ class Contacts:
         query = queries.parse(params, filters, sorts, [("c.id", "ASC")], "c.id")
         where = []
         if campaign_cid is not None:
-            number = self.campaigns.row_id(campaign_cid)
+            # The description gives this operation no 404: an unknown list is a related
+            # resource not found (400 / 1001).
+            number = self.campaigns.row_id(campaign_cid, missing="1001")
             where.append(f"c.campaign = {number}")
         needs_join = any("k." in clause for clause in query.where)
         return self.s.page(
@@ -113,6 +115,8 @@ class Contacts:
             ).fetchone()[0]
             geo = json.loads(raw) if raw else {}
             doc["geolocation"] = {key: geo.get(key) for key in GEOLOCATION_KEYS}
+            if doc["geolocation"]["continentCode"] is None:  # an enum: null is not one of it
+                del doc["geolocation"]["continentCode"]
         if want("tags"):
             doc["tags"] = self.tags_of(number, base, with_date=False)
         if want("customFieldValues"):

@@ -30,7 +30,7 @@ from reconcile.sandbox.getresponse.views import (
     NEWSLETTER_SOURCE,
 )
 
-FLAGS = ("clicktrack", "google_analytics", "openrate")
+FLAGS = ("clicktrack", "google_analytics")  # the OpenAPI enum (older clients also sent openrate)
 ID_LISTS = (
     "selectedCampaigns",
     "selectedSegments",

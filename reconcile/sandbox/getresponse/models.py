@@ -180,7 +180,7 @@ DEFAULT_CAMPAIGN_SETTINGS = {
     "confirmation": {"redirectType": "hosted", "mimeType": "combo"},
     "optinTypes": {"email": "single", "api": "single", "import": "single", "webform": "single"},
     "subscriptionNotifications": {"status": "disabled", "recipients": []},
-    "profile": {"description": "", "industryTagId": "1", "title": ""},
+    "profile": {"industryTagId": "1"},
 }
 
 
@@ -222,7 +222,9 @@ class Campaigns:
                 "SELECT settings FROM campaigns WHERE id = ?", (number,)
             ).fetchone()[0]
         )
-        for key, value in {**DEFAULT_CAMPAIGN_SETTINGS, **settings}.items():
+        profile = {"description": doc.get("name", ""), "title": doc.get("name", "")}
+        defaults = {**DEFAULT_CAMPAIGN_SETTINGS, "profile": {"industryTagId": "1", **profile}}
+        for key, value in {**defaults, **settings}.items():
             if not fields or key in fields.split(","):
                 doc[key] = value
         return doc
@@ -271,7 +273,7 @@ class Campaigns:
     def update(self, cid: str, body: Any, base: str) -> dict[str, Any]:
         number = self.row_id(cid)
         body = validate.body_object(body)
-        name = self._name(body, required=False)
+        name = self._name(body, required=True)  # UpdateCampaign requires it (OpenAPI)
         language = validate.string(body, "languageCode", max_length=8)
         is_default = validate.string_boolean(body.get("isDefault"), "isDefault")
         if (

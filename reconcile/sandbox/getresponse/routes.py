@@ -109,7 +109,20 @@ def api(
     return endpoint
 
 
+Table = list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]
+
+
 def routes(sandbox: GetResponseSandbox) -> list[Route]:
+    return _mount(table(sandbox))
+
+
+def operations(sandbox: GetResponseSandbox) -> list[tuple[str, str]]:
+    """Every (verb, path) the sandbox serves, paths as the OpenAPI description writes them
+    (relative to the server URL, which ends in ``/v3``)."""
+    return [(method, path) for path, method, _ in table(sandbox)]
+
+
+def table(sandbox: GetResponseSandbox) -> Table:
     s = sandbox
     p = "path_params"
 
@@ -119,7 +132,7 @@ def routes(sandbox: GetResponseSandbox) -> list[Route]:
     def fields(request: Request) -> str | None:
         return request.query_params.get("fields")
 
-    table: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]] = [
+    return [
         ("/accounts", "GET", api(s, lambda r, b: s.account(b, fields(r)))),
         ("/accounts/timezones", "GET", api(s, lambda r, b: s.timezones(fields(r)))),
         (
@@ -294,10 +307,9 @@ def routes(sandbox: GetResponseSandbox) -> list[Route]:
             api(s, lambda r, b: s.from_fields.get(pid(r, "fromFieldId"), b, fields(r))),
         ),
     ]
-    return _mount(table)
 
 
-def _mount(table: list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]) -> list[Route]:
+def _mount(table: Table) -> list[Route]:
     """One Route per path and prefix, dispatching on the verb (so that an unsupported verb gets
     the API's error body, not a bare 405)."""
     by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}

@@ -134,7 +134,7 @@ def _newsletter(s: GetResponseSandbox, item: dict[str, Any]) -> str:
         "html": html,
         "plain": item.get("plain"),
         "created_on": created,
-        "flags": json.dumps(item.get("flags", ["clicktrack", "openrate"])),
+        "flags": json.dumps(item.get("flags", ["clicktrack"])),
         "send_settings": json.dumps(
             {"selectedCampaigns": selected, "timeTravel": "false", "perfectTiming": "false"}
         ),

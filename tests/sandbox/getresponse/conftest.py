@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from grsb_help import DELAY
+from grsb_openapi import Validator
 
 from reconcile.sandbox.getresponse import GetResponseSandbox
 from reconcile.sandbox.server import SandboxServer
@@ -32,11 +33,23 @@ def info(sandbox: GetResponseSandbox, gr_running: Any) -> dict[str, Any]:
     return sandbox.connection_info(gr_running[1].url)
 
 
+@pytest.fixture(scope="session")
+def openapi() -> Validator:
+    return Validator()
+
+
 @pytest.fixture
-def api(info: dict[str, Any]) -> Iterator[httpx.Client]:
-    """An authenticated client of the standard host."""
+def api(info: dict[str, Any], openapi: Validator) -> Iterator[httpx.Client]:
+    """An authenticated client of the standard host; every exchange is checked against the
+    official OpenAPI description (see grsb_openapi.py)."""
+
+    def check(response: httpx.Response) -> None:
+        response.read()
+        openapi.check(response)
+
     headers = {"X-Auth-Token": f"api-key {info['api_key']}"}
-    with httpx.Client(base_url=info["url"], headers=headers) as client:
+    hooks = {"response": [check]}
+    with httpx.Client(base_url=info["url"], headers=headers, event_hooks=hooks) as client:
         yield client
 
 

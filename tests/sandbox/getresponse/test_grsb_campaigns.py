@@ -63,7 +63,9 @@ def test_update_renames_and_refuses_a_taken_name(api: httpx.Client) -> None:
 
 def test_setting_a_default_list_unsets_the_other(api: httpx.Client) -> None:
     first, second = make_list(api, "first_list"), make_list(api, "second_list")
-    api.post(f"/campaigns/{second}", json={"isDefault": "true"})
+    without_name = api.post(f"/campaigns/{second}", json={"isDefault": "true"})
+    assert error_of(without_name) == (400, 1000)  # the description requires name on update
+    api.post(f"/campaigns/{second}", json={"name": "second_list", "isDefault": "true"})
     defaults = {c["campaignId"]: c["isDefault"] for c in api.get("/campaigns").json()}
     assert defaults == {first: "false", second: "true"}
 

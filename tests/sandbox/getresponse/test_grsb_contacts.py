@@ -329,4 +329,4 @@ def test_list_contacts_endpoint_and_date_filters(api: httpx.Client, sandbox: Any
         1000,
     )
     assert error_of(api.get("/contacts", params={"sort[score]": "ASC"})) == (400, 1000)
-    assert error_of(api.get("/campaigns/nope/contacts")) == (404, 1013)
+    assert error_of(api.get("/campaigns/nope/contacts")) == (400, 1001)
