@@ -38,9 +38,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconcile.cli import offline, sandbox
+    from reconcile.cli import dataverse, offline, sandbox
 
-    for module in (offline, sandbox):
+    for module in (offline, sandbox, dataverse):
         for command in module.COMMANDS:
             cli.add_command(command)
 

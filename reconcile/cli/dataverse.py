@@ -1,0 +1,252 @@
+"""``reconcile schema install|check``, ``reconcile doctor`` and ``reconcile init``.
+
+Each command loads the settings (``--config``, ``--profile``), calls one library function
+and renders its report as text or ``--json``; progress goes to stderr. Exit codes: 0 when
+all is well, 1 when something is missing or failed (the report says what), 2 for bad
+settings, 3 when a service refused or could not be reached.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconcile.cli.bars import bars
+from reconcile.errors import EXIT_FAILED
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def settings_options(func: F) -> F:
+    """``--config`` and ``--profile``: which settings file and which environment."""
+    func = click.option(
+        "--profile",
+        metavar="NAME",
+        help="Settings profile ([profiles.NAME] in the file; default: RECONCILE_PROFILE or "
+        "'default').",
+    )(func)
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Settings file (default: RECONCILE_CONFIG, ./reconcile.toml, "
+        "~/.config/reconcile/config.toml).",
+    )(func)
+
+
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+
+
+def _emit(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _load(config_path: str | None, profile: str | None) -> Any:
+    from reconcile.config import load_settings
+
+    return load_settings(config_path, profile)
+
+
+@click.group()
+def schema() -> None:
+    """The connector's tables and security roles in Dynamics."""
+
+
+@schema.command("check")
+@settings_options
+@_json_option
+def schema_check(config_path: str | None, profile: str | None, as_json: bool) -> None:
+    """Report which GetResponse tables, columns, keys and roles are missing.
+
+    Nothing is written. Exit code 1 when something is missing.
+
+    \b
+    Example:
+      reconcile schema check --profile staging
+    """
+    from reconcile.dataverse import metadata, security
+    from reconcile.dataverse.connect import connect
+
+    with connect(_load(config_path, profile)) as client:
+        tables = metadata.check(client)
+        roles = security.check_roles(client)
+    if as_json:
+        _emit({"ok": tables.ok and roles.ok, "tables": tables.to_json(), "roles": roles.to_json()})
+    else:
+        _render_tables(tables)
+        _render_roles(roles)
+    if not (tables.ok and roles.ok):
+        raise SystemExit(EXIT_FAILED)
+
+
+@schema.command("install")
+@settings_options
+@click.option("--dry-run", is_flag=True, help="Only say what would be created.")
+@click.option("--no-roles", is_flag=True, help="Create the tables only, not the security roles.")
+@_json_option
+@_quiet_option
+def schema_install(
+    config_path: str | None,
+    profile: str | None,
+    dry_run: bool,
+    no_roles: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Create the missing GetResponse tables, columns, lookups, keys and security roles.
+
+    Idempotent: what exists is left alone; a second run has nothing to do. The roles are
+    created in the root business unit with their privileges; assign them to users in
+    Dynamics afterwards (the connector's application user gets 'GetResponse Service User').
+
+    \b
+    Example:
+      reconcile schema install --dry-run
+      reconcile schema install
+    """
+    from reconcile.dataverse import metadata, security
+    from reconcile.dataverse.connect import connect
+
+    progress = bars(not quiet and not as_json)
+    with connect(_load(config_path, profile)) as client:
+        if dry_run:
+            tables = metadata.check(client)
+            roles = None if no_roles else security.check_roles(client)
+        else:
+            tables = metadata.install(client, progress=progress)
+            roles = None if no_roles else security.install_roles(client, progress=progress)
+    ok = tables.ok and (roles is None or roles.ok)
+    if as_json:
+        _emit(
+            {
+                "ok": ok,
+                "dry_run": dry_run,
+                "tables": tables.to_json(),
+                "roles": roles.to_json() if roles else None,
+            }
+        )
+    else:
+        if dry_run:
+            _render_plan(tables, roles)
+        else:
+            for line in [*tables.created, *(roles.created if roles else [])]:
+                click.echo(f"created {line}")
+            _render_tables(tables)
+            if roles:
+                _render_roles(roles)
+    if not ok and not dry_run:
+        raise SystemExit(EXIT_FAILED)
+
+
+def _render_tables(report: Any) -> None:
+    if report.ok:
+        click.echo("Tables: the six GetResponse tables are installed and complete.")
+        return
+    click.echo(f"Tables: {len(report.findings)} problem(s):")
+    for finding in report.findings:
+        action = "" if finding.fixable else "  [needs an administrator]"
+        click.echo(f"  - {finding}{action}")
+
+
+def _render_roles(report: Any) -> None:
+    if report.ok:
+        click.echo("Roles: the four GetResponse security roles exist with their privileges.")
+        return
+    click.echo("Roles:")
+    for status in report.roles:
+        if status.ok:
+            click.echo(f"  - {status.name}: complete")
+        elif status.role_id is None:
+            click.echo(f"  - {status.name}: missing")
+        else:
+            click.echo(f"  - {status.name}: lacks {len(status.missing)} privilege(s)")
+            for shortfall in status.missing:
+                click.echo(f"      {shortfall}")
+
+
+def _render_plan(tables: Any, roles: Any) -> None:
+    todo = [f for f in tables.findings if f.fixable]
+    manual = [f for f in tables.findings if not f.fixable]
+    if not todo and (roles is None or roles.ok):
+        click.echo("Nothing to install: the tables and roles are complete.")
+    for finding in todo:
+        click.echo(
+            f"would create {finding.kind} {finding.name}"
+            + (f" on {finding.table}" if finding.table else "")
+        )
+    if any(f.kind == "table" for f in todo):
+        click.echo("would then create the columns, lookups and keys of the new tables")
+    for status in roles.roles if roles else []:
+        if status.role_id is None:
+            click.echo(f"would create role {status.name!r} with its privileges")
+        elif status.missing:
+            click.echo(f"would add {len(status.missing)} privilege(s) to role {status.name!r}")
+    for finding in manual:
+        click.echo(f"needs an administrator: {finding}")
+
+
+@click.command()
+@settings_options
+@click.option("--skip-getresponse", is_flag=True, help="Check Dynamics only.")
+@_json_option
+@_quiet_option
+def doctor(
+    config_path: str | None,
+    profile: str | None,
+    skip_getresponse: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Check both connections, the connector's tables and roles, and the privileges of the
+    connector's identity; list exactly what is missing. Writes nothing.
+
+    \b
+    Example:
+      reconcile doctor
+      reconcile doctor --profile staging --json
+    """
+    from reconcile.doctor import run_doctor
+
+    settings = _load(config_path, profile)
+    report = run_doctor(
+        settings, skip_getresponse=skip_getresponse, progress=bars(not quiet and not as_json)
+    )
+    if as_json:
+        _emit(report.to_json())
+    else:
+        marks = {"ok": "ok  ", "warning": "warn", "failed": "FAIL", "skipped": "skip"}
+        for check in report.checks:
+            click.echo(f"[{marks[check.status]}] {check.name}: {check.summary}")
+            for detail in check.details:
+                click.echo(f"         - {detail}")
+            if check.hint and check.status in ("failed", "warning"):
+                click.echo(f"         → {check.hint}")
+        click.echo("All checks passed." if report.ok else "Some checks failed.")
+    if not report.ok:
+        raise SystemExit(EXIT_FAILED)
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False), default="reconcile.toml")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> None:
+    """Write a commented settings file (no secrets: those go in the environment or keyring).
+
+    \b
+    Example:
+      reconcile init
+      reconcile init ~/.config/reconcile/config.toml
+    """
+    from reconcile.config import write_template
+
+    written = write_template(Path(path), force=force)
+    click.echo(f"Wrote {written}. Fill it in, set the secrets, then run `reconcile doctor`.")
+
+
+COMMANDS = [schema, doctor, init]
