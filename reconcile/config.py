@@ -273,7 +273,16 @@ def load_settings(
     data = _read_file(source) if source else {}
     if source:
         _check_tables(data, source, "")
-    profiles = data.get("profiles", {}) if isinstance(data.get("profiles", {}), dict) else {}
+    profiles = data.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ConfigError(f"{source}: profiles must be tables ([profiles.<name>.dynamics]).")
+    for name, tables in profiles.items():  # every profile, so a secret anywhere is refused
+        if not isinstance(tables, dict):
+            raise ConfigError(
+                f"{source}: [profiles.{name}] must hold tables like [profiles.{name}.dynamics]."
+            )
+        assert source is not None
+        _check_tables(tables, source, f"profiles.{name}.")
     overrides: dict[str, Any] = {}
     if profile != DEFAULT_PROFILE or profile in profiles:
         if profile not in profiles:
@@ -283,8 +292,6 @@ def load_settings(
                 hint=f"Defined profiles: {known}. Add a [profiles.{profile}.dynamics] table.",
             )
         overrides = profiles[profile]
-        assert source is not None
-        _check_tables(overrides, source, f"profiles.{profile}.")
     sections: dict[str, Any] = {}
     for name, cls in SECTIONS.items():
         kinds = _field_kinds(cls)
