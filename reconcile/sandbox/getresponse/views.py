@@ -132,7 +132,7 @@ FROM_FIELD = View(
         _f("createdOn", "ff.created_on"),
         _f(
             "domain",
-            "json_object('status', 'confirmed', 'DKIMWarning', NULL, 'hasDMARCWarning', 'false')",
+            "json_object('status', 'confirmed', 'hasDMARCWarning', 'false')",
         ),
     ),
 )

@@ -32,8 +32,16 @@ HOST = "https://api.getresponse.com"
 _API_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")
 _REQUEST_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:?\d\d)?$")
 DATE_KEYS = ("createdOn", "changedOn", "createdAt", "sendOn", "finishedOn")
-ID_KEYS = ("contactId", "campaignId", "tagId", "customFieldId", "newsletterId", "fromFieldId",
-           "importId", "accountId")  # fmt: skip
+ID_KEYS = (
+    "contactId",
+    "campaignId",
+    "tagId",
+    "customFieldId",
+    "newsletterId",
+    "fromFieldId",
+    "importId",
+    "accountId",
+)
 
 
 def _strip_js_patterns(node: Any) -> None:
