@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from reconcile.names._vocab import FAMILY_JOINERS, PARTICLES, key
 
 _KEEP_LOWER = PARTICLES | FAMILY_JOINERS
+_VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿ")
 
 # Particles written lowercase inside a family name when re-casing from capitals.
 LOWER_PARTICLES = frozenset(
@@ -58,13 +59,9 @@ def needs_recasing(word: str) -> bool:
         return True
     if not word.isupper():
         return False  # mixed case, or no cased letter at all
-    letters = 0
-    for char in word:
-        if char.isalpha():
-            letters += 1
-            if letters > 1:
-                return True
-    return False
+    letters = [char for char in word if char.isalpha()]
+    # One letter, or initials such as "JP", "JPB", stay as typed.
+    return len(letters) > 3 or bool(_VOWELS.intersection(word.lower()))
 
 
 _NO_RESPELL: Mapping[str, str] = {}

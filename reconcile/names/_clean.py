@@ -18,29 +18,40 @@ from reconcile.names._vocab import (
     key,
 )
 
-# Emoji, pictographs, dingbats, arrows, shapes, variation selectors, zero-width characters,
-# tag characters and the (c)/(r)/tm signs: dropped from names.
+# Emoji, pictographs, dingbats, arrows, shapes, keycaps and the (c)/(r)/tm signs: each run
+# becomes a space ("Marie🌸Dupont").
 _DROP = re.compile(
-    "[\u200b-\u200d\u2060\ufeff\ufe00-\ufe0f\u20e3\u00a9\u00ae\u2122\u2190-\u21ff"
-    "\u2300-\u23ff\u25a0-\u27bf\u2900-\u297f\u2b00-\u2bff\u3030\u303d"
-    "\U0001f000-\U0001faff\U000e0000-\U000e007f]+"
+    "[\u20e3\u00a9\u00ae\u2122\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2900-\u297f"
+    "\u2b00-\u2bff\u3030\u303d\U0001f000-\U0001faff]+"
+)
+# Invisible characters (zero-width, joiners, soft hyphen, bidi marks, variation selectors,
+# tags): removed without a trace.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f"
+    "\U000e0000-\U000e007f]+"
 )
 _EMAIL = re.compile(r"<?[^\s<>@,;]+@[^\s<>@,;]+\.[^\s<>@,;]+>?")
 _BRACKETS = re.compile(r"\([^()]*\)?|\[[^\[\]]*\]?|\"[^\"]*\"?|“[^”]*”?|«[^»]*»?")
 _SPLIT_USERNAME = re.compile(r"[._]+")
+_DIGITS = re.compile(r"\d+")
 _VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿæœáíóúãõåøı")
 
 
 def clean_text(text: str) -> tuple[str, bool]:
-    """NFC, no emoji or invisible characters, single spaces; second value: symbols dropped."""
+    """NFC, no emoji, control or invisible characters, single spaces.
+
+    The second value says whether symbols were dropped (a text of emoji only is no name).
+    """
+    changed = False
     if not text.isascii():
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
+        text = _INVISIBLE.sub("", text)
         dropped = _DROP.sub(" ", text)
         changed = dropped != text
         text = dropped
-    else:
-        changed = False
+    if not text.isprintable():  # controls, odd spaces, private use, unassigned
+        text = "".join(char if char.isprintable() else " " for char in text)
     return " ".join(text.split()), changed
 
 
@@ -109,15 +120,9 @@ def is_placeholder_text(keys: list[str]) -> bool:
     return all(is_gibberish(word) for word in keys)
 
 
-def strip_digits(tokens: list[str]) -> list[str]:
-    """Drop number-only words and the digits inside words ("Jean2" -> "Jean")."""
-    out: list[str] = []
-    for token in tokens:
-        if any(char.isdigit() for char in token):
-            token = "".join(char for char in token if not char.isdigit()).strip("-.'")
-        if token:
-            out.append(token)
-    return out
+def strip_digits(text: str) -> str:
+    """Digits become spaces: number-only words go, "Jean2" keeps "Jean"."""
+    return " ".join(_DIGITS.sub(" ", text).split())
 
 
 def is_word(token: str) -> bool:

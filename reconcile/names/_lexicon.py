@@ -94,8 +94,8 @@ def _respellings(names: Iterable[str]) -> dict[str, str]:
         if " " in name or (not name.isalpha() and "-" not in name):
             continue
         upper = name.upper()
-        if recase_word(upper) == name:
-            continue
+        if recase_word(upper).casefold() == name.casefold():
+            continue  # only letters lost to capitals (ı, İ), not a taste in capitals
         found[upper] = None if found.get(upper, name) != name else name  # ambiguous: drop
     return {upper: name for upper, name in found.items() if name is not None}
 

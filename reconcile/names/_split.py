@@ -110,7 +110,7 @@ class Splitter:
                 titles = [word for word in inner if key(word) in TITLES]
                 title_hint = " ".join(titles)
             if _DIGIT.search(text):
-                text = " ".join(_clean.strip_digits(text.split()))
+                text = _clean.strip_digits(text)
                 reasons.append(DIGITS)
             if "," in text:
                 parts = [_words(part) for part in text.split(",")]
