@@ -84,3 +84,5 @@ def start(
     finally:
         for item in running.values():
             item.server.stop()
+            if hasattr(item.sandbox, "close"):  # e.g. the Dataverse sandbox's TLS authority
+                item.sandbox.close()

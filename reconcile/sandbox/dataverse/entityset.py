@@ -1,0 +1,242 @@
+"""Requests on a table's entity set: list, create, read, update/upsert, delete, properties.
+
+``contacts``, ``contacts(<id>)``, ``contacts(emailaddress1='o''brien@x.com')``,
+``contacts(<id>)/lastname``, ``contacts/$count``; navigation properties and ``$ref`` are in
+:mod:`.navigation`, bound actions in :mod:`.actions`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from reconcile.sandbox.dataverse import navigation
+from reconcile.sandbox.dataverse.api import (
+    ApiRequest,
+    ApiResponse,
+    applied,
+    json_response,
+    no_content,
+)
+from reconcile.sandbox.dataverse.errors import DataverseError
+from reconcile.sandbox.dataverse.models import Entity
+from reconcile.sandbox.dataverse.odata import MAX_PAGE, QueryOptions, parse_options
+from reconcile.sandbox.dataverse.query import Page, get_one, run_query, skiptoken_query_value
+
+if TYPE_CHECKING:
+    from reconcile.sandbox.dataverse.service import Service
+
+ACTION_PREFIX = "Microsoft.Dynamics.CRM."
+
+
+def not_allowed(method: str) -> DataverseError:
+    return DataverseError(
+        "MethodNotAllowed",
+        message=f"The requested resource does not support http method '{method}'.",
+    )
+
+
+def handle(service: Service, request: ApiRequest, entity: Entity) -> ApiResponse:
+    from reconcile.sandbox.dataverse import actions
+
+    segments = request.path.segments
+    first = segments[0]
+    method = request.method
+    if not first.has_parens:
+        if len(segments) == 1:
+            if method == "GET":
+                return list_rows(service, request, entity)
+            if method == "POST":
+                return create(service, request, entity)
+            raise not_allowed(method)
+        second = segments[1]
+        if len(segments) == 2 and second.name == "$count" and method == "GET":
+            return count(service, request, entity)
+        if len(segments) == 2 and second.name.startswith(ACTION_PREFIX):
+            return actions.handle_collection_bound(service, request, entity, second)
+        raise DataverseError("ResourceNotFound", segment=second.text)
+    key = first.args or {}
+    if len(segments) == 1:
+        if method == "GET":
+            return read(service, request, entity, key)
+        if method == "PATCH":
+            return patch(service, request, entity, key)
+        if method == "DELETE":
+            return delete(service, request, entity, key)
+        raise not_allowed(method)
+    second = segments[1]
+    if second.name.startswith(ACTION_PREFIX):
+        record_id = service.rows.parser.find(entity, key)
+        return actions.handle_entity_bound(service, request, entity, record_id, second)
+    if (
+        len(segments) <= 3
+        and entity.attributes.get(second.name) is not None
+        and not second.has_parens
+    ):
+        value_only = len(segments) == 3 and segments[2].name == "$value"
+        if len(segments) == 3 and not value_only:
+            raise DataverseError("ResourceNotFound", segment=segments[2].text)
+        return navigation.property_request(service, request, entity, key, second.name, value_only)
+    return navigation.handle(service, request, entity, key, segments[1:])
+
+
+# ------------------------------------------------------------------------------- reads
+def context_url(
+    request: ApiRequest, entity: Entity, options: QueryOptions | None, *, single: bool = False
+) -> str:
+    shape = ""
+    if options is not None and (options.select is not None or options.expand):
+        names = [a.wire_name for a in options.select or []]
+        names += [f"{item.nav}()" for item in options.expand]
+        shape = "(" + ",".join(names) + ")"
+    suffix = "/$entity" if single else ""
+    return f"{request.api_root}/$metadata#{entity.entity_set_name}{shape}{suffix}"
+
+
+def next_link(request: ApiRequest, token: str) -> str:
+    kept = [(k, v) for k, v in request.params if k != "$skiptoken"]
+    query = "&".join(f"{k}={quote(v, safe=chr(39) + '$,()=@:/')}" for k, v in kept)
+    path = "/".join(s.text for s in request.path.segments)
+    encoded = skiptoken_query_value(token)
+    joiner = "&" if query else ""
+    return f"{request.api_root}/{path}?{query}{joiner}$skiptoken={encoded}"
+
+
+def page_body(
+    request: ApiRequest, context: str, page: Page, *, extra: dict[str, Any] | None = None
+) -> str:
+    head: dict[str, Any] = {"@odata.context": context}
+    if page.count is not None:
+        head["@odata.count"] = page.count
+        if request.prefs.wants("Microsoft.Dynamics.CRM.totalrecordcount"):
+            head["@Microsoft.Dynamics.CRM.totalrecordcount"] = page.count
+            head["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = (
+                page.total or 0
+            ) > MAX_PAGE
+    head.update(extra or {})
+    text = json.dumps(head, separators=(",", ":"))[:-1] + ',"value":[' + ",".join(page.rows) + "]"
+    if page.next_token is not None:
+        text += ',"@odata.nextLink":' + json.dumps(next_link(request, page.next_token))
+    return text + "}"
+
+
+def paging_headers(request: ApiRequest) -> list[tuple[str, str]]:
+    extra = []
+    if request.prefs.maxpagesize is not None:
+        extra.append(f"odata.maxpagesize={min(request.prefs.maxpagesize, MAX_PAGE)}")
+    return applied(request, extra)
+
+
+def list_rows(service: Service, request: ApiRequest, entity: Entity) -> ApiResponse:
+    from reconcile.sandbox.dataverse import changes, fetchxml
+
+    service.security.require(request.user, "Read", entity)
+    fetch = request.param("fetchXml")
+    if fetch is not None:
+        return fetchxml.handle(service, request, entity, fetch)
+    options = parse_options(service.store.catalog, entity, request.params)
+    if request.prefs.track_changes or options.deltatoken is not None:
+        return changes.handle(service, request, entity, options)
+    page = run_query(service.store, entity, options, request.prefs, service.context(request))
+    body = page_body(request, context_url(request, entity, options), page)
+    return json_response(200, body, paging_headers(request))
+
+
+def count(service: Service, request: ApiRequest, entity: Entity) -> ApiResponse:
+    service.security.require(request.user, "Read", entity)
+    options = parse_options(service.store.catalog, entity, request.params)
+    options.count, options.top, options.select = True, 0, []
+    page = run_query(service.store, entity, options, request.prefs, service.context(request))
+    return ApiResponse(
+        200, [("Content-Type", "text/plain"), ("OData-Version", "4.0")], str(page.count).encode()
+    )
+
+
+def read(service: Service, request: ApiRequest, entity: Entity, key: dict[str, Any]) -> ApiResponse:
+    service.security.require(request.user, "Read", entity)
+    record_id = service.rows.parser.find(entity, key)
+    options = parse_options(service.store.catalog, entity, request.params)
+    if_none_match = request.header("if-none-match")
+    if if_none_match and if_none_match.strip() not in ("null", "*"):
+        version = service.store.scalar(
+            f'SELECT versionnumber FROM "{entity.table}" WHERE "{entity.primary_id}" = ?',
+            (record_id,),
+        )
+        if f'W/"{version}"' in [t.strip() for t in if_none_match.split(",")]:
+            return ApiResponse(304, [("OData-Version", "4.0")])
+    row = get_one(
+        service.store, entity, record_id, options, request.prefs, service.context(request)
+    )
+    if row is None:
+        raise DataverseError("ObjectDoesNotExist", entity=entity.logical_name, id=record_id)
+    return json_response(
+        200, with_context(row, context_url(request, entity, options, single=True)), applied(request)
+    )
+
+
+def with_context(row: str, context: str) -> str:
+    return '{"@odata.context":' + json.dumps(context) + "," + row[1:] if len(row) > 2 else row
+
+
+def representation(service: Service, request: ApiRequest, entity: Entity, record_id: str) -> str:
+    options = parse_options(service.store.catalog, entity, request.params)
+    row = get_one(
+        service.store, entity, record_id, options, request.prefs, service.context(request)
+    )
+    return with_context(row or "{}", context_url(request, entity, options, single=True))
+
+
+def entity_id_header(request: ApiRequest, entity: Entity, record_id: str) -> tuple[str, str]:
+    return ("OData-EntityId", f"{request.api_root}/{entity.entity_set_name}({record_id})")
+
+
+# ------------------------------------------------------------------------------ writes
+def detect_duplicates(request: ApiRequest) -> bool:
+    return (request.header("mscrm.suppressduplicatedetection") or "").strip().lower() == "false"
+
+
+def create(service: Service, request: ApiRequest, entity: Entity) -> ApiResponse:
+    result = service.rows.create(
+        request.user, entity, request.json(), detect_duplicates=detect_duplicates(request)
+    )
+    return write_response(service, request, entity, result.record_id, created=True)
+
+
+def write_response(
+    service: Service, request: ApiRequest, entity: Entity, record_id: str, *, created: bool
+) -> ApiResponse:
+    headers = [entity_id_header(request, entity, record_id)]
+    if request.in_batch:
+        headers.append(("Location", headers[0][1]))
+    if request.prefs.return_representation:
+        body = representation(service, request, entity, record_id)
+        headers += [("Preference-Applied", "return=representation")]
+        return json_response(201 if created else 200, body, headers)
+    return no_content(headers)
+
+
+def patch(
+    service: Service, request: ApiRequest, entity: Entity, key: dict[str, Any]
+) -> ApiResponse:
+    result = service.rows.upsert(
+        request.user,
+        entity,
+        key,
+        request.json(),
+        if_match=request.header("if-match"),
+        if_none_match=request.header("if-none-match")
+        if request.header("if-none-match") != "null"
+        else None,
+        detect_duplicates=detect_duplicates(request),
+    )
+    return write_response(service, request, entity, result.record_id, created=result.created)
+
+
+def delete(
+    service: Service, request: ApiRequest, entity: Entity, key: dict[str, Any]
+) -> ApiResponse:
+    service.rows.refuse_intersect(entity, "Delete")
+    record_id = service.rows.parser.find(entity, key)
+    service.rows.delete(request.user, entity, record_id, if_match=request.header("if-match"))
+    return no_content()
