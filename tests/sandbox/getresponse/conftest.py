@@ -58,3 +58,12 @@ def control(gr_running: Any, sandbox: GetResponseSandbox) -> Iterator[httpx.Clie
     """A client of the server root, for ``/__sandbox__/`` calls."""
     with httpx.Client(base_url=gr_running[1].url) as client:
         yield client
+
+
+@pytest.fixture
+def raw(info: dict[str, Any]) -> Iterator[httpx.Client]:
+    """An authenticated client without the OpenAPI hook, for bulk reads where validating
+    thousands of rows would only repeat what the ``api`` tests already prove."""
+    headers = {"X-Auth-Token": f"api-key {info['api_key']}"}
+    with httpx.Client(base_url=info["url"], headers=headers) as client:
+        yield client
