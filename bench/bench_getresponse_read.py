@@ -46,7 +46,8 @@ def _serve(contacts: int, conn: Any) -> None:
     load_seconds = time.perf_counter() - started
     with SandboxServer(sandbox.asgi_app) as server:
         conn.send((server.url + "/v3", campaign_id, loaded, load_seconds))
-        conn.recv()  # wait for "stop"
+        while conn.recv() == "cpu":  # until "stop": report the server's CPU seconds so far
+            conn.send(time.process_time())
 
 
 def read_raw(base_url: str, campaign_id: str) -> tuple[int, int]:
@@ -99,23 +100,37 @@ def main() -> int:
             "client x4": lambda: read_client(base_url, campaign_id, 4),
         }
         times: dict[str, list[float]] = {name: [] for name in readers}
+        client_cpu: dict[str, list[float]] = {name: [] for name in readers}
+        server_cpu: dict[str, list[float]] = {name: [] for name in readers}
         counts: dict[str, tuple[int, int]] = {}
+
+        def served() -> float:
+            parent.send("cpu")
+            return float(parent.recv())
+
         read_raw(base_url, campaign_id)  # warm-up: page cache, connections, imports
-        for _ in range(args.runs):
-            for name, reader in readers.items():
+        names = list(readers)
+        for run in range(args.runs):
+            # Rotate the order each run, so that no reader always goes first (or last).
+            for name in names[run % len(names) :] + names[: run % len(names)]:
+                server_before, cpu_before = served(), time.process_time()
                 started = time.perf_counter()
-                counts[name] = reader()
+                counts[name] = readers[name]()
                 times[name].append(time.perf_counter() - started)
+                client_cpu[name].append(time.process_time() - cpu_before)
+                server_cpu[name].append(served() - server_before)
         raw_best = min(times["raw"])
         print(f"{'reader':<10} {'contacts':>9} {'requests':>8} {'best s':>7} {'median s':>8} "
-              f"{'vs raw':>6}")  # fmt: skip
+              f"{'vs raw':>6} {'server cpu s':>12} {'client cpu s':>12}")  # fmt: skip
         failures = []
         for name in readers:
             count, requests = counts[name]
             best, median = min(times[name]), statistics.median(times[name])
             ratio = best / raw_best
             print(
-                f"{name:<10} {count:>9,} {requests:>8} {best:>7.2f} {median:>8.2f} {ratio:>5.2f}x"
+                f"{name:<10} {count:>9,} {requests:>8} {best:>7.2f} {median:>8.2f} {ratio:>5.2f}x "
+                f"{statistics.median(server_cpu[name]):>12.2f} "
+                f"{statistics.median(client_cpu[name]):>12.2f}"
             )
             if count != loaded:
                 failures.append(f"{name} read {count} of {loaded} contacts")
