@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import httpx
@@ -39,8 +41,19 @@ def test_time_frame_limit_counts_down_then_429_until_the_frame_resets(
     assert again.headers["X-RateLimit-Remaining"] == "2"
 
 
+def start_of_a_second(control: httpx.Client) -> None:
+    """Move the sandbox clock to the start of a whole second, so that the next few calls
+    (milliseconds apart) fall in the same one-second window."""
+    epoch = control.get("/__sandbox__/clock").json()["epoch"]
+    control.post(
+        "/__sandbox__/clock",
+        json={"now": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.floor(epoch) + 2))},
+    )
+
+
 def test_per_second_limit_answers_retry_after(api: httpx.Client, control: httpx.Client) -> None:
     limits(control, per_second=2)
+    start_of_a_second(control)
     assert [api.get("/accounts").status_code for _ in range(2)] == [200, 200]
     refused = api.get("/accounts")
     assert error_of(refused) == (429, 1015)
@@ -61,6 +74,7 @@ def test_batch_endpoint_has_its_own_one_per_second_limit(
             "/contacts/batch", json={"campaignId": campaign, "contacts": [{"email": email}]}
         )
 
+    start_of_a_second(control)
     assert batch("a@gmail.com").status_code == 202
     assert error_of(batch("b@gmail.com")) == (429, 1015)
     assert api.get("/campaigns").status_code == 200  # other calls are not held back
