@@ -69,8 +69,11 @@ def iter_newsletters(
 def iter_drafts(
     client: GetResponseClient, *, name_prefix: str | None = None
 ) -> Iterator[Newsletter]:
-    """Drafts, optionally only those whose name starts with ``name_prefix`` (e.g. "MS CRM")."""
-    for newsletter in iter_newsletters(client, type="draft", name=name_prefix):
+    """Drafts, optionally only those whose name starts with ``name_prefix`` (e.g. "MS CRM").
+
+    The prefix is applied here, not sent as ``query[name]``: the API does not document how
+    that filter matches, and an account's drafts are few."""
+    for newsletter in iter_newsletters(client, type="draft"):
         if newsletter.is_draft and (
             name_prefix is None or (newsletter.name or "").startswith(name_prefix)
         ):
