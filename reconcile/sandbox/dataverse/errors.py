@@ -124,14 +124,15 @@ class DataverseError(Exception):
 
     def __init__(
         self,
-        name: str,
+        kind: str,
+        /,
         *,
         status: int | None = None,
         headers: dict[str, str] | None = None,
         **fields: object,
     ) -> None:
-        default_status, code, template = CODES[name]
-        self.name = name
+        default_status, code, template = CODES[kind]
+        self.kind = kind
         self.status = status or default_status
         self.code = code
         self.message = template.format(**fields)

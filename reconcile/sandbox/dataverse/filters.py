@@ -92,19 +92,40 @@ def _json_arrays_to_lists(text: str) -> str:
             end = text.find("]", i)
             if end < 0:
                 raise odata_error("Syntax error in $filter: unclosed '['.")
-            import json
-
-            try:
-                items = json.loads(text[i : end + 1])
-            except ValueError:
-                items = None
-            if isinstance(items, list):
+            items = _array_items(text[i + 1 : end])
+            if items is not None:
                 out.append("(" + ",".join(_literal(v) for v in items) + ")")
                 i = end + 1
                 continue
         out.append(char)
         i += 1
     return "".join(out)
+
+
+_ITEM_RE = re.compile(r"""\s*('(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|[^,\s]+)\s*(?:,|$)""")
+
+
+def _array_items(inner: str) -> list[Any] | None:
+    """Items of ``["a","b"]`` (JSON) or ``['a','b']`` (OData quoting); None if neither."""
+    import json
+
+    items: list[Any] = []
+    position = 0
+    inner = inner.strip()
+    while position < len(inner):
+        match = _ITEM_RE.match(inner, position)
+        if not match:
+            return None
+        token = match.group(1)
+        if token.startswith("'"):
+            items.append(token[1:-1].replace("''", "'"))
+        else:
+            try:
+                items.append(json.loads(token))
+            except ValueError:
+                return None
+        position = match.end()
+    return items
 
 
 def _literal(value: Any) -> str:
@@ -300,6 +321,8 @@ class Translator:
             return self.path(node, lambdas, scope)
         if isinstance(node, ast._Literal):
             return self.literal(node, hint, scope)
+        if isinstance(node, ast.Call):
+            raise odata_error(f"The '{node.func.full_name()}' function is not supported.")
         raise odata_error(f"The query node {_describe(node)} is not supported.")
 
     def path(
