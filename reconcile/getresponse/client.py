@@ -163,7 +163,8 @@ class GetResponseClient:
         path = request.url.path
         prefix = self._path_prefix
         local = path[len(prefix) :] if path.startswith(prefix) else path
-        return [self.throttle, *self.endpoint_throttles.get((request.method, local), [])]
+        # The endpoint's stricter limits first, so that waiting for them holds no general slot.
+        return [*self.endpoint_throttles.get((request.method, local), []), self.throttle]
 
     def _count_request(self) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ from reconcile.getresponse.client import GetResponseClient
 from reconcile.getresponse.errors import AlreadyExists, NotFound
 from reconcile.getresponse.paging import MAX_PER_PAGE, Page
 from reconcile.getresponse.records import Contact, ContactActivity, CustomFieldValue, Tag
+from reconcile.getresponse.wire import path
 from reconcile.progress import SILENT, Progress
 from reconcile.retrying import Attempt
 
@@ -192,7 +193,7 @@ def find_contacts_by_email(
 
 def get_contact(client: GetResponseClient, contact_id: str) -> Contact:
     """``GET /contacts/{id}``: details with tags and custom field values; 404 once deleted."""
-    return Contact.from_api(client.get(f"contacts/{contact_id}"))
+    return Contact.from_api(client.get(path("contacts", contact_id)))
 
 
 def find_contact(client: GetResponseClient, contact_id: str) -> Contact | None:
@@ -218,7 +219,7 @@ def iter_contact_activities(
     if unknown:
         raise ValueError(f"unknown activity kinds {sorted(unknown)}; use send, open, click")
     params = {"query": {"createdOn": {"from": since, "to": until}}}
-    for item in client.items(f"contacts/{contact_id}/activities", params):
+    for item in client.items(path("contacts", contact_id, "activities"), params):
         if item.get("activity") in wanted:
             yield ContactActivity.from_api(contact_id, item)
 
@@ -315,7 +316,7 @@ def update_contact(
         body["tags"] = [{"tagId": t} for t in tag_ids]
     if not body:
         raise ValueError("update_contact needs at least one field to change")
-    return Contact.from_api(client.post(f"contacts/{contact_id}", body, idempotent=True))
+    return Contact.from_api(client.post(path("contacts", contact_id), body, idempotent=True))
 
 
 def upsert_custom_fields(
@@ -323,14 +324,14 @@ def upsert_custom_fields(
 ) -> list[CustomFieldValue]:
     """``POST /contacts/{id}/custom-fields``: set these fields, leave the others alone."""
     body = {"customFieldValues": custom_field_payload(values)}
-    answer = client.post(f"contacts/{contact_id}/custom-fields", body, idempotent=True) or []
+    answer = client.post(path("contacts", contact_id, "custom-fields"), body, idempotent=True) or []
     return [CustomFieldValue.from_api(v) for v in answer]
 
 
 def add_tags(client: GetResponseClient, contact_id: str, tag_ids: Sequence[str]) -> list[Tag]:
     """``POST /contacts/{id}/tags``: attach these tags, detach none."""
     body = {"tags": [{"tagId": t} for t in tag_ids]}
-    answer = client.post(f"contacts/{contact_id}/tags", body, idempotent=True) or []
+    answer = client.post(path("contacts", contact_id, "tags"), body, idempotent=True) or []
     return [Tag.from_api(t) for t in answer]
 
 
@@ -339,7 +340,7 @@ def delete_contact(client: GetResponseClient, contact_id: str) -> bool:
     (a 404 after our own retried attempt counts as deleted now)."""
     retried: list[Attempt] = []
     try:
-        client.request("DELETE", f"contacts/{contact_id}", on_retry=retried.append)
+        client.request("DELETE", path("contacts", contact_id), on_retry=retried.append)
     except NotFound:
         return bool(retried)
     return True

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from reconcile.getresponse.client import GetResponseClient
 from reconcile.getresponse.errors import AlreadyExists
 from reconcile.getresponse.records import ImportJob
+from reconcile.getresponse.wire import path
 
 MAX_IMPORT_BYTES = 20_000_000  # the API's limit is 20 MB; stay a little under it
 
@@ -61,7 +62,7 @@ def create_import(
 
 
 def get_import(client: GetResponseClient, import_id: str) -> ImportJob:
-    return ImportJob.from_api(client.get(f"imports/{import_id}"))
+    return ImportJob.from_api(client.get(path("imports", import_id)))
 
 
 def iter_imports(

@@ -26,6 +26,7 @@ from reconcile.getresponse.records import (
     TimeZone,
 )
 from reconcile.getresponse.resources import list_time_zones
+from reconcile.getresponse.wire import path
 
 When = date | datetime
 UTC_ZONE_NAMES = ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal")
@@ -96,7 +97,7 @@ def iter_sent_newsletters(
 
 
 def get_newsletter(client: GetResponseClient, newsletter_id: str) -> Newsletter:
-    return Newsletter.from_api(client.get(f"newsletters/{newsletter_id}"))
+    return Newsletter.from_api(client.get(path("newsletters", newsletter_id)))
 
 
 def resolve_time_zone(
@@ -190,7 +191,7 @@ def send_draft(
 def cancel_newsletter(client: GetResponseClient, newsletter_id: str) -> Newsletter:
     """``POST /newsletters/{id}/cancel``: stop sending; the message becomes a draft again."""
     return Newsletter.from_api(
-        client.post(f"newsletters/{newsletter_id}/cancel", None, idempotent=True)
+        client.post(path("newsletters", newsletter_id, "cancel"), None, idempotent=True)
     )
 
 
@@ -210,7 +211,7 @@ def iter_newsletter_activities(
         "query": {"activity": kind, "createdOn": {"from": since, "to": until}},
         "sort": {"createdOn": "ASC"},
     }
-    for item in client.items(f"newsletters/{newsletter_id}/activities", params):
+    for item in client.items(path("newsletters", newsletter_id, "activities"), params):
         yield NewsletterActivity.from_api(newsletter_id, item)
 
 
@@ -226,5 +227,5 @@ def get_newsletter_statistics(
     params = {"query": {"groupBy": group_by, "createdOn": {"from": since, "to": until}}}
     return [
         NewsletterStatistics.from_api(item)
-        for item in client.items(f"newsletters/{newsletter_id}/statistics", params)
+        for item in client.items(path("newsletters", newsletter_id, "statistics"), params)
     ]

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from reconcile.getresponse.client import GetResponseClient
 from reconcile.getresponse.errors import AlreadyExists, NotFound
 from reconcile.getresponse.records import Account, Campaign, CustomField, Tag, TimeZone
+from reconcile.getresponse.wire import path
 from reconcile.retrying import Attempt
 
 T = TypeVar("T")
@@ -89,7 +90,7 @@ def find_campaign(client: GetResponseClient, name: str) -> Campaign | None:
 
 def get_campaign(client: GetResponseClient, campaign_id: str) -> Campaign:
     """``GET /campaigns/{id}``; raises :class:`NotFound` when the list was deleted."""
-    return Campaign.from_api(client.get(f"campaigns/{campaign_id}"))
+    return Campaign.from_api(client.get(path("campaigns", campaign_id)))
 
 
 def campaign_exists(client: GetResponseClient, campaign_id: str) -> bool:
@@ -149,7 +150,7 @@ def ensure_tag(client: GetResponseClient, name: str) -> Tag:
 
 
 def delete_tag(client: GetResponseClient, tag_id: str) -> None:
-    client.delete(f"tags/{tag_id}")
+    client.delete(path("tags", tag_id))
 
 
 # -- custom fields -------------------------------------------------------------------------
@@ -162,7 +163,7 @@ def iter_custom_fields(
 
 
 def get_custom_field(client: GetResponseClient, custom_field_id: str) -> CustomField:
-    return CustomField.from_api(client.get(f"custom-fields/{custom_field_id}"))
+    return CustomField.from_api(client.get(path("custom-fields", custom_field_id)))
 
 
 def find_custom_field(client: GetResponseClient, name: str) -> CustomField | None:

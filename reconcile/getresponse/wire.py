@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -17,6 +18,15 @@ from reconcile.getresponse.errors import UnexpectedResponse, parse_seconds
 from reconcile.retrying import parse_retry_after
 
 Params = Mapping[str, Any]
+
+
+def path(*segments: object) -> str:
+    """``path("contacts", contact_id, "tags")`` → ``contacts/pV3r/tags``, each id escaped, so
+    that an id read from a spreadsheet can never point a request at another endpoint."""
+    parts = [str(s) for s in segments]
+    if any(not p.strip() for p in parts):
+        raise ValueError(f"an id in the path {'/'.join(parts)!r} is empty")
+    return "/".join(quote(p, safe="") for p in parts)
 
 
 def encode_params(params: Params | None) -> httpx.QueryParams:

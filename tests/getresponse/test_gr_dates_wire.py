@@ -14,7 +14,7 @@ from reconcile.getresponse.dates import (
     format_send_on,
     parse_datetime,
 )
-from reconcile.getresponse.wire import encode_params, wait_hint
+from reconcile.getresponse.wire import encode_params, path, wait_hint
 
 
 def test_formats_like_the_api_in_utc_without_colon() -> None:
@@ -121,3 +121,10 @@ def test_wait_hint_prefers_the_refusal_body_then_retry_after_then_window() -> No
 
 def test_wait_hint_ignores_the_window_reset_on_other_statuses() -> None:
     assert wait_hint(_response(503, {}, **{"X-RateLimit-Reset": "432 seconds"})) is None
+
+
+def test_ids_in_paths_are_escaped_and_never_empty() -> None:
+    assert path("contacts", "pV3r", "tags") == "contacts/pV3r/tags"
+    assert path("contacts", "../accounts?x=1") == "contacts/..%2Faccounts%3Fx%3D1"
+    with pytest.raises(ValueError, match="empty"):
+        path("contacts", " ")
