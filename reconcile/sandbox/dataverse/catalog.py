@@ -73,17 +73,23 @@ class Catalog:
         ``ownerid`` / ``masterid``-style names (the column's own name) bind any of the column's
         targets; ``parentcustomerid_account``-style names (from the relationship) pin one.
         """
+        declared = False
         for rel in self.one_to_many.values():
-            if rel.referencing_entity == entity.logical_name and rel.referencing_nav == nav:
+            if rel.referencing_entity != entity.logical_name:
+                continue
+            if rel.referencing_nav == nav:
                 return entity.attributes[rel.referencing_attribute], rel.referenced_entity
+            declared = declared or rel.referencing_attribute == nav
         attribute = entity.attributes.get(nav)
-        if (
-            attribute is not None
-            and attribute.is_lookup
-            and (not attribute.polymorphic or attribute.type == "Owner")
-        ):
+        if attribute is None or not attribute.is_lookup:
+            return None
+        if attribute.type == "Owner":
             return attribute, None
-        return None
+        # A lookup whose relationship names its navigation property (custom lookups use the
+        # SchemaName, case-sensitively) binds through that name only.
+        if declared or attribute.polymorphic:
+            return None
+        return attribute, None
 
     def collection_nav(self, entity: Entity, nav: str) -> OneToMany | ManyToMany | None:
         rel = self.relationship(nav)

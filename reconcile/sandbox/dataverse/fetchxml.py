@@ -244,8 +244,8 @@ class FetchCompiler:
         if number is not None:
             ranges.update(
                 {
-                    "last-x-days": (today - timedelta(days=number), now),
-                    "last-x-hours": (now - timedelta(hours=number), now),
+                    "last-x-days": (today - timedelta(days=number), now + timedelta(seconds=1)),
+                    "last-x-hours": (now - timedelta(hours=number), now + timedelta(seconds=1)),
                     "next-x-days": (now, today + timedelta(days=number + 1)),
                     "older-than-x-days": (None, today - timedelta(days=number)),
                 }

@@ -112,8 +112,8 @@ def query_function(translator: Translator, node: ast.Call, scope: Scope) -> str:
     if number is not None:
         ranges.update(
             {
-                "LastXDays": (today - timedelta(days=number), now),
-                "LastXHours": (now - timedelta(hours=number), now),
+                "LastXDays": (today - timedelta(days=number), now + timedelta(seconds=1)),
+                "LastXHours": (now - timedelta(hours=number), now + timedelta(seconds=1)),
                 "NextXDays": (now, today + timedelta(days=number + 1)),
                 "OlderThanXDays": (None, today - timedelta(days=number)),
                 "OlderThanXHours": (None, now - timedelta(hours=number)),

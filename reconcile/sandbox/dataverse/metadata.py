@@ -283,13 +283,18 @@ def _filtered(items: list[dict[str, Any]], params: list[tuple[str, str]]) -> lis
     if options.get("$filter"):
         node = parse_expression(options["$filter"])
         items = [item for item in items if _matches(node, item)]
-    return [_select(item, options.get("$select")) for item in items]
+    expanded = [name for name, _ in _expands(options.get("$expand") or "")]
+    return [_select(item, options.get("$select"), expanded) for item in items]
 
 
-def _select(item: dict[str, Any], select: str | None) -> dict[str, Any]:
+def _select(
+    item: dict[str, Any], select: str | None, keep: list[str] | None = None
+) -> dict[str, Any]:
     if not select:
         return item
-    names = [n.strip() for n in select.split(",") if n.strip()]
+    names = [n.strip() for n in select.split(",") if n.strip()] + [
+        k for k in keep or [] if k in item
+    ]
     for name in names:
         if name not in item:
             raise DataverseError("ODataUnknownProperty", name=name, entity="EntityMetadata")

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from reconcile.sandbox.dataverse.catalog import Catalog
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.models import FLOAT_TYPES, INTEGER_TYPES, STRING_TYPES, Entity
 from reconcile.sandbox.dataverse.paths import GUID_RE, parse_segment
@@ -56,7 +57,10 @@ def _bad_literal(value: Any, type_: str) -> DataverseError:
 class PayloadParser:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.catalog = store.catalog
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.store.catalog  # the store replaces its catalog on reset
 
     def parse(self, entity: Entity, body: Any, *, create: bool) -> dict[str, Any]:
         """Column values to write; raises DataverseError naming the property at fault."""
