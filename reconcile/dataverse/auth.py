@@ -116,6 +116,12 @@ class MsalAuth(httpx.Auth):
                 ) from None
         return self._app
 
+    def close(self) -> None:
+        """Close the HTTP session msal used (its keep-alive connection to the authority)."""
+        closer = getattr(self._http_client, "close", None)
+        if callable(closer):
+            closer()
+
     def invalidate(self) -> None:
         """Forget the cached token, e.g. after a 401."""
         with self._lock:
@@ -173,12 +179,24 @@ def online_auth(
     authority: str,
     http_client: Any = None,
 ) -> MsalAuth:
-    """Dynamics 365 Online: client credentials against Entra ID, scope ``{env}/.default``."""
+    """Dynamics 365 Online: client credentials against Entra ID, scope ``{env}/.default``.
+
+    msal validates an authority whose host it does not know by asking
+    login.microsoftonline.com ("instance discovery"); the authority here is configured by an
+    administrator (or named by the environment itself), so for such hosts — a sovereign
+    proxy, the sandbox — that call is skipped rather than sent to Microsoft.
+    """
+    from urllib.parse import urlsplit
+
+    from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+
+    host = (urlsplit(authority).hostname or "").lower()
     return MsalAuth(
         client_id=client_id,
         client_secret=client_secret,
         authority=authority,
         scopes=[f"{environment_url.rstrip('/')}/.default"],
+        instance_discovery=None if host in WELL_KNOWN_AUTHORITY_HOSTS else False,
         http_client=http_client,
     )
 

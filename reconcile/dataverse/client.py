@@ -177,6 +177,7 @@ class DataverseClient:
             clock=self._clock,
             sleep=self._sleep,
         )
+        self._auth = auth
         self._sent = itertools.count(1)
         self.requests_sent = 0
         if isinstance(verify, str):  # a CA bundle (a corporate CA, the sandbox's CA)
@@ -199,6 +200,9 @@ class DataverseClient:
 
     def close(self) -> None:
         self._http.close()
+        closer = getattr(self._auth, "close", None)
+        if callable(closer):
+            closer()
 
     def __enter__(self) -> DataverseClient:
         return self

@@ -33,9 +33,15 @@ def msal_http_client(ca_file: str | None) -> Any:
         return None
     import requests
 
-    session = requests.Session()
-    session.verify = ca_file
-    return session
+    class CaSession(requests.Session):
+        """requests lets ``REQUESTS_CA_BUNDLE`` override ``Session.verify`` (it merges the
+        environment over session settings); a request-level ``verify`` is what wins."""
+
+        def request(self, method: str, url: str, **kwargs: Any) -> Any:  # type: ignore[override]
+            kwargs.setdefault("verify", ca_file)
+            return super().request(method, url, **kwargs)
+
+    return CaSession()
 
 
 def discover_authority(

@@ -42,41 +42,52 @@ def privilege_ids(client: DataverseClient, names: Iterable[str]) -> dict[str, st
     return found
 
 
-def _depths(rows: list[dict[str, Any]]) -> dict[str, r.Depth]:
-    """Privilege id → deepest depth, from RolePrivilege rows."""
+def _deepest(pairs: Iterable[tuple[str, object]]) -> dict[str, r.Depth]:
     held: dict[str, r.Depth] = {}
-    for row in rows:
-        pid = str(row.get("PrivilegeId", "")).lower()
+    for key, raw in pairs:
         try:
-            depth = r.Depth.parse(row.get("Depth"))
+            depth = r.Depth.parse(raw)
         except (ValueError, TypeError):
             continue
-        if pid not in held or depth.rank > held[pid].rank:
-            held[pid] = depth
+        if key not in held or depth.rank > held[key].rank:
+            held[key] = depth
     return held
 
 
-def user_privileges(client: DataverseClient, user_id: str) -> dict[str, r.Depth]:
-    """Privilege id → depth for everything the user holds through all their roles."""
+def _held(
+    client: DataverseClient, rows: list[dict[str, Any]], needed: Iterable[str]
+) -> dict[str, r.Depth]:
+    """Privilege name (lower-case) → deepest depth, from RolePrivilege rows.
+
+    v9.x rows carry ``PrivilegeName``; older ones only ``PrivilegeId``, which is then
+    resolved through the ``privileges`` table (for the names in ``needed``).
+    """
+    if all(row.get("PrivilegeName") for row in rows):
+        return _deepest((str(row["PrivilegeName"]).lower(), row.get("Depth")) for row in rows)
+    by_id = _deepest((str(row.get("PrivilegeId", "")).lower(), row.get("Depth")) for row in rows)
+    ids = privilege_ids(client, needed)
+    return {name: by_id[pid] for name, pid in ids.items() if pid in by_id}
+
+
+def user_privileges(client: DataverseClient, user_id: str) -> list[dict[str, Any]]:
+    """The RolePrivilege rows of everything the user holds through all their roles."""
     data = client.function(
         "RetrieveUserPrivileges",
         bound_to=f"systemusers({q.as_guid(user_id)})",
         record=f"the privileges of user {user_id}",
     )
-    return _depths(list(data.get("RolePrivileges") or []))
+    return list(data.get("RolePrivileges") or [])
 
 
-def role_privileges(client: DataverseClient, role_id: str) -> dict[str, r.Depth]:
+def role_privileges(client: DataverseClient, role_id: str) -> list[dict[str, Any]]:
+    """The RolePrivilege rows of one role (``RetrieveRolePrivilegesRole``, an unbound
+    function taking ``RoleId``)."""
     data = client.function(
         "RetrieveRolePrivilegesRole",
         {"RoleId": q.as_guid(role_id)},
         record=f"the privileges of role {role_id}",
     )
-    return _depths(list(data.get("RolePrivileges") or []))
-
-
-def _by_name(ids: dict[str, str], held: dict[str, r.Depth]) -> dict[str, r.Depth]:
-    return {name: held[pid] for name, pid in ids.items() if pid in held}
+    return list(data.get("RolePrivileges") or [])
 
 
 def _needed_names(roles: Iterable[r.Role]) -> set[str]:
@@ -147,7 +158,7 @@ def check_roles(client: DataverseClient, roles: Iterable[r.Role] = r.ROLES) -> S
     statuses = []
     for role in chosen:
         role_id = find_role(client, role.name, business_unit)
-        held = _by_name(ids, role_privileges(client, role_id)) if role_id else {}
+        held = _held(client, role_privileges(client, role_id), ids) if role_id else {}
         statuses.append(_status(role, role_id, ids, held))
     return SecurityReport(statuses)
 
@@ -194,7 +205,7 @@ def install_roles(
                     record=f"security role {role.name!r}",
                 )
                 created.append(f"role {role.name}")
-            held = _by_name(ids, role_privileges(client, role_id))
+            held = _held(client, role_privileges(client, role_id), ids)
             to_add = [
                 {
                     "PrivilegeId": ids[r.privilege_name(s.table, s.privilege).lower()],
@@ -245,6 +256,5 @@ def check_identity(
 ) -> IdentityReport:
     """What the running identity (or ``user_id``) lacks of what ``role`` grants."""
     uid = user_id or who_am_i(client).user_id
-    ids = privilege_ids(client, _needed_names([role]))
-    held = _by_name(ids, user_privileges(client, uid))
+    held = _held(client, user_privileges(client, uid), _needed_names([role]))
     return IdentityReport(uid, role.name, r.shortfalls(role.required(), held))
