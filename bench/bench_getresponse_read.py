@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import resource
 import statistics
 import sys
 import time
@@ -138,6 +139,8 @@ def main() -> int:
                 failures.append(f"{name} made {requests} requests (target: at most 101)")
             if name == "client" and ratio > 1.5:
                 failures.append(f"{name} took {ratio:.2f}x the raw time (target: 1.5x)")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"client process peak RSS: {peak:.0f} MB (records are streamed, a page at a time)")
         for failure in failures:
             print("MISSED:", failure)
         return 1 if failures else 0
