@@ -118,13 +118,24 @@ class Pager:
             comparison = ">" if directions == {"ASC"} else "<"
             marks = []
             for i, value in enumerate(previous_end):
-                params[f"_k{i}"] = value
-                marks.append(f":_k{i}")
+                params[f"_after{i}"] = value
+                marks.append(f":_after{i}")
             extra = f"({keys}) {comparison} ({', '.join(marks)})"
             offset = 0
+        # Two steps: find the page's row ids (an index walk, however deep the page), then
+        # render only those rows, in the same order.
+        unique = order[-1][0]
+        inner_keys = ", ".join(f"{expr} AS _k{i}" for i, (expr, _) in enumerate(order))
+        outer_keys = ", ".join(f"_p._k{i}" for i in range(len(order)))
+        outer_order = ", ".join(f"_p._k{i} {d}" for i, (_, d) in enumerate(order))
+        inner = (
+            f"SELECT {unique} AS _id, {inner_keys} FROM {listing.source}"
+            f"{listing.where_sql(extra)} ORDER BY {order_sql}"
+            f" LIMIT {request.size} OFFSET {offset}"
+        )
         sql = (
-            f"SELECT {listing.select}, {keys} FROM {listing.source}{listing.where_sql(extra)}"
-            f" ORDER BY {order_sql} LIMIT {request.size} OFFSET {offset}"
+            f"SELECT {listing.select}, {outer_keys} FROM ({inner}) AS _p"
+            f" CROSS JOIN {listing.source} WHERE {unique} = _p._id ORDER BY {outer_order}"
         )
         rows = self.conn.execute(sql, params).fetchall()
         if rows and len(rows) == request.size:
