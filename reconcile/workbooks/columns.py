@@ -58,7 +58,11 @@ GR_COLUMNS: tuple[Column, ...] = (
     Column(model.NAME, ("Name", "Full Name"), ("Nom", "Nom complet")),
     Column(model.FIRST_NAME, ("First Name",), ("Prénom",)),
     Column(model.LAST_NAME, ("Last Name",), ("Nom de famille",)),
-    Column(model.EMAIL, ("Email", "E-mail", "Email Address"), ("Adresse e-mail", "E-mail")),
+    # The connector's own table keeps "Email" in French too (the help article's French steps
+    # copy "la colonne Email" of the GetResponse contacts file).
+    Column(
+        model.EMAIL, ("Email", "E-mail", "Email Address"), ("Email", "Adresse e-mail", "E-mail")
+    ),
     # The lookup the re-import fills with the GetResponse contact's CRM contact. An export
     # shows the contact's full name there; it is read only to keep its header for the re-import.
     Column(CONTACT_LOOKUP, ("Contact",), ("Contact",)),

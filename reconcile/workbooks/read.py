@@ -170,6 +170,7 @@ def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> 
     """Read one side's contacts from a file or a folder of files; raise InputError on problems."""
     files = tables.list_inputs(path, _WHAT[side])
     problems: list[Problem] = []
+    hints: list[str] = []  # what to do about file-level problems (encrypted, corrupt, ...)
     parts: list[tuple[tables.RawTable, HeaderMap, pd.DataFrame]] = []
     with progress.task(f"Reading {_WHAT[side]}", total=len(files)) as task:
         for file in files:
@@ -177,6 +178,8 @@ def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> 
                 picked = _pick_sheet(file, side, problems)
             except InputError as exc:
                 problems.extend(exc.problems)
+                if exc.hint and exc.hint not in hints:
+                    hints.append(exc.hint)
                 picked = None
             task.advance()
             if picked is None:
@@ -200,7 +203,7 @@ def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> 
             else:
                 parts.append((table, headers, _frame(table, headers, side)))
     if problems:
-        raise InputError(problems, hint=_hint(side))
+        raise InputError(problems, hint=" ".join([*hints, _hint(side)]))
     with_ids = [t for t, h, _ in parts if _id_column(side) in h.positions]
     if with_ids and len(with_ids) != len(parts):
         without = [str(t.path) for t, h, _ in parts if _id_column(side) not in h.positions]

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import rustpy_xlsxwriter as rx
 
@@ -34,6 +35,7 @@ from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
 from reconcile.workbooks.atomic import staged_file
 from reconcile.workbooks.columns import REVIEW_HEADERS
+from reconcile.workbooks.tables import as_text
 
 REVIEW_SHEET = "Review"
 SUMMARY_SHEET = "Summary"
@@ -98,9 +100,19 @@ def sheet_names(rows: int, rows_per_sheet: int) -> list[str]:
 
 def _iso(value: object) -> str:
     """Modified-on as tagged text: ``d:`` ISO datetime, or ``s:`` the text as exported."""
+    if value is pd.NaT or value is None or (isinstance(value, float) and value != value):
+        return "s:"
     if isinstance(value, dt.datetime):
         return "d:" + value.isoformat()
-    return "s:" + ("" if value is None else str(value))
+    return "s:" + str(value)
+
+
+def _tagged_dates(column: pd.Series) -> list[str]:
+    """:func:`_iso` for a whole column (vectorized when it is a datetime column)."""
+    if pd.api.types.is_datetime64_any_dtype(column.dtype) and column.dt.tz is None:
+        text = np.datetime_as_string(column.to_numpy(dtype="datetime64[us]"), unit="s")
+        return ["s:" if t == "NaT" else "d:" + t for t in text.tolist()]
+    return [_iso(v) for v in column.tolist()]
 
 
 def _pack(rows: Sequence[list[str]]) -> Iterator[str]:
@@ -121,16 +133,24 @@ def _pack(rows: Sequence[list[str]]) -> Iterator[str]:
         start += size
 
 
+def _clean(values: pd.Series) -> list[str]:
+    """Text as build-import will read it back from the sheet (stripped; blanks as '')."""
+    if pd.api.types.is_string_dtype(values.dtype):
+        return values.fillna("").astype(str).str.strip().tolist()
+    return ["" if v is None or (isinstance(v, float) and v != v) else as_text(v) for v in values]
+
+
 def original_rows(review: pd.DataFrame) -> list[list[str]]:
     """The per-row facts build-import checks the edited sheet against."""
+    candidates = [" ".join(c) if c else "" for c in review[CANDIDATE_IDS].tolist()]
     return [
-        [gid, email, " ".join(cands), checksum or "", _iso(modified)]
-        for gid, email, cands, checksum, modified in zip(
-            review[model.GR_CONTACT_ID],
-            review[model.EMAIL],
-            review[CANDIDATE_IDS],
-            review[model.ROW_CHECKSUM],
-            review[model.MODIFIED_ON],
+        list(row)
+        for row in zip(
+            _clean(review[model.GR_CONTACT_ID]),
+            _clean(review[model.EMAIL]),
+            candidates,
+            _clean(review[model.ROW_CHECKSUM]),
+            _tagged_dates(review[model.MODIFIED_ON]),
             strict=True,
         )
     ]

@@ -57,6 +57,7 @@ class _Problems:
     path: str
     kinds: dict[str, list[Problem]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)  # sheets whose rows could not be read
 
     def add(
         self,
@@ -149,6 +150,7 @@ def _read_sheets(path: Path, book: Any, meta: dict[str, Any], problems: _Problem
     for name in meta["review_sheets"]:
         if name not in book.sheet_names:
             problems.add("a missing sheet", f"sheet {name!r} was removed or renamed", sheet=name)
+            problems.unreadable.add(name)
             continue
         table = tables.read_sheet(path, book, name)
         positions: dict[str, int] = {}
@@ -166,6 +168,7 @@ def _read_sheets(path: Path, book: Any, meta: dict[str, Any], problems: _Problem
                 column=column,
             )
         if absent:
+            problems.unreadable.add(name)
             continue
         data = {c: tables.text_column(table.rows, positions[c]) for c in NEEDED}
         frame = pd.DataFrame(data, dtype=object)
@@ -212,8 +215,13 @@ def _check_keys(
             column=column,
         )
     problems.more("a repeated row", max(0, len(repeated) - MAX_PER_KIND))
-    deleted = sorted(set(range(len(original))) - set(first_at))
     per_sheet = meta["rows_per_sheet"]
+    sheets = meta["review_sheets"]
+    deleted = [
+        p
+        for p in sorted(set(range(len(original))) - set(first_at))
+        if sheets[p // per_sheet] not in problems.unreadable  # already reported as a whole
+    ]
     for gone in deleted[:MAX_PER_KIND]:
         problems.add(
             "a deleted row",
@@ -261,12 +269,14 @@ def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problem
         ),
     )
     candidates = original[layout.CANDIDATE_IDS]
+    linked = edited[link]
+    offered = candidates.to_numpy(dtype=object)[linked["_pos"].to_numpy(dtype=int)]
     allowed = pd.Series(
         [
-            edited.at[i, model.CRM_CONTACT_ID] in candidates.iat[edited.at[i, "_pos"]].split()
-            for i in edited.index[link]
+            cid in cands.split()
+            for cid, cands in zip(linked[model.CRM_CONTACT_ID], offered, strict=True)
         ],
-        index=edited.index[link],
+        index=linked.index,
         dtype=bool,
     ).reindex(edited.index, fill_value=True)
     each(

@@ -1,0 +1,181 @@
+"""The round-trip job end to end: exports -> review.xlsx -> edits in "Excel" -> import files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from reconcile import model
+from reconcile.errors import InputError
+from reconcile.jobs.roundtrip import build_import, match_files
+from reconcile.workbooks import dynamics, tables
+from reconcile.workbooks.validate import read_review
+from tests.workbooks import helpers
+
+
+def _sheet_rows(path: Path) -> list[dict]:
+    book = tables.open_workbook(path)
+    table = tables.read_sheet(path, book, tables.visible_sheets(book)[0])
+    return [dict(zip(table.header, row, strict=True)) for row in table.rows]
+
+
+@pytest.fixture
+def matched(tmp_path: Path) -> Path:
+    gr = helpers.gr_export(tmp_path / "Active GetResponse contacts.xlsx")
+    crm = helpers.crm_export(tmp_path / "My Active Contacts.xlsx")
+    summary = match_files(gr, crm, tmp_path / "review.xlsx")
+    assert summary.gr_contacts == 6
+    assert summary.crm_contacts == 4
+    assert sum(summary.decisions.values()) == 6
+    return tmp_path / "review.xlsx"
+
+
+def _by_id(review: Path) -> pd.DataFrame:
+    return read_review(review).rows.set_index(model.GR_CONTACT_ID)
+
+
+def test_match_writes_one_review_row_per_getresponse_contact(matched: Path):
+    rows = _by_id(matched)
+    assert rows.index.tolist() == helpers.GR_IDS
+    assert rows.loc[helpers.GR_IDS[0], "decision"] == "link"
+    assert rows.loc[helpers.GR_IDS[0], "crm_contact_id"] == helpers.CRM_IDS[0]
+    assert rows.loc[helpers.GR_IDS[1], "last_name"] == "de la Fontaine"
+    assert rows.loc[helpers.GR_IDS[5], "decision"] == "new"  # Ahmed Ben Ali is not in the CRM
+
+
+def test_nothing_is_written_when_an_input_is_bad(tmp_path: Path):
+    gr = helpers.gr_export(tmp_path / "gr.xlsx")
+    bad = helpers.write_csv(tmp_path / "crm.csv", ["First Name"], [["Jean"]])
+    with pytest.raises(InputError):
+        match_files(gr, bad, tmp_path / "review.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.csv", "gr.xlsx"]
+
+
+def _edit(review: Path, target: Path, changes: dict[str, dict[str, str]]) -> Path:
+    """Change cells by GetResponse id and header, as a reviewer does in Excel."""
+    book = openpyxl.load_workbook(review)
+    sheet = book["Review"]
+    header = {c.value: c.column for c in sheet[1]}
+    for row in sheet.iter_rows(min_row=2):
+        for column, value in changes.get(row[0].value, {}).items():
+            row[header[column] - 1].value = value
+    book.save(target)
+    return target
+
+
+def test_end_to_end_match_edit_build(matched: Path, tmp_path: Path):
+    rows = _by_id(matched)
+    review_ids = rows.index[rows["decision"] == "review"].tolist()
+    changes = {gid: {"Decision": "skip"} for gid in review_ids}
+    # The reviewer fixes a name of a new contact and links nothing by hand.
+    changes[helpers.GR_IDS[5]] = {"First Name": "Ahmed", "Last Name": "Ben Ali"}
+    edited = _edit(matched, tmp_path / "reviewed.xlsx", changes)
+    result = build_import(edited, tmp_path / "import")
+    names = sorted(Path(f.path).name for f in result.files)
+    assert names == ["1-contacts-import.xlsx", "2-getresponse-contacts-link.xlsx"]
+    assert (
+        (tmp_path / "import" / "IMPORT-STEPS.txt").read_text().startswith("1. Dynamics > Contacts")
+    )
+    contacts = _sheet_rows(tmp_path / "import" / "1-contacts-import.xlsx")
+    new_ids = [g for g in helpers.GR_IDS if _by_id(edited).loc[g, "decision"] == "new"]
+    assert len(contacts) == len(new_ids)
+    assert {
+        "First Name": "Ahmed",
+        "Last Name": "Ben Ali",
+        "Email": "ahmed.benali@example.fr",
+    } in contacts
+    links = _sheet_rows(tmp_path / "import" / "2-getresponse-contacts-link.xlsx")
+    linked = {r["(Do Not Modify) GetResponse Contact"]: r["Contact"] for r in links}
+    assert linked[helpers.GR_IDS[0]] == helpers.CRM_IDS[0]
+    assert all(dynamics.is_guid(v) for v in linked.values())
+    assert result.warnings == []
+
+
+def test_problems_in_the_review_write_nothing(matched: Path, tmp_path: Path):
+    edited = _edit(matched, tmp_path / "bad.xlsx", {helpers.GR_IDS[0]: {"Decision": "yes"}})
+    out = tmp_path / "import"
+    with pytest.raises(InputError, match="unknown decision 'yes'"):
+        build_import(edited, out)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_dry_run_reports_the_files_and_writes_nothing(matched: Path, tmp_path: Path):
+    out = tmp_path / "import"
+    result = build_import(matched, out, dry_run=True)
+    assert result.dry_run
+    assert [Path(f.path).parent for f in result.files] == [out] * len(result.files)
+    assert all(f.rows > 0 and f.bytes > 0 for f in result.files)
+    assert list(out.iterdir()) == []
+
+
+def test_second_pass_links_the_new_contacts_by_email_and_name(matched: Path, tmp_path: Path):
+    first = build_import(matched, tmp_path / "import")
+    contacts = _sheet_rows(next(Path(f.path) for f in first.files if f.kind == "contacts import"))
+    created = helpers.crm_frame()
+    new_ids = [dynamics.new_guid("created", str(i)) for i in range(len(contacts))]
+    added = pd.DataFrame(
+        {
+            "crm_contact_id": new_ids,
+            "crm_first_name": [c["First Name"] for c in contacts],
+            "crm_last_name": [c["Last Name"] for c in contacts],
+            "crm_name": [f"{c['First Name']} {c['Last Name']}" for c in contacts],
+            "crm_email": [c["Email"].upper() for c in contacts],  # Dynamics may keep another case
+        }
+    )
+    export = helpers.crm_export(tmp_path / "after.xlsx", frame=pd.concat([created, added]))
+    second = build_import(matched, tmp_path / "after", crm_export=export)
+    (file,) = second.files
+    assert Path(file.path).name == "3-getresponse-contacts-link-new.xlsx"
+    links = _sheet_rows(Path(file.path))
+    assert sorted(r["Contact"] for r in links) == sorted(new_ids)
+    assert second.unresolved == []
+    steps = (tmp_path / "after" / "IMPORT-STEPS.txt").read_text()
+    assert "3-getresponse-contacts-link-new.xlsx" in steps
+
+
+def test_second_pass_reports_new_contacts_it_cannot_find(matched: Path, tmp_path: Path):
+    export = helpers.crm_export(tmp_path / "after.xlsx")  # the import never happened
+    result = build_import(matched, tmp_path / "after", crm_export=export)
+    assert result.files == []
+    assert result.unresolved
+    assert all(p.column == "Email" and p.sheet == "Review" for p in result.unresolved)
+    assert "no contact in the Contacts export has this email" in result.unresolved[0].message
+
+
+def test_a_fresh_getresponse_export_replaces_the_checksums(matched: Path, tmp_path: Path):
+    frame = helpers.gr_frame()
+    fresh = dynamics.write_export(
+        frame, tmp_path / "fresh.xlsx", dynamics.GETRESPONSE_CONTACT,
+        modified_on=pd.Timestamp("2026-02-01 08:00").to_pydatetime(),
+    )  # fmt: skip
+    result = build_import(matched, tmp_path / "import", gr_export=fresh)
+    link = next(Path(f.path) for f in result.files if f.kind != "contacts import")
+    rows = _sheet_rows(link)
+    assert {r["(Do Not Modify) Modified On"].isoformat() for r in rows} == {"2026-02-01T08:00:00"}
+
+
+def test_without_record_ids_no_reimport_is_written(tmp_path: Path):
+    gr = helpers.write_csv(
+        tmp_path / "gr.csv",
+        ["Name", "Email"],
+        [["Jean Dupont", "jean.dupont@example.fr"], ["Léa Roy", "lea@x.fr"]],
+    )
+    crm = helpers.crm_export(tmp_path / "crm.xlsx")
+    match_files(gr, crm, tmp_path / "review.xlsx")
+    result = build_import(tmp_path / "review.xlsx", tmp_path / "import")
+    assert [f.kind for f in result.files] == ["contacts import"]
+    assert any("no record ids" in w for w in result.warnings)
+
+
+def test_a_rerun_replaces_stale_parts(matched: Path, tmp_path: Path):
+    out = tmp_path / "import"
+    out.mkdir()
+    (out / "2-getresponse-contacts-link-part07.xlsx").write_bytes(b"old")
+    (out / "keep-me.txt").write_text("mine")
+    build_import(matched, out)
+    names = sorted(p.name for p in out.iterdir())
+    assert "2-getresponse-contacts-link-part07.xlsx" not in names
+    assert "keep-me.txt" in names
