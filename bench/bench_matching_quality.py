@@ -23,8 +23,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reconcile.matching import MatchOptions, match_contacts  # noqa: E402
-from reconcile.sample.contacts import HARD_MIX, pairs  # noqa: E402
+from reconcile.matching import MatchOptions, match_contacts
+from reconcile.sample.contacts import HARD_MIX, pairs
 
 
 def evaluate(result: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:

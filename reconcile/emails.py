@@ -42,6 +42,7 @@ __all__ = [
     "is_valid_email",
     "normalize_email",
     "normalize_emails",
+    "split_at",
     "split_email",
 ]
 
@@ -87,7 +88,8 @@ _MAX_LOCAL, _MAX_TOTAL = 64, 254
 
 # Provider rules for email_key. Only what each provider documents (see docs/matching.md).
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
-_PROTON = frozenset({"protonmail.com", "protonmail.ch", "proton.me", "pm.me"})
+PROTON_DOMAINS = frozenset({"protonmail.com", "protonmail.ch", "proton.me", "pm.me"})
+_PROTON = PROTON_DOMAINS
 _PLUS_ONLY = frozenset(
     {
         *(f"hotmail.{tld}" for tld in ("com", "fr", "be", "ch", "co.uk", "de", "it", "es", "ca")),
@@ -249,8 +251,8 @@ def normalize_emails(s: pd.Series) -> pd.DataFrame:
     ("" when valid). Agrees row by row with the scalar functions.
     """
     arr = _normalize_arrow(_to_arrow(s))
-    domains = _domains(arr)
-    local_len = pc.subtract(pc.utf8_length(arr), pc.add(pc.utf8_length(domains), 1))
+    locals_, domains = split_at(arr)
+    local_len = pc.utf8_length(locals_)
     valid = pc.and_(
         pc.match_substring_regex(arr, VALID_PATTERN),
         pc.and_(
@@ -278,11 +280,22 @@ def normalize_emails(s: pd.Series) -> pd.DataFrame:
 def _to_arrow(s: pd.Series) -> pa.Array:
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         s = s.astype("str")
-    return pa.array(s.array, type=pa.large_string(), from_pandas=True)
+    arr = pa.array(s.array, type=pa.large_string(), from_pandas=True)
+    # Columns read from files come in chunks; kernels with masks want one array.
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def split_at(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(local parts, domains) of an Arrow string array, split at the last ``@``; a value
+    without ``@`` gives two empty strings, a null two nulls."""
+    has = pc.fill_null(pc.match_substring(arr, "@"), False)
+    safe = pc.if_else(has, arr, pa.scalar("@", arr.type))
+    parts = pc.split_pattern(safe, "@", max_splits=1, reverse=True)
+    return pc.list_element(parts, 0), pc.list_element(parts, 1)
 
 
 def _domains(arr: pa.Array) -> pa.Array:
-    return pc.replace_substring_regex(arr, r"^.*@", "")
+    return split_at(arr)[1]
 
 
 def _keys(keys: pa.Array, domains: pa.Array) -> pa.Array:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reconcile.matching.prepare import Side
 
@@ -34,45 +36,61 @@ _CHUNK = 200_000
 def join_equal(
     left: np.ndarray, right: np.ndarray, max_block: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All (i, j) with ``left[i] == right[j]`` (codes or hashes; negative codes never match).
+    """All (i, j) with ``left[i] == right[j]``: dense codes from ``codes`` (negative codes
+    never match) or any hashable values (factorized first).
 
     Groups where the right side holds more than ``max_block`` rows are skipped.
     """
-    order = np.argsort(right, kind="stable")
-    ordered = right[order]
-    lo = np.searchsorted(ordered, left, side="left")
-    hi = np.searchsorted(ordered, left, side="right")
-    counts = hi - lo
-    if left.dtype.kind == "i":
-        counts[left < 0] = 0
+    if left.dtype != np.int64 or right.dtype != np.int64:
+        left, right = codes(left, right)
+    size = int(max(left.max(initial=-1), right.max(initial=-1))) + 1
+    counts = np.bincount(right[right >= 0], minlength=size)
+    order = np.argsort(right, kind="stable")  # the -1 codes come first
+    starts = np.cumsum(counts) - counts + int((right < 0).sum())
+    known = left >= 0
+    safe = np.where(known, left, 0)
+    take = np.where(known, counts[safe] if size else 0, 0)
     if max_block is not None:
-        counts[counts > max_block] = 0
-    total = int(counts.sum())
+        take[take > max_block] = 0
+    total = int(take.sum())
     if total == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    li = np.repeat(np.arange(len(left), dtype=np.int64), counts)
-    starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-    ri = order[starts + np.arange(total, dtype=np.int64)]
+    li = np.repeat(np.arange(len(left), dtype=np.int64), take)
+    first = np.repeat(starts[safe] - np.cumsum(take) + take, take)
+    ri = order[first + np.arange(total, dtype=np.int64)]
     return li, ri.astype(np.int64)
 
 
-def codes(*columns: np.ndarray) -> list[np.ndarray]:
-    """Factorize several arrays of values into one shared integer code space (-1 for null
-    or empty)."""
+def codes(*columns: np.ndarray | pa.Array) -> list[np.ndarray]:
+    """Factorize several arrays of values into one shared dense code space (-1 for null or
+    empty strings). Arrow string arrays are encoded in Arrow, the rest with pandas."""
     lengths = [len(c) for c in columns]
-    values = pd.Series(np.concatenate(columns)).astype("str")
-    values = values.where(values != "")
-    all_codes, _ = pd.factorize(values, use_na_sentinel=True)
-    return np.split(all_codes.astype(np.int64), np.cumsum(lengths)[:-1])
+    if all(isinstance(c, pa.Array) for c in columns):
+        encoded = pc.dictionary_encode(pa.concat_arrays(list(columns)))
+        all_codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+    else:
+        all_codes, uniques = pd.factorize(np.concatenate([np.asarray(c) for c in columns]))
+    all_codes = all_codes.astype(np.int64)
+    if uniques.dtype == object or uniques.dtype.kind == "U":
+        empty = np.flatnonzero(np.asarray(uniques, dtype=object) == "")
+        if len(empty):
+            all_codes[all_codes == empty[0]] = -1
+    return np.split(all_codes, np.cumsum(lengths)[:-1])
 
 
-def _byte_matrix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """UTF-8 bytes of each string in a zero-padded (n, _WIDTH) uint64 matrix, and lengths."""
-    encoded = pd.Series(values).astype("str").str.encode("utf-8")
-    lengths = encoded.str.len().fillna(0).to_numpy(dtype=np.int64)
-    blob = np.frombuffer(b"".join(encoded.fillna(b"").tolist()), dtype=np.uint8)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    lengths = np.minimum(lengths, _WIDTH)
+def _byte_matrix(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of each string in a zero-padded (n, _WIDTH) uint64 matrix, and lengths,
+    read straight from the Arrow buffers."""
+    values = pc.fill_null(values, "").cast(pa.large_string())
+    _, offsets_buf, data_buf = values.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    blob = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(1, np.uint8)
+    )
+    starts, lengths = offsets[:-1], np.minimum(np.diff(offsets), _WIDTH)
     cols = np.arange(_WIDTH)
     inside = cols[None, :] < lengths[:, None]
     matrix = np.zeros((len(values), _WIDTH), dtype=np.uint64)
@@ -81,7 +99,7 @@ def _byte_matrix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def deletion_hashes(
-    local: np.ndarray, domain_codes: np.ndarray, min_length: int
+    local: pa.Array, domain_codes: np.ndarray, min_length: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(row, hash) for each local part and each of its one-deletion variants, salted with
     the domain, for local parts of at least ``min_length`` characters.
@@ -92,8 +110,7 @@ def deletion_hashes(
     rows_out, hashes_out = [], []
     powers = _BASE ** np.arange(_WIDTH + 1, dtype=np.uint64)
     for start in range(0, len(local), _CHUNK):
-        part = local[start : start + _CHUNK]
-        matrix, lengths = _byte_matrix(part)
+        matrix, lengths = _byte_matrix(local.slice(start, _CHUNK))
         keep = lengths >= min_length
         if not keep.any():
             continue
@@ -119,23 +136,6 @@ def deletion_hashes(
     return np.concatenate(rows_out), np.concatenate(hashes_out)
 
 
-def _reordered(local: np.ndarray) -> np.ndarray:
-    """'dupont_jean' and 'jean.dupont' -> 'dupont jean' (words sorted, separators ignored)."""
-    words = pd.Series(local).astype("str").str.split(r"[._\-+]+", regex=True)
-    return np.asarray(
-        [" ".join(sorted(w)) if isinstance(w, list) and len(w) > 1 else "" for w in words],
-        dtype=object,
-    )
-
-
-def _name_key(full: np.ndarray) -> np.ndarray:
-    words = pd.Series(full).astype("str").str.split(" ")
-    return np.asarray(
-        [" ".join(sorted(w)) if isinstance(w, list) and len(w) > 1 else "" for w in words],
-        dtype=object,
-    )
-
-
 def candidate_pairs(
     gr: Side, crm: Side, rows: np.ndarray, eligible: np.ndarray, *, max_block: int, min_typo: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -152,25 +152,23 @@ def candidate_pairs(
         li, ri = join_equal(left, right, max_block)
         found.append((lrows[li], rrows[ri]))
 
-    g_fixed = gr.local[rows] + "@" + gr.fixed_domain[rows]
-    c_fixed = crm.local[crm_mail] + "@" + crm.fixed_domain[crm_mail]
-    add(*codes(g_fixed, c_fixed), rows, crm_mail)
+    g_local, c_local = gr.at("local", rows), crm.at("local", crm_mail)
+    g_dom, c_dom = gr.at("fixed_domain", rows), crm.at("fixed_domain", crm_mail)
+    add(*codes(g_local + "@" + g_dom, c_local + "@" + c_dom), rows, crm_mail)
 
-    g_dom, c_dom = codes(gr.fixed_domain[rows], crm.fixed_domain[crm_mail])
-    g_rows, g_hash = deletion_hashes(gr.local[rows], g_dom, min_typo)
-    c_rows, c_hash = deletion_hashes(crm.local[crm_mail], c_dom, min_typo)
+    g_code, c_code = codes(g_dom, c_dom)
+    g_rows, g_hash = deletion_hashes(gr.local.take(pa.array(rows)), g_code, min_typo)
+    c_rows, c_hash = deletion_hashes(crm.local.take(pa.array(crm_mail)), c_code, min_typo)
     if len(g_hash) and len(c_hash):
         add(g_hash, c_hash, rows[g_rows], crm_mail[c_rows])
 
-    g_re, c_re = _reordered(gr.local[rows]), _reordered(crm.local[crm_mail])
-    add(*codes(g_re + "@" + gr.fixed_domain[rows], c_re + "@" + crm.fixed_domain[crm_mail]),
-        rows, crm_mail)  # fmt: skip
+    g_re, c_re = gr.at("reordered", rows), crm.at("reordered", crm_mail)
+    add(*codes(np.where(g_re != "", g_re + "@" + g_dom, ""), c_re + "@" + c_dom), rows, crm_mail)
 
-    long_g = np.where(pd.Series(gr.local[rows]).str.len().to_numpy() >= min_typo,
-                      gr.local[rows], "")  # fmt: skip
-    add(*codes(long_g, crm.local[crm_mail]), rows, crm_mail)
+    long_g = np.where(gr.at("local_len", rows) >= min_typo, g_local, "")
+    add(*codes(long_g, c_local), rows, crm_mail)
 
-    add(*codes(_name_key(gr.full[rows]), _name_key(crm.full[crm_all])), rows, crm_all)
+    add(*codes(gr.at("name_key", rows), crm.at("name_key", crm_all)), rows, crm_all)
 
     gi = np.concatenate([f[0] for f in found])
     ci = np.concatenate([f[1] for f in found])

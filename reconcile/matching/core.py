@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from reconcile import model
+from reconcile.errors import InputError, Problem
 from reconcile.matching.blocking import candidate_pairs, codes, join_equal
 from reconcile.matching.decide import Decisions, decide
 from reconcile.matching.options import MatchOptions
@@ -25,6 +28,13 @@ from reconcile.matching.scoring import EXACT, FUZZY, KEY, Pairs, score_pairs
 from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
 
+# Progress tasks, in order (the benchmark times each one).
+STAGES = (
+    "Normalizing emails and names",
+    "Matching identical mailboxes",
+    "Searching typos and other addresses",
+    "Deciding and explaining",
+)
 OUTPUT_COLUMNS = [
     model.GR_CONTACT_ID,
     model.EMAIL,
@@ -59,28 +69,33 @@ def match_contacts(
     ``first_name``/``last_name``; ``crm`` needs ``crm_contact_id``, ``crm_email`` and
     ``crm_first_name``/``crm_last_name`` (or ``crm_name``). See docs/matching.md.
     """
-    for frame, needed, label in (
-        (gr, (model.GR_CONTACT_ID, model.EMAIL), "GetResponse contacts"),
-        (crm, (model.CRM_CONTACT_ID, model.CRM_EMAIL), "CRM contacts"),
-    ):
-        missing = [c for c in needed if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{label} lack the column(s) {', '.join(missing)}")
-    with progress.task("Matching contacts", total=4) as task:
+    problems = [
+        Problem(f"{label} have no {column!r} column", column=column)
+        for frame, needed, label in (
+            (gr, (model.GR_CONTACT_ID, model.EMAIL), "GetResponse contacts"),
+            (crm, (model.CRM_CONTACT_ID, model.CRM_EMAIL), "CRM contacts"),
+        )
+        for column in needed
+        if column not in frame.columns
+    ]
+    if problems:
+        raise InputError(problems, hint="map the file's headers to the canonical columns first")
+    with progress.task(STAGES[0], total=None):
         g, c = prepare_gr(gr), prepare_crm(crm)
         correct_both(g, c)
-        task.advance()
 
-        # Step 2: identical mailbox on the email key.
+    with progress.task(STAGES[1], total=None):  # one CRM mailbox, or several
         g_valid, c_valid = np.flatnonzero(g.valid), np.flatnonzero(c.valid)
-        g_codes, c_codes = codes(g.key[g_valid], c.key[c_valid])
+        g_codes, c_codes = codes(g.key.take(pa.array(g_valid)), c.key.take(pa.array(c_valid)))
         li, ri = join_equal(g_codes, c_codes)
         gi, ci = g_valid[li], c_valid[ri]
-        kind = np.where(g.email_normalized[gi] == c.email_normalized[ci], EXACT, KEY)
+        same = pc.equal(
+            g.email_normalized.take(pa.array(gi)), c.email_normalized.take(pa.array(ci))
+        )
+        kind = np.where(same.to_numpy(zero_copy_only=False), EXACT, KEY)
         mailbox = score_pairs(g, c, gi, ci, kind.astype(np.int8), options)
-        task.advance()
 
-        # Step 3: the residue, against CRM contacts no identical mailbox claimed.
+    with progress.task(STAGES[2], total=None):  # the residue vs the CRM contacts left over
         matched = np.zeros(g.n, dtype=bool)
         matched[gi] = True
         claimed = np.zeros(c.n, dtype=bool)
@@ -90,14 +105,13 @@ def match_contacts(
             g, c, residue, ~claimed, max_block=options.max_block, min_typo=options.min_typo_length
         )
         fuzzy = score_pairs(g, c, fgi, fci, np.full(len(fgi), FUZZY, np.int8), options)
-        task.advance()
 
+    with progress.task(STAGES[3], total=None):
         shared = np.zeros(c.n, dtype=np.int64)  # CRM contacts on the same mailbox
         key_counts = pd.Series(c_codes).map(pd.Series(c_codes).value_counts()).to_numpy()
         shared[c_valid] = key_counts
         decided = decide(g, c, _concat(mailbox, fuzzy), shared, options)
-        task.advance()
-    return _assemble(gr, crm, decided)
+        return _assemble(gr, crm, decided)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -106,64 +120,91 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype=object)
 
 
-def _display_names(crm: pd.DataFrame) -> np.ndarray:
-    first = _column(crm, model.CRM_FIRST_NAME).astype("str").fillna("")
-    last = _column(crm, model.CRM_LAST_NAME).astype("str").fillna("")
-    joined = (first + " " + last).str.strip()
-    fallback = _column(crm, model.CRM_NAME).astype("str").fillna("")
-    return joined.where(joined != "", fallback).to_numpy(dtype=object)
+def _crm_values(crm: pd.DataFrame, index: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(id, "First Last", email) of the CRM rows at ``index``, as object arrays."""
+
+    def values(name: str) -> pd.Series:
+        return _column(crm, name).iloc[index].astype("str").fillna("").reset_index(drop=True)
+
+    ids = values(model.CRM_CONTACT_ID).to_numpy(dtype=object)
+    names = (values(model.CRM_FIRST_NAME) + " " + values(model.CRM_LAST_NAME)).str.strip()
+    names = names.where(names != "", values(model.CRM_NAME)).to_numpy(dtype=object)
+    emails = _column(crm, model.CRM_EMAIL).iloc[index].astype("str").to_numpy(dtype=object)
+    emails = np.where(pd.isna(emails), None, emails)
+    return ids, names, emails
+
+
+def _tuples(values: list[tuple[str, ...]]) -> np.ndarray:
+    """A 1-D object array of tuples (numpy would otherwise read them as a second axis)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = pd.Series(values, dtype=object).to_numpy()
+    return out
+
+
+def _candidate_text(
+    d: Decisions, ids: np.ndarray, names: np.ndarray, emails: np.ndarray
+) -> np.ndarray:
+    """Review rows' candidates, one line each: "<id> · <First Last> <email> · 87 · <reason>"."""
+    n = len(d.decision)
+    review = np.flatnonzero(d.decision == Decision.REVIEW.value)
+    out = np.full(n, "", dtype=object)
+    entries = np.flatnonzero(np.isin(d.cand_row, review))
+    if not len(entries):
+        return out
+    emails = np.where(pd.isna(emails[entries]), "(no email)", emails[entries])
+    lines = (
+        ids[entries] + " · " + names[entries] + " " + emails + " · "
+        + d.cand_score[entries].astype(str).astype(object) + " · " + d.cand_reason[entries]
+    )  # fmt: skip
+    rows = d.cand_row[entries]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    stops = np.r_[starts[1:], len(rows)]
+    single = stops - starts == 1
+    out[rows[starts[single]]] = lines[starts[single]]
+    for start, stop in zip(starts[~single].tolist(), stops[~single].tolist(), strict=True):
+        out[rows[start]] = "\n".join(lines[start:stop].tolist())
+    return out
 
 
 def _assemble(gr: pd.DataFrame, crm: pd.DataFrame, d: Decisions) -> pd.DataFrame:
-    crm_ids = _column(crm, model.CRM_CONTACT_ID).astype("str").to_numpy(dtype=object)
-    crm_names = _display_names(crm)
-    crm_emails = _column(crm, model.CRM_EMAIL).astype("str").to_numpy(dtype=object)
     n = len(gr)
-    linked = d.chosen >= 0
+    linked = np.flatnonzero(d.chosen >= 0)
+    # Only the CRM rows that appear in the result are read.
+    needed, inverse = np.unique(np.concatenate([d.chosen[linked], d.cand_crm]), return_inverse=True)
+    crm_ids, crm_names, crm_emails = _crm_values(crm, needed)
+    chosen_at, cand_at = inverse[: len(linked)], inverse[len(linked) :]
 
-    def chosen_values(values: np.ndarray) -> np.ndarray:
+    def chosen_values(values: np.ndarray) -> pd.Series:
         out = np.full(n, None, dtype=object)
-        out[linked] = values[d.chosen[linked]]
-        return out
+        out[linked] = values[chosen_at]
+        return pd.Series(out, dtype=object)
 
     counts = np.bincount(d.cand_row, minlength=n)
     first = np.searchsorted(d.cand_row, np.arange(n))
-    ids = crm_ids[d.cand_crm].tolist()
-    candidate_ids: list[tuple[str, ...]] = [()] * n
-    for row, at in zip(
-        np.flatnonzero(counts == 1).tolist(), first[counts == 1].tolist(), strict=True
-    ):
-        candidate_ids[row] = (ids[at],)
+    ids = crm_ids[cand_at]
+    candidate_ids = _tuples([()] * n)
+    single = np.flatnonzero(counts == 1)
+    candidate_ids[single] = _tuples(list(zip(ids[first[single]].tolist(), strict=True)))
     for row in np.flatnonzero(counts > 1).tolist():
-        candidate_ids[row] = tuple(ids[first[row] : first[row] + counts[row]])
+        candidate_ids[row] = tuple(ids[first[row] : first[row] + counts[row]].tolist())
 
-    candidates = np.full(n, "", dtype=object)
-    texted = np.flatnonzero(d.decision == Decision.REVIEW.value)
-    for row in texted.tolist():
-        lines = []
-        for at in range(first[row], first[row] + counts[row]):
-            c = d.cand_crm[at]
-            email = crm_emails[c] if isinstance(crm_emails[c], str) else "(no email)"
-            lines.append(
-                f"{crm_ids[c]} · {crm_names[c]} {email} · {d.cand_score[at]} · {d.cand_reason[at]}"
-            )
-        candidates[row] = "\n".join(lines)
+    candidates = _candidate_text(d, crm_ids[cand_at], crm_names[cand_at], crm_emails[cand_at])
 
     out = pd.DataFrame(
         {
-            model.GR_CONTACT_ID: _column(gr, model.GR_CONTACT_ID).to_numpy(),
-            model.EMAIL: _column(gr, model.EMAIL).to_numpy(),
-            model.NAME: _column(gr, model.NAME).to_numpy(),
-            model.FIRST_NAME: _column(gr, model.FIRST_NAME).to_numpy(),
-            model.LAST_NAME: _column(gr, model.LAST_NAME).to_numpy(),
+            model.GR_CONTACT_ID: _column(gr, model.GR_CONTACT_ID),
+            model.EMAIL: _column(gr, model.EMAIL),
+            model.NAME: _column(gr, model.NAME),
+            model.FIRST_NAME: _column(gr, model.FIRST_NAME),
+            model.LAST_NAME: _column(gr, model.LAST_NAME),
             model.DECISION: d.decision,
-            model.CRM_CONTACT_ID: pd.Series(chosen_values(crm_ids), dtype=object),
-            model.CRM_NAME: pd.Series(chosen_values(crm_names), dtype=object),
-            model.CRM_EMAIL: pd.Series(chosen_values(crm_emails), dtype=object),
+            model.CRM_CONTACT_ID: chosen_values(crm_ids),
+            model.CRM_NAME: chosen_values(crm_names),
+            model.CRM_EMAIL: chosen_values(crm_emails),
             model.SCORE: d.score,
             model.REASON: d.reason,
             model.CANDIDATES: candidates,
-            CANDIDATE_IDS: pd.Series(candidate_ids, dtype=object).to_numpy(),
+            CANDIDATE_IDS: candidate_ids,
         },
         columns=OUTPUT_COLUMNS,
     )

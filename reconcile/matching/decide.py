@@ -74,33 +74,13 @@ def decide(
     ambiguous = (~is_mailbox) & (b_score - second < options.margin)
     shared_box = (~is_mailbox) & (shared[p.ci[best]] > 1)
     propose = link_ok & (n_mailbox <= 1) & ~ambiguous & ~shared_box
-    conflict = (~is_mailbox) & propose & _conflicts(gr, rows, p.ci[best], propose)
+    conflict = _conflicts(gr, rows, p.ci[best], propose & ~is_mailbox)
     link = propose & ~conflict
     review = ~link & (is_mailbox | (b_score >= options.review_threshold))
 
     decision[rows[link]] = Decision.LINK.value
     decision[rows[review]] = Decision.REVIEW.value
     chosen[rows[link]] = p.ci[best[link]]
-
-    # Reasons: table-driven for identical-mailbox links, spelled out for everything else.
-    mailbox_link = link & is_mailbox
-    reason[rows[mailbox_link]] = bulk_reasons(p.take(best[mailbox_link]), gr, crm)
-    spelled = ~mailbox_link & (link | review | (b_score >= options.candidate_threshold))
-    texts = np.asarray(pair_reasons(p, best[spelled], gr, crm) or [], dtype=object)
-    reason[rows[spelled]] = _row_reasons(
-        texts,
-        n_mailbox[spelled],
-        p.kind[best[spelled]],
-        review[spelled],
-        link[spelled],
-        b_score[spelled],
-        second[spelled],
-        ambiguous[spelled],
-        shared_box[spelled],
-        conflict[spelled],
-        shared[p.ci[best[spelled]]],
-        options,
-    )
 
     # Candidates: the best few of link and review rows (identical mailboxes always listed).
     row_listed = np.zeros(n, dtype=bool)
@@ -113,10 +93,35 @@ def decide(
     cand = np.flatnonzero(keep)
     is_review = np.zeros(n, dtype=bool)
     is_review[rows[review]] = True
-    cand_reason = np.full(len(cand), "", dtype=object)
     reviewed = cand[is_review[p.gi[cand]]]
-    if len(reviewed):
-        cand_reason[is_review[p.gi[cand]]] = pair_reasons(p, reviewed, gr, crm)
+
+    # Reasons: table-driven for identical-mailbox links, spelled out (once per pair) for the
+    # other rows and for the candidates a reviewer reads.
+    mailbox_link = link & is_mailbox
+    reason[rows[mailbox_link]] = bulk_reasons(p.take(best[mailbox_link]), gr, crm)
+    spelled = ~mailbox_link & (link | review | (b_score >= options.candidate_threshold))
+    described = np.unique(np.concatenate([best[spelled], reviewed]))
+    texts = pair_reasons(p, described, gr, crm)
+
+    def text_of(index: np.ndarray) -> np.ndarray:
+        return texts[np.searchsorted(described, index)]
+
+    reason[rows[spelled]] = _row_reasons(
+        text_of(best[spelled]),
+        n_mailbox[spelled],
+        p.kind[best[spelled]],
+        review[spelled],
+        link[spelled],
+        b_score[spelled],
+        second[spelled],
+        ambiguous[spelled],
+        shared_box[spelled],
+        conflict[spelled],
+        shared[p.ci[best[spelled]]],
+        options,
+    )
+    cand_reason = np.full(len(cand), "", dtype=object)
+    cand_reason[is_review[p.gi[cand]]] = text_of(reviewed)
     return Decisions(
         decision=decision,
         score=score,
@@ -132,7 +137,7 @@ def decide(
 def _conflicts(gr: Side, rows: np.ndarray, targets: np.ndarray, proposed: np.ndarray) -> np.ndarray:
     """True where a proposed fuzzy link's CRM contact is also proposed for another GR address
     (two different mailboxes cannot both be that person's)."""
-    frame = pd.DataFrame({"crm": targets[proposed], "key": gr.key[rows[proposed]]})
+    frame = pd.DataFrame({"crm": targets[proposed], "key": gr.at("key", rows[proposed])})
     distinct = frame.groupby("crm")["key"].transform("nunique").to_numpy()
     out = np.zeros(len(rows), dtype=bool)
     out[np.flatnonzero(proposed)] = distinct > 1

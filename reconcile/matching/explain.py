@@ -7,106 +7,116 @@ fuzzy pairs, far fewer, are described one by one with the actual strings that di
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 
-from reconcile.emails import split_email
-from reconcile.matching.prepare import Side
-from reconcile.matching.scoring import EXACT, FUZZY, KEY, Pairs
+from reconcile.emails import PROTON_DOMAINS, split_at
+from reconcile.matching.prepare import Side, to_numpy
+from reconcile.matching.scoring import FUZZY, KEY, Pairs
 
 _GMAIL = "same Gmail address once dots and +tag are ignored"
 _PROTON = "same Proton Mail address once dots, dashes and +tag are ignored"
 _PLUS = "same address once the +tag is ignored"
 
 
-def name_phrases(p: Pairs, gr: Side, crm: Side) -> np.ndarray:
-    """What the names say, for every pair (vectorized)."""
-    g_has, c_has = gr.has_name[p.gi], crm.has_name[p.ci]
+NAME_PHRASES = (
+    "no name in GetResponse",
+    "no name in the CRM",
+    "same name",
+    "first and last name swapped",
+    "similar name",
+    "same last name, different first name",
+    "same first name, different last name",
+    "different name",
+)
+MAILBOX_PHRASES = ("exact email", _GMAIL, _PROTON, _PLUS)
+_PAIRED = np.array([f"{m}, {n}" for m in MAILBOX_PHRASES for n in NAME_PHRASES], dtype=object)
+
+
+def name_codes(p: Pairs, gr: Side, crm: Side) -> np.ndarray:
+    """What the names say, as an index into NAME_PHRASES, for every pair (vectorized)."""
     conditions = [
-        ~g_has,
-        ~c_has,
+        ~gr.has_name[p.gi],
+        ~crm.has_name[p.ci],
         p.name_sim >= 95,
         p.swapped & p.first_ok & p.last_ok,
         p.first_ok & p.last_ok,
         p.last_ok & ~p.first_ok,
         p.first_ok & ~p.last_ok,
     ]
-    choices = [
-        "no name in GetResponse",
-        "no name in the CRM",
-        "same name",
-        "first and last name swapped",
-        "similar name",
-        "same last name, different first name",
-        "same first name, different last name",
-    ]
-    return np.select(conditions, choices, default="different name").astype(object)
+    return np.select(conditions, np.arange(7), default=7)
 
 
-def mailbox_phrases(p: Pairs, gr: Side) -> np.ndarray:
-    """The email evidence of EXACT and KEY pairs (vectorized); "" for fuzzy pairs."""
-    domain = gr.domain[p.gi]
-    key_text = np.where(
-        domain == "gmail.com",
-        _GMAIL,
-        np.where(np.isin(domain, ["protonmail.com", "protonmail.ch", "proton.me", "pm.me"]),
-                 _PROTON, _PLUS),
-    )  # fmt: skip
-    return np.where(p.kind == EXACT, "exact email", np.where(p.kind == KEY, key_text, "")).astype(
-        object
-    )
-
-
-def _fuzzy_email_phrase(p: Pairs, i: int, gr: Side, crm: Side) -> str:
-    g, c = int(p.gi[i]), int(p.ci[i])
-    if not crm.valid[c]:
-        return "the CRM contact has no email"
-    g_local, g_dom = split_email(gr.email_normalized[g])
-    c_local, c_dom = split_email(crm.email_normalized[c])
-    if p.same_domain[i]:
-        if p.local_equal[i]:
-            typo, fixed = (c_dom, g_dom) if crm.fixed_domain[c] != c_dom else (g_dom, c_dom)
-            return f"email typo {typo}→{fixed}"
-        if p.digits_differ[i]:
-            return f"emails differ in their digits ({g_local}@ vs {c_local}@)"
-        if p.separators[i]:
-            return f"emails differ by a separator ({g_local}@ vs {c_local}@)"
-        if p.one_edit[i]:
-            return f"email typo {g_local}→{c_local}"
-        return f"similar email ({g_local}@ vs {c_local}@)"
-    if p.local_equal[i]:
-        return f"same local part at another domain ({g_dom} vs {c_dom})"
-    if p.email_sim[i] >= 60:
-        return f"similar email at another domain ({_email(gr, g)} vs {_email(crm, c)})"
-    return "different email"
-
-
-def _email(side: Side, i: int) -> str:
-    return str(side.email_normalized[i])
-
-
-def pair_reasons(p: Pairs, index: np.ndarray, gr: Side, crm: Side) -> list[str]:
-    """Reasons of the pairs at ``index``: email evidence, then name evidence."""
-    names = name_phrases(p.take(index), gr, crm)
-    boxes = mailbox_phrases(p.take(index), gr)
-    out = []
-    for j, i in enumerate(index.tolist()):
-        email = boxes[j] if p.kind[i] != FUZZY else _fuzzy_email_phrase(p, i, gr, crm)
-        out.append(f"{email}, {_detail(names[j], p, i, gr, crm)}")
+def mailbox_codes(p: Pairs, gr: Side) -> np.ndarray:
+    """The email evidence of EXACT and KEY pairs, as an index into MAILBOX_PHRASES."""
+    out = np.zeros(len(p), dtype=np.int64)
+    key = np.flatnonzero(p.kind == KEY)
+    if len(key):
+        domain = pd.Series(gr.at("domain", p.gi[key]))
+        out[key] = np.where(domain == "gmail.com", 1, np.where(domain.isin(PROTON_DOMAINS), 2, 3))
     return out
 
 
-def _detail(phrase: str, p: Pairs, i: int, gr: Side, crm: Side) -> str:
-    g, c = int(p.gi[i]), int(p.ci[i])
-    if phrase == "same last name, different first name":
-        g_first = gr.last[g] if p.swapped[i] else gr.first[g]
-        return f"same last name, different first name ({g_first} vs {crm.first[c]})"
-    if phrase == "different name":
-        return f"different name ({gr.full[g]} vs {crm.full[c]})"
-    return phrase
+def _fuzzy_email_phrases(p: Pairs, gr: Side, crm: Side) -> np.ndarray:
+    """The email evidence of fuzzy pairs, with the strings that differ (vectorized)."""
+    same, equal = p.same_domain, p.local_equal
+    category = np.select(
+        [~crm.valid[p.ci], same & equal, same & p.digits_differ, same & p.separators,
+         same & p.one_edit, same, equal, p.email_sim >= 60],
+        np.arange(8), default=8,
+    )  # fmt: skip
+    g_mail = gr.email_normalized.take(pa.array(p.gi))
+    c_mail = crm.email_normalized.take(pa.array(p.ci))
+    g_local, g_dom = (to_numpy(a) for a in split_at(g_mail))
+    c_local, c_dom = (to_numpy(a) for a in split_at(c_mail))
+    g_mail, c_mail = to_numpy(g_mail), to_numpy(c_mail)
+    crm_typo = crm.at("fixed_domain", p.ci) != crm.at("domain", p.ci)
+    typo, fixed = np.where(crm_typo, c_dom, g_dom), np.where(crm_typo, g_dom, c_dom)
+    texts = [
+        lambda: np.full(len(p), "the CRM contact has no email", dtype=object),
+        lambda: "email typo " + typo + "→" + fixed,
+        lambda: "emails differ in their digits (" + g_local + "@ vs " + c_local + "@)",
+        lambda: "emails differ by a separator (" + g_local + "@ vs " + c_local + "@)",
+        lambda: "email typo " + g_local + "→" + c_local,
+        lambda: "similar email (" + g_local + "@ vs " + c_local + "@)",
+        lambda: "same local part at another domain (" + g_dom + " vs " + c_dom + ")",
+        lambda: "similar email at another domain (" + g_mail + " vs " + c_mail + ")",
+        lambda: np.full(len(p), "different email", dtype=object),
+    ]
+    out = np.empty(len(p), dtype=object)
+    for k, text in enumerate(texts):
+        rows = category == k
+        if rows.any():
+            out[rows] = text()[rows]
+    return out
+
+
+def pair_reasons(p: Pairs, index: np.ndarray, gr: Side, crm: Side) -> np.ndarray:
+    """Reasons of the pairs at ``index``: email evidence, then name evidence."""
+    sub = p.take(index)
+    codes = name_codes(sub, gr, crm)
+    names = np.array(NAME_PHRASES, dtype=object)[codes]
+    boxes = np.array(MAILBOX_PHRASES, dtype=object)[mailbox_codes(sub, gr)]
+    fuzzy = np.flatnonzero(sub.kind == FUZZY)
+    if len(fuzzy):
+        boxes[fuzzy] = _fuzzy_email_phrases(sub.take(fuzzy), gr, crm)
+    detail = np.flatnonzero((codes == 5) | (codes == 7))
+    g_full, c_full = gr.at("full", sub.gi[detail]), crm.at("full", sub.ci[detail])
+    g_first = np.where(
+        sub.swapped[detail], gr.at("last", sub.gi[detail]), gr.at("first", sub.gi[detail])
+    )
+    c_first = crm.at("first", sub.ci[detail])
+    for k, j in enumerate(detail.tolist()):
+        if codes[j] == 7:
+            names[j] = f"different name ({g_full[k]} vs {c_full[k]})"
+        else:
+            names[j] = f"same last name, different first name ({g_first[k]} vs {c_first[k]})"
+    return boxes + ", " + names
 
 
 def bulk_reasons(p: Pairs, gr: Side, crm: Side) -> np.ndarray:
-    """Reasons for identical-mailbox pairs, without per-pair Python (used for link rows)."""
-    return (mailbox_phrases(p, gr) + ", " + name_phrases(p, gr, crm)).astype(object)
+    """Reasons for identical-mailbox pairs from a small table (used for link rows)."""
+    return _PAIRED[mailbox_codes(p, gr) * len(NAME_PHRASES) + name_codes(p, gr, crm)]
 
 
-__all__ = ["EXACT", "KEY", "bulk_reasons", "name_phrases", "pair_reasons"]
+__all__ = ["bulk_reasons", "name_codes", "pair_reasons"]

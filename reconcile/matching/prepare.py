@@ -1,7 +1,9 @@
-"""Turn the two input frames into comparable arrays: emails normalized, names folded.
+"""Turn the two input frames into comparable columns: emails normalized, names folded.
 
-Everything here is vectorized with Arrow kernels because it runs on every row of both sides
-(a million each in the benchmark); the per-pair work happens later on far fewer rows.
+Everything that runs on every contact of both sides (a million each in the benchmark) stays in
+Arrow arrays and Arrow kernels. Python strings are only made for the rows a later step really
+looks at (``Side.at``), and values derived for fuzzy matching only (digits of the local part,
+words sorted ...) are computed on those rows alone.
 """
 
 from __future__ import annotations
@@ -18,48 +20,97 @@ from reconcile import model
 from reconcile.emails import (
     EMAIL_INVALID_REASON,
     EMAIL_KEY,
+    EMAIL_NORMALIZED,
     EMAIL_VALID,
     email_key,
     normalize_emails,
+    split_at,
     split_email,
 )
 from reconcile.matching.domains import correct_domains
 
+STRING = pa.large_string()
+_SPACE = pa.scalar(" ", STRING)
+_EMPTY = pa.scalar("", STRING)
+_LIGATURES = (("œ", "oe"), ("æ", "ae"), ("ø", "o"), ("ł", "l"), ("đ", "d"), ("ß", "ss"))
+
 
 @dataclass
 class Side:
-    """One side's contacts as positional arrays (row i of every array is contact i)."""
+    """One side's contacts, position i of every column being contact i.
+
+    String columns are Arrow arrays ("" rather than null); read them with ``at``.
+    """
 
     n: int
-    email_normalized: np.ndarray  # object: str or None
-    valid: np.ndarray  # bool
+    valid: np.ndarray  # bool: the email is usable
     invalid_reason: np.ndarray  # object: "" when valid
-    key: np.ndarray  # object: email_key, None when invalid
-    local: np.ndarray  # object: local part of the key ("" when invalid)
-    domain: np.ndarray  # object: domain of the key
-    fixed_domain: np.ndarray  # object: domain after typo correction
-    full: np.ndarray  # object: folded full name, "" when none
-    first: np.ndarray  # object: folded first name
-    last: np.ndarray  # object: folded last name
     has_name: np.ndarray  # bool
+    first_len: np.ndarray  # int: characters of the folded first name
+    last_len: np.ndarray  # int
+    email_normalized: pa.Array
+    key: pa.Array  # email_key ("" when invalid)
+    local: pa.Array  # local part of the key, with the corrected domain's rules
+    domain: pa.Array  # domain of the key, as written
+    fixed_domain: pa.Array  # domain after typo correction
+    full: pa.Array  # folded full name
+    first: pa.Array  # folded first name
+    last: pa.Array  # folded last name
+
+    def at(self, field: str, index: np.ndarray) -> np.ndarray:
+        """Values of a column (or of a derived one, see ``DERIVED``) at ``index``, as an
+        object array of Python strings (ints for lengths)."""
+        if field in DERIVED:
+            uniq, inverse = np.unique(index, return_inverse=True)
+            values = DERIVED[field](self, pa.array(uniq))
+            return to_numpy(values)[inverse]
+        return to_numpy(getattr(self, field).take(pa.array(index)))
+
+
+def to_numpy(arr: pa.Array) -> np.ndarray:
+    """An Arrow array as numpy: ints as they are, strings as an object array."""
+    if pa.types.is_integer(arr.type):
+        return arr.to_numpy(zero_copy_only=False)
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _glue(arr: pa.Array) -> pa.Array:
+    return pc.replace_substring(arr, " ", "")
+
+
+def _join(a: pa.Array, b: pa.Array, sep: pa.Scalar = _SPACE) -> pa.Array:
+    return pc.utf8_trim_whitespace(pc.binary_join_element_wise(a, b, sep))
+
+
+DERIVED = {
+    # Names written without spaces ("山田直樹", "DupontJean") compare glued.
+    "glued": lambda s, i: _glue(s.full.take(i)),
+    "glued_fl": lambda s, i: _join(_glue(s.first.take(i)), _glue(s.last.take(i)), _EMPTY),
+    "glued_lf": lambda s, i: _join(_glue(s.last.take(i)), _glue(s.first.take(i)), _EMPTY),
+    "initial": lambda s, i: pc.utf8_slice_codeunits(s.first.take(i), 0, 1),
+    "name_key": lambda s, i: sorted_words(s.full.take(i), " "),
+    "digits": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"\D+", ""),
+    "bare": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"[._-]+", ""),
+    "local_len": lambda s, i: pc.utf8_length(s.local.take(i)),
+    "reordered": lambda s, i: sorted_words(s.local.take(i), r"[._+-]+"),
+}
 
 
 def _strings(values: pd.Series | None, n: int) -> pa.Array:
+    """A column as one contiguous Arrow string array, "" for missing values."""
     if values is None:
-        return pa.nulls(n, pa.large_string())
+        return pa.array([""] * n, type=STRING)
     if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
         values = values.astype("str")
-    return pa.array(values.array, type=pa.large_string(), from_pandas=True)
-
-
-_SPACE = pa.scalar(" ", pa.large_string())
-_LIGATURES = (("œ", "oe"), ("æ", "ae"), ("ø", "o"), ("ł", "l"), ("đ", "d"), ("ß", "ss"))
+    arr = pa.array(values.array, type=STRING, from_pandas=True)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return pc.fill_null(arr, _EMPTY)
 
 
 def fold_names(arr: pa.Array) -> pa.Array:
     """Lowercase, accents and punctuation removed, single spaces: 'Lœtitia  Le-Bœuf' ->
     'loetitia le boeuf'. Letters of other scripts are kept (lowercased)."""
-    arr = pc.fill_null(arr, "")
+    arr = pc.fill_null(arr, _EMPTY)
     non_ascii = pc.invert(pc.string_is_ascii(arr))
     if pc.any(non_ascii).as_py():
         sub = pc.utf8_lower(arr.filter(non_ascii))
@@ -67,91 +118,128 @@ def fold_names(arr: pa.Array) -> pa.Array:
             sub = pc.replace_substring(sub, old, new)
         sub = pc.replace_substring_regex(pc.utf8_normalize(sub, "NFKD"), r"\p{Mn}+", "")
         arr = pc.replace_with_mask(arr, non_ascii, sub.cast(arr.type))
-    arr = pc.utf8_lower(arr)
+    arr = pc.ascii_lower(arr)
     arr = pc.replace_substring_regex(arr, r"[^\p{L}\p{N}]+", " ")
     return pc.utf8_trim_whitespace(arr)
 
 
-def _obj(arr: pa.Array) -> np.ndarray:
-    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object)
+def sorted_words(arr: pa.Array, separator: str) -> pa.Array:
+    """Words sorted and joined by a space, "" for fewer than two words: 'jean.dupont' and
+    'dupont_jean' both give 'dupont jean'. Two-word values (nearly all) stay in Arrow."""
+    words = pc.split_pattern_regex(pc.fill_null(arr, _EMPTY), separator)
+    count = pc.list_value_length(words).to_numpy(zero_copy_only=False)
+    two = pa.array(count == 2)
+    a = pc.list_element(pc.filter(words, two), 0)
+    b = pc.list_element(pc.filter(words, two), 1)
+    pair = pc.if_else(pc.less_equal(a, b), _join(a, b), _join(b, a))
+    out = np.full(len(arr), "", dtype=object)
+    out[count == 2] = to_numpy(pair)
+    many = np.flatnonzero(count > 2)
+    if len(many):
+        lists = pc.take(words, pa.array(many)).to_pylist()
+        out[many] = [" ".join(sorted(w for w in ws if w)) for ws in lists]
+    return pa.array(out, type=STRING)
 
 
 def _first_rest(full: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """Naive split of a folded name: first token, then the rest (used without split_names)."""
+    """Naive split of a folded name: first word, then the rest (used without split_names)."""
     first = pc.replace_substring_regex(full, r" .*$", "")
     rest = pc.replace_substring_regex(full, r"^[^ ]* ?", "")
     return first, rest
 
 
 def _side(
-    n: int,
-    emails: pd.Series | None,
-    full: pa.Array,
-    first: pa.Array,
-    last: pa.Array,
+    n: int, emails: pd.Series | None, full: pa.Array, first: pa.Array, last: pa.Array
 ) -> Side:
-    norm = normalize_emails(
-        emails if emails is not None else pd.Series([None] * n, dtype="str")
-    ).reset_index(drop=True)
-    key = pa.array(norm[EMAIL_KEY].array, type=pa.large_string(), from_pandas=True)
-    local = pc.fill_null(pc.replace_substring_regex(key, r"@[^@]*$", ""), "")
-    domain = pc.fill_null(pc.replace_substring_regex(key, r"^.*@", ""), "")
-    folded_full = fold_names(full)
+    norm = normalize_emails(emails if emails is not None else pd.Series([None] * n, dtype="str"))
+    key = _strings(norm[EMAIL_KEY], n)
+    local, domain = split_at(key)
     return Side(
         n=n,
-        email_normalized=norm["email_normalized"].to_numpy(dtype=object, na_value=None),
         valid=norm[EMAIL_VALID].to_numpy(dtype=bool),
         invalid_reason=norm[EMAIL_INVALID_REASON].to_numpy(dtype=object),
-        key=_obj(key),
-        local=_obj(local),
-        domain=_obj(domain),
-        fixed_domain=_obj(domain),
-        full=_obj(folded_full),
-        first=_obj(fold_names(first)),
-        last=_obj(fold_names(last)),
-        has_name=_obj(folded_full).astype(bool),
+        has_name=pc.not_equal(full, _EMPTY).to_numpy(zero_copy_only=False),
+        first_len=pc.utf8_length(first).to_numpy(zero_copy_only=False),
+        last_len=pc.utf8_length(last).to_numpy(zero_copy_only=False),
+        email_normalized=_strings(norm[EMAIL_NORMALIZED], n),
+        key=key,
+        local=local,
+        domain=domain,
+        fixed_domain=domain,
+        full=full,
+        first=first,
+        last=last,
     )
 
 
 def prepare_gr(gr: pd.DataFrame) -> Side:
-    """GetResponse side: ``name`` is the full name; ``first_name``/``last_name`` come from
-    ``reconcile.names.split_names`` (a naive first-token split stands in when absent)."""
+    """GetResponse side: first and last name from ``reconcile.names.split_names`` when the
+    frame has them (titles and suffixes then drop out), else the ``name`` column split naively
+    at its first space (the comparisons also try the swapped order)."""
     n = len(gr)
-    name = _strings(gr.get(model.NAME), n)
-    first = _strings(gr.get(model.FIRST_NAME), n)
-    last = _strings(gr.get(model.LAST_NAME), n)
-    joined = pc.utf8_trim_whitespace(
-        pc.binary_join_element_wise(pc.fill_null(first, ""), pc.fill_null(last, ""), _SPACE)
-    )
-    name = pc.fill_null(name, "")
-    full = pc.if_else(pc.equal(pc.utf8_trim_whitespace(name), ""), joined, name)
-    if model.FIRST_NAME not in gr.columns and model.LAST_NAME not in gr.columns:
-        first, last = _first_rest(fold_names(full))
+    if model.FIRST_NAME in gr.columns or model.LAST_NAME in gr.columns:
+        first = fold_names(_strings(gr.get(model.FIRST_NAME), n))
+        last = fold_names(_strings(gr.get(model.LAST_NAME), n))
+        full = _join(first, last)
+        typed = fold_names(_strings(gr.get(model.NAME), n))
+        full = pc.if_else(pc.equal(full, _EMPTY), typed, full)
+    else:
+        full = fold_names(_strings(gr.get(model.NAME), n))
+        first, last = _first_rest(full)
     return _side(n, gr.get(model.EMAIL), full, first, last)
 
 
 def prepare_crm(crm: pd.DataFrame) -> Side:
     """CRM side: first and last name fields; ``crm_name`` only when both are empty."""
     n = len(crm)
-    first = pc.fill_null(_strings(crm.get(model.CRM_FIRST_NAME), n), "")
-    last = pc.fill_null(_strings(crm.get(model.CRM_LAST_NAME), n), "")
-    joined = pc.utf8_trim_whitespace(pc.binary_join_element_wise(first, last, _SPACE))
-    fallback = pc.fill_null(_strings(crm.get(model.CRM_NAME), n), "")
-    full = pc.if_else(pc.equal(joined, ""), fallback, joined)
+    first = fold_names(_strings(crm.get(model.CRM_FIRST_NAME), n))
+    last = fold_names(_strings(crm.get(model.CRM_LAST_NAME), n))
+    full = _join(first, last)
+    if model.CRM_NAME in crm.columns:
+        full = pc.if_else(
+            pc.equal(full, _EMPTY), fold_names(_strings(crm[model.CRM_NAME], n)), full
+        )
     return _side(n, crm.get(model.CRM_EMAIL), full, first, last)
 
 
 def correct_both(gr: Side, crm: Side) -> dict[str, str]:
-    """Fix mistyped domains on both sides in place (``fixed_domain``); returns the mapping."""
+    """Fix mistyped domains on both sides in place (``fixed_domain``, and ``local`` where the
+    corrected domain has its own rules); returns the mapping used."""
     counts: Counter[str] = Counter()
     for side in (gr, crm):
-        counts.update(pd.Series(side.domain[side.valid]).value_counts().to_dict())
+        valid = pa.array(side.valid)
+        found = pc.value_counts(side.domain.filter(valid))
+        counts.update(
+            dict(
+                zip(
+                    found.field("values").to_pylist(),
+                    found.field("counts").to_pylist(),
+                    strict=True,
+                )
+            )
+        )
     mapping = correct_domains(counts, counts)
-    if mapping:
-        for side in (gr, crm):
-            fixed = pd.Series(side.domain).map(mapping)
-            side.fixed_domain = np.where(fixed.isna(), side.domain, fixed).astype(object)
+    if not mapping:
+        return mapping
+    for side in (gr, crm):
+        encoded = pc.dictionary_encode(side.domain)
+        uniq = encoded.dictionary.to_pylist()
+        fixed_uniq = pa.array([mapping.get(d, d) for d in uniq], type=STRING)
+        side.fixed_domain = fixed_uniq.take(encoded.indices)
+        changed = np.flatnonzero(
+            pc.not_equal(side.fixed_domain, side.domain).to_numpy(zero_copy_only=False) & side.valid
+        )
+        if len(changed):
             # The corrected domain's own rules apply: gmial.com -> gmail.com drops the dots.
-            for i in np.flatnonzero(fixed.notna().to_numpy() & side.valid).tolist():
-                side.local[i] = split_email(email_key(f"{side.local[i]}@{side.fixed_domain[i]}"))[0]
+            locals_ = side.at("local", changed)
+            domains = side.at("fixed_domain", changed)
+            new = [
+                split_email(email_key(f"{lo}@{d}"))[0]
+                for lo, d in zip(locals_, domains, strict=True)
+            ]
+            mask = np.zeros(side.n, dtype=bool)
+            mask[changed] = True
+            side.local = pc.replace_with_mask(
+                side.local, pa.array(mask), pa.array(new, type=STRING)
+            )
     return mapping

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -69,17 +71,19 @@ def _sim(a: np.ndarray, b: np.ndarray, scorer) -> np.ndarray:  # type: ignore[no
     return process.cpdist(list(a), list(b), scorer=scorer, dtype=np.float32, workers=-1)
 
 
-def _digits(values: np.ndarray) -> np.ndarray:
-    return pd.Series(values).astype("str").str.replace(r"\D+", "", regex=True).to_numpy(object)
+@dataclass
+class _Names:
+    name_sim: np.ndarray
+    first_sim: np.ndarray
+    last_sim: np.ndarray
+    swapped: np.ndarray
 
 
-def score_pairs(
-    gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray, kind: np.ndarray, options: MatchOptions
-) -> Pairs:
-    """Features, score and linkability of each (gr position, crm position) pair."""
-    g_first, g_last, c_first, c_last = gr.first[gi], gr.last[gi], crm.first[ci], crm.last[ci]
-    has_names = gr.has_name[gi] & crm.has_name[ci]
-    name_sim = _sim(gr.full[gi], crm.full[ci], fuzz.token_sort_ratio)
+def _name_similarities(gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray) -> _Names:
+    """Similarities of names that differ after folding (identical ones are 100 throughout)."""
+    g_first, g_last = gr.at("first", gi), gr.at("last", gi)
+    c_first, c_last = crm.at("first", ci), crm.at("last", ci)
+    name_sim = _sim(gr.at("full", gi), crm.at("full", ci), fuzz.token_sort_ratio)
     direct = _sim(g_first, c_first, fuzz.token_set_ratio)
     direct_last = _sim(g_last, c_last, fuzz.ratio)
     cross = _sim(g_last, c_first, fuzz.token_set_ratio)
@@ -88,49 +92,68 @@ def score_pairs(
     first_sim = np.where(swapped, cross, direct)
     last_sim = np.where(swapped, cross_last, direct_last)
     # An initial fits a first name that starts with it ("J. Dupont" is Jean Dupont).
-    g_init = np.where(swapped, g_last, g_first)
-    initial = _initial_fits(g_init, c_first)
-    first_sim = np.where(initial, np.maximum(first_sim, 90), first_sim)
-    # A one-word GR name is fine if it is either of the CRM names.
-    single = pd.Series(g_last).astype("str").str.len().to_numpy() == 0
-    first_sim = np.where(single, np.maximum(direct, cross_last), first_sim)
-    no_first = pd.Series(np.where(swapped, g_last, g_first)).astype("str").str.len() == 0
-    no_first = no_first.to_numpy() | (pd.Series(c_first).astype("str").str.len() == 0).to_numpy()
-    # Names written without spaces ("山田直樹", "DupontJean") compare glued, in either order.
-    g_glued = _glued(gr.full[gi])
-    glued = np.maximum(
-        _sim(g_glued, _glued(c_first + c_last), fuzz.ratio),
-        _sim(g_glued, _glued(c_last + c_first), fuzz.ratio),
+    initial = (
+        (gr.first_len[gi] == 1)
+        & (crm.first_len[ci] > 1)
+        & (gr.at("initial", gi) == crm.at("initial", ci))
     )
-    same_glued = has_names & (glued >= 100)
-    name_sim = np.maximum(name_sim, glued)
-    first_sim = np.where(same_glued, 100, first_sim)
-    last_sim = np.where(same_glued, 100, last_sim)
+    first_sim = np.where(initial & ~swapped, np.maximum(first_sim, 90), first_sim)
+    # A one-word GR name is fine if it is either of the CRM names.
+    single = gr.last_len[gi] == 0
+    first_sim = np.where(single, np.maximum(direct, cross_last), first_sim)
+    # Names written without spaces ("山田直樹", "DupontJean") compare glued, in either order.
+    g_glued = gr.at("glued", gi)
+    glued = np.maximum(
+        _sim(g_glued, crm.at("glued_fl", ci), fuzz.ratio),
+        _sim(g_glued, crm.at("glued_lf", ci), fuzz.ratio),
+    )
+    same = glued >= 100
+    return _Names(
+        name_sim=np.maximum(name_sim, glued),
+        first_sim=np.where(same, 100, first_sim),
+        last_sim=np.where(same, 100, last_sim),
+        swapped=swapped & ~same,
+    )
+
+
+def score_pairs(
+    gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray, kind: np.ndarray, options: MatchOptions
+) -> Pairs:
+    """Features, score and linkability of each (gr position, crm position) pair."""
+    n = len(gi)
+    has_names = gr.has_name[gi] & crm.has_name[ci]
+    g_full, c_full = gr.full.take(pa.array(gi)), crm.full.take(pa.array(ci))
+    equal_full = has_names & pc.equal(g_full, c_full).to_numpy(zero_copy_only=False)
+    # Same words in another order: first and last name swapped ("DUPONT Jean").
+    same_words = np.zeros(n, dtype=bool)
+    other = np.flatnonzero(has_names & ~equal_full)
+    if len(other):
+        g_key = gr.at("name_key", gi[other])
+        same_words[other] = (g_key == crm.at("name_key", ci[other])) & (g_key != "")
+    identical = equal_full | same_words
+    name_sim = np.where(identical, 100.0, 0.0).astype(np.float32)
+    first_sim, last_sim = name_sim.copy(), name_sim.copy()
+    swapped = np.zeros(n, dtype=bool)
+    todo = np.flatnonzero(has_names & ~identical)
+    if len(todo):
+        sims = _name_similarities(gr, crm, gi[todo], ci[todo])
+        name_sim[todo], first_sim[todo], last_sim[todo] = (
+            sims.name_sim,
+            sims.first_sim,
+            sims.last_sim,
+        )
+        swapped[todo] = sims.swapped
+    swapped |= same_words
+    no_first = np.where(swapped, gr.last_len[gi], gr.first_len[gi]) == 0
+    no_first |= crm.first_len[ci] == 0
     first_ok = ~has_names | no_first | (first_sim >= options.first_name_agreement)
     last_ok = has_names & (last_sim >= 90)
 
-    g_local, c_local = gr.local[gi], crm.local[ci]
-    c_has_email = crm.valid[ci]
-    g_dom, c_dom = gr.fixed_domain[gi], crm.fixed_domain[ci]
-    same_domain = (g_dom == c_dom) & c_has_email
-    # A domain one edit from the other side's, both not known providers, is a typo too
-    # (bonnet-assjrances.ch): a pair-level fix for company domains too rare to be corrected.
-    near = ~same_domain & c_has_email
-    near[near] = (_sim(g_dom[near], c_dom[near], OSA.distance) == 1) & ~(
-        np.isin(g_dom[near], list(PROVIDERS)) & np.isin(c_dom[near], list(PROVIDERS))
-    )
-    same_domain |= near
-    local_equal = (g_local == c_local) & c_has_email
-    local_sim = np.where(c_has_email, _sim(g_local, c_local, fuzz.ratio), 0.0)
-    one_edit = _sim(g_local, c_local, OSA.distance) == 1
-    digits_differ = _digits(g_local) != _digits(c_local)
-    # jean.dupont vs jeandupont: two ways namesakes write their address, not a slip of a key.
-    separators = one_edit & (_bare(g_local) == _bare(c_local))
-
+    email = _email_features(gr, crm, gi, ci, kind == FUZZY)
     email_sim = np.where(
-        same_domain,
-        np.where(local_equal, DOMAIN_TYPO_SIMILARITY, local_sim),
-        local_sim * OTHER_DOMAIN_WEIGHT,
+        email.same_domain,
+        np.where(email.local_equal, DOMAIN_TYPO_SIMILARITY, email.local_sim),
+        email.local_sim * OTHER_DOMAIN_WEIGHT,
     )
     email_sim = np.where(kind == EXACT, 100.0, np.where(kind == KEY, 98.0, email_sim))
     fuzzy_score = np.where(
@@ -144,35 +167,72 @@ def score_pairs(
     score = np.where(kind == FUZZY, fuzzy_score, mailbox_score)
     score = np.clip(np.rint(score), 0, 100).astype(np.int16)
 
-    long_enough = np.minimum(_lengths(g_local), _lengths(c_local)) >= options.min_typo_length
-    domain_typo = local_equal & first_ok
     same_person = (first_sim >= options.typo_name_agreement) & (
         last_sim >= options.typo_name_agreement
     )
-    local_typo = one_edit & ~separators & has_names & same_person & long_enough
-    fuzzy_linkable = options.link_fuzzy & same_domain & ~digits_differ & (domain_typo | local_typo)
+    domain_typo = email.local_equal & first_ok
+    local_typo = (
+        email.one_edit & ~email.separators & has_names & same_person
+        & (email.shortest >= options.min_typo_length)
+    )  # fmt: skip
+    fuzzy_linkable = (
+        options.link_fuzzy & email.same_domain & ~email.digits_differ & (domain_typo | local_typo)
+    )
     linkable = np.where(kind == FUZZY, fuzzy_linkable, first_ok)
     return Pairs(
         gi=gi, ci=ci, kind=kind, score=score, linkable=linkable, email_sim=email_sim,
         name_sim=name_sim, first_ok=first_ok, last_ok=last_ok, swapped=swapped,
-        has_names=has_names, same_domain=same_domain, local_equal=local_equal,
-        one_edit=one_edit, digits_differ=digits_differ, separators=separators,
+        has_names=has_names, same_domain=email.same_domain, local_equal=email.local_equal,
+        one_edit=email.one_edit, digits_differ=email.digits_differ, separators=email.separators,
     )  # fmt: skip
 
 
-def _glued(values: np.ndarray) -> np.ndarray:
-    return pd.Series(values).astype("str").str.replace(" ", "", regex=False).to_numpy(object)
+@dataclass
+class _Email:
+    local_sim: np.ndarray
+    same_domain: np.ndarray
+    local_equal: np.ndarray
+    one_edit: np.ndarray
+    digits_differ: np.ndarray
+    separators: np.ndarray
+    shortest: np.ndarray
 
 
-def _bare(values: np.ndarray) -> np.ndarray:
-    return pd.Series(values).astype("str").str.replace(r"[._-]", "", regex=True).to_numpy(object)
-
-
-def _lengths(values: np.ndarray) -> np.ndarray:
-    return pd.Series(values).astype("str").str.len().fillna(0).to_numpy(dtype=np.int64)
-
-
-def _initial_fits(g_first: np.ndarray, c_first: np.ndarray) -> np.ndarray:
-    g = pd.Series(g_first).astype("str")
-    c = pd.Series(c_first).astype("str")
-    return ((g.str.len() == 1) & (c.str.len() > 1) & (c.str[:1] == g)).to_numpy()
+def _email_features(
+    gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray, fuzzy: np.ndarray
+) -> _Email:
+    """Email evidence of fuzzy pairs; identical-mailbox pairs get "same everything"."""
+    n = len(gi)
+    out = _Email(
+        local_sim=np.full(n, 100.0, np.float32), same_domain=np.ones(n, bool),
+        local_equal=np.ones(n, bool), one_edit=np.zeros(n, bool),
+        digits_differ=np.zeros(n, bool), separators=np.zeros(n, bool),
+        shortest=np.full(n, 100, np.int64),
+    )  # fmt: skip
+    f = np.flatnonzero(fuzzy)
+    if not len(f):
+        return out
+    g, c = gi[f], ci[f]
+    has_email = crm.valid[c]
+    g_local, c_local = gr.at("local", g), crm.at("local", c)
+    g_dom, c_dom = gr.at("fixed_domain", g), crm.at("fixed_domain", c)
+    same_domain = (g_dom == c_dom) & has_email
+    # A domain one edit from the other side's, both not known providers, is a typo too
+    # (bonnet-assjrances.ch): a pair-level fix for company domains too rare to be corrected.
+    near = np.flatnonzero(~same_domain & has_email)
+    if len(near):
+        one_off = _sim(g_dom[near], c_dom[near], OSA.distance) == 1
+        both_known = pd.Series(g_dom[near]).isin(PROVIDERS).to_numpy() & (
+            pd.Series(c_dom[near]).isin(PROVIDERS).to_numpy()
+        )
+        same_domain[near] = one_off & ~both_known
+    one_edit = (_sim(g_local, c_local, OSA.distance) == 1) & has_email
+    out.local_sim[f] = np.where(has_email, _sim(g_local, c_local, fuzz.ratio), 0.0)
+    out.same_domain[f] = same_domain
+    out.local_equal[f] = (g_local == c_local) & has_email
+    out.one_edit[f] = one_edit
+    out.digits_differ[f] = gr.at("digits", g) != crm.at("digits", c)
+    # jean.dupont vs jeandupont: two ways namesakes write their address, not a slip of a key.
+    out.separators[f] = one_edit & (gr.at("bare", g) == crm.at("bare", c))
+    out.shortest[f] = np.minimum(gr.at("local_len", g), crm.at("local_len", c))
+    return out
