@@ -366,7 +366,8 @@ class Tags:
         if not _TAG_NAME.match(name):
             raise invalid("name", "Tag name must match ^[_a-zA-Z0-9]{2,64}$", name)
         if self.s.conn.execute("SELECT 1 FROM tags WHERE name_key = ?", (name.lower(),)).fetchone():
-            raise taken(name, "Tag with this name already exists")
+            # createTag lists no 409 in the description: a validation error (400 / 1000).
+            raise invalid("name", "Tag with this name already exists", name)
         with self.s.write():
             _, cid = self.s.insert(
                 "tags",
@@ -439,7 +440,8 @@ class CustomFields:
                 name,
             )
         if self.s.conn.execute("SELECT 1 FROM custom_fields WHERE name = ?", (name,)).fetchone():
-            raise taken(name, "Custom field with this name already exists")
+            # createCustomField lists no 409 in the description: 400 / 1000.
+            raise invalid("name", "Custom field with this name already exists", name)
         with self.s.write():
             _, cid = self.s.insert(
                 "custom_fields",

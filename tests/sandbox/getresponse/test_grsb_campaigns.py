@@ -84,3 +84,51 @@ def test_fields_projection_keeps_the_id(api: httpx.Client) -> None:
         "campaignId",
         "name",
     }
+
+
+def test_tags_and_custom_fields_lifecycle(api: httpx.Client) -> None:
+    tag = api.post("/tags", json={"name": "vip_client"})
+    assert tag.status_code == 201
+    assert set(tag.json()) >= {"tagId", "name", "color", "createdAt"}
+    duplicate = api.post("/tags", json={"name": "VIP_client"})
+    assert error_of(duplicate) == (400, 1000)  # the description gives createTag no 409
+    assert error_of(api.post("/tags", json={"name": "no spaces"})) == (400, 1000)
+    tag_id = tag.json()["tagId"]
+    assert api.post(f"/tags/{tag_id}", json={"name": "renamed"}).json()["name"] == "vip_client"
+    assert api.delete(f"/tags/{tag_id}").status_code == 204
+    assert error_of(api.get(f"/tags/{tag_id}")) == (404, 1013)
+
+    body = {
+        "name": "tier",
+        "type": "string",
+        "format": "single_select",
+        "hidden": "false",
+        "values": ["gold", "silver"],
+    }
+    field = api.post("/custom-fields", json=body)
+    assert field.status_code == 201
+    assert field.json()["fieldType"] == "single_select"
+    assert error_of(api.post("/custom-fields", json=body)) == (400, 1000)
+    for bad in (
+        {"name": "email"},
+        {"name": "Tier2"},
+        {"format": "radio", "values": ["one"]},
+        {"type": "colour"},
+        {"hidden": "maybe"},
+    ):
+        assert error_of(api.post("/custom-fields", json={**body, "name": "other", **bad})) == (
+            400,
+            1000,
+        )
+    field_id = field.json()["customFieldId"]
+    updated = api.post(
+        f"/custom-fields/{field_id}",
+        json={"hidden": "true", "values": ["gold", "silver", "bronze"]},
+    )
+    assert updated.json()["values"] == ["gold", "silver", "bronze"]
+    assert updated.json()["hidden"] == "true"
+    assert [f["name"] for f in api.get("/custom-fields", params={"query[name]": "ti"}).json()] == [
+        "tier"
+    ]
+    assert api.delete(f"/custom-fields/{field_id}").status_code == 204
+    assert api.get("/custom-fields").json() == []
