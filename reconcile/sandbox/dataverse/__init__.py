@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +55,8 @@ class DataverseSandbox:
         self.security = Security(self.store)
         self.service = Service(self.store, self.security, tuple(api_versions))
         self.faults = FaultPlan()
-        self.limiter = Limiter(limits or Limits(), monotonic)
+        self._limits = limits or Limits()
+        self.limiter = Limiter(replace(self._limits), monotonic)
         key = self.store.setting("token_key") or secrets.token_hex(32)
         self.store.set_setting("token_key", key)
         self.clients: dict[str, Client] = {}
@@ -90,6 +92,7 @@ class DataverseSandbox:
         with self.store.lock:
             self.store.reset()
             self.faults.clear()
+            self.limiter.limits = replace(self._limits)
             self.limiter.reset()
             self.service.published.clear()
             self._prepare()
@@ -131,9 +134,12 @@ class DataverseSandbox:
         """The TLS server of the OAuth authority, started on first use."""
         if self._authority is None:
             self._ca = LocalCA()
-            self._authority = SandboxServer(
+            server = SandboxServer(
                 authority_app(self), ssl_certfile=self._ca.cert_file, ssl_keyfile=self._ca.key_file
-            ).start()
+            )
+            # msal's requests session keeps TLS connections open; do not wait for it on stop.
+            server._server.config.timeout_graceful_shutdown = 1
+            self._authority = server.start()
         return self._authority
 
     def authority_url(self) -> str:
