@@ -15,10 +15,11 @@ import json
 from typing import Any
 
 from reconcile.sandbox.getresponse import queries, validate
+from reconcile.sandbox.getresponse.catalog import Blocklist, Tags
 from reconcile.sandbox.getresponse.contacts import Contacts
 from reconcile.sandbox.getresponse.db import decode_id, fmt_time
 from reconcile.sandbox.getresponse.errors import GetResponseError, invalid, not_found, taken
-from reconcile.sandbox.getresponse.models import Campaigns, State, Tags
+from reconcile.sandbox.getresponse.models import Campaigns, State
 from reconcile.sandbox.getresponse.paging import Page
 from reconcile.sandbox.getresponse.views import IMPORT, IMPORT_SOURCE
 
@@ -27,11 +28,19 @@ _STANDARD = ("email", "name", "ip", "dayOfCycle", "scoring", "note")
 
 
 class Imports:
-    def __init__(self, state: State, campaigns: Campaigns, tags: Tags, contacts: Contacts) -> None:
+    def __init__(
+        self,
+        state: State,
+        campaigns: Campaigns,
+        tags: Tags,
+        contacts: Contacts,
+        blocklist: Blocklist,
+    ) -> None:
         self.s = state
         self.campaigns = campaigns
         self.tags = tags
         self.contacts = contacts
+        self.blocklist = blocklist
 
     def page(self, params: Any, base: str) -> Page:
         query = queries.parse(
@@ -153,7 +162,7 @@ class Imports:
                     stats["invalid"] += 1
                     errors["syntaxErrors"] += 1
                     continue
-                if self.contacts.blocklist.blocks(email):
+                if self.blocklist.blocks(email):
                     stats["invalid"] += 1
                     errors["blacklist"] += 1
                     continue

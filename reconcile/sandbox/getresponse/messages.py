@@ -19,9 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reconcile.sandbox.getresponse import queries, validate
+from reconcile.sandbox.getresponse.catalog import FromFields
 from reconcile.sandbox.getresponse.db import decode_id, encode_id, fmt_time, parse_time
 from reconcile.sandbox.getresponse.errors import forbidden_state, invalid, not_found
-from reconcile.sandbox.getresponse.models import Campaigns, FromFields, State
+from reconcile.sandbox.getresponse.models import Campaigns, State
 from reconcile.sandbox.getresponse.paging import Page
 from reconcile.sandbox.getresponse.timezones import TIMEZONES
 from reconcile.sandbox.getresponse.views import (

@@ -171,11 +171,11 @@ def table(sandbox: GetResponseSandbox) -> Table:
             api(s, lambda r, b: s.contacts.page(r.query_params, b, pid(r, "campaignId"))),
         ),
         ("/contacts", "GET", api(s, lambda r, b: s.contacts.page(r.query_params, b))),
-        ("/contacts", "POST", api(s, lambda r, b, d: s.contacts.create(d), status=202, body=True)),
+        ("/contacts", "POST", api(s, lambda r, b, d: s.queue.create(d), status=202, body=True)),
         (
             "/contacts/batch",
             "POST",
-            api(s, lambda r, b, d: s.contacts.create_batch(d), status=202, body=True, batch=True),
+            api(s, lambda r, b, d: s.queue.create_batch(d), status=202, body=True, batch=True),
         ),
         (
             "/contacts/{contactId}",

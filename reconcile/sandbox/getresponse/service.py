@@ -20,21 +20,14 @@ from starlette.responses import JSONResponse, Response
 
 from reconcile.sandbox.faults import FaultMiddleware, FaultPlan, fault_routes
 from reconcile.sandbox.getresponse import control, timezones, validate
+from reconcile.sandbox.getresponse.catalog import Blocklist, CustomFields, FromFields, Tags
 from reconcile.sandbox.getresponse.contacts import Contacts
 from reconcile.sandbox.getresponse.db import SandboxClock, connect, wipe
 from reconcile.sandbox.getresponse.errors import GetResponseError, error_body, invalid
 from reconcile.sandbox.getresponse.imports import Imports
 from reconcile.sandbox.getresponse.messages import Messages
-from reconcile.sandbox.getresponse.models import (
-    ACCOUNT,
-    Blocklist,
-    Campaigns,
-    CustomFields,
-    FromFields,
-    Settings,
-    State,
-    Tags,
-)
+from reconcile.sandbox.getresponse.models import ACCOUNT, Campaigns, Settings, State
+from reconcile.sandbox.getresponse.queue import AddQueue
 from reconcile.sandbox.getresponse.ratelimit import RateLimiter, RateLimits
 from reconcile.sandbox.getresponse.routes import routes
 
@@ -83,9 +76,10 @@ class GetResponseSandbox:
         self.fields = CustomFields(self.state)
         self.from_fields = FromFields(self.state)
         self.blocklist = Blocklist(self.state)
-        self.contacts = Contacts(self.state, self.campaigns, self.blocklist)
+        self.contacts = Contacts(self.state, self.campaigns)
+        self.queue = AddQueue(self.state, self.campaigns, self.contacts, self.blocklist)
         self.messages = Messages(self.state, self.campaigns, self.from_fields)
-        self.imports = Imports(self.state, self.campaigns, self.tags, self.contacts)
+        self.imports = Imports(self.state, self.campaigns, self.tags, self.contacts, self.blocklist)
         self.faults = FaultPlan()
         self.asgi_app = self._build_app()
         empty = not self.conn.execute("SELECT 1 FROM campaigns LIMIT 1").fetchone()
@@ -128,7 +122,7 @@ class GetResponseSandbox:
     def settle(self) -> None:
         """Let work that has come due on the sandbox clock happen (queued contacts, imports,
         scheduled newsletters). Called before every API call."""
-        self.contacts.settle()
+        self.queue.settle()
         self.imports.settle()
         self.messages.settle()
 
@@ -199,7 +193,7 @@ class GetResponseSandbox:
     def seed_sample(self, seed: int, contacts: int = 3000) -> dict[str, Any]:
         """Realistic sample data: lists, contacts with scores, fields and tags, ``MS CRM``
         drafts, sent newsletters with their activities."""
-        from reconcile.sandbox.getresponse.seed import sample
+        from reconcile.sandbox.getresponse.sample_data import sample
 
         with self.lock:
             return sample(self, seed, contacts)
