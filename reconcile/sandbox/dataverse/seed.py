@@ -10,7 +10,9 @@ targeting accounts, one inactive list, and campaigns with lists attached.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +135,12 @@ def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> No
     from reconcile.sample.people import people
 
     rng = random.Random(seed)
+    counter = itertools.count()
+
+    def sid(kind: str) -> str:
+        """Same seed, same ids: demos and tests can name sample rows."""
+        return stable_guid("sample", seed, kind, next(counter))
+
     store = sandbox.store
     now = store.clock()
     sandbox.security.add_user(SALESPERSON_ID, "Camille Martin")
@@ -141,6 +149,7 @@ def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> No
         "account",
         [
             {
+                "accountid": sid("account"),
                 "name": name,
                 "emailaddress1": f"contact@{name.lower().split()[0]}.fr",
                 "address1_city": rng.choice(CITIES),
@@ -154,6 +163,7 @@ def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> No
         created = now - timedelta(days=rng.uniform(30, 730))
         modified = created + timedelta(days=rng.uniform(0, (now - created).days))
         row: dict[str, Any] = {
+            "contactid": sid("contact"),
             "firstname": person.first_name,
             "lastname": person.last_name,
             "emailaddress1": person.email,
@@ -172,6 +182,7 @@ def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> No
         rows.append(row)
     rows.append(
         {
+            "contactid": sid("contact"),
             "firstname": "Siobhan",
             "lastname": "O'Brien",
             "emailaddress1": "o'brien@example.com",
@@ -188,6 +199,7 @@ def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> No
             "contact",
             [
                 {
+                    "contactid": sid("contact"),
                     "firstname": original.get("firstname"),
                     "lastname": original.get("lastname"),
                     "emailaddress1": "old." + str(original.get("emailaddress1")),
@@ -195,11 +207,15 @@ def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> No
             ],
         )[0]
         _merge(sandbox, "contact", master, duplicate)
-    _lists_and_campaigns(sandbox, rng, contact_ids, account_ids)
+    _lists_and_campaigns(sandbox, rng, contact_ids, account_ids, sid)
 
 
 def _lists_and_campaigns(
-    sandbox: DataverseSandbox, rng: random.Random, contact_ids: list[str], account_ids: list[str]
+    sandbox: DataverseSandbox,
+    rng: random.Random,
+    contact_ids: list[str],
+    account_ids: list[str],
+    sid: Callable[[str], str],
 ) -> None:
     who = admin(sandbox)
     paris = """<fetch version="1.0" mapping="logical">
@@ -227,23 +243,47 @@ def _lists_and_campaigns(
         "list",
         [
             {
+                "listid": sid("list"),
                 "listname": "Newsletter",
                 "type": False,
                 "createdfromcode": 2,
                 "purpose": "Monthly newsletter",
             },
-            {"listname": "Clients VIP", "type": False, "createdfromcode": 2},
-            {"listname": "Prospects Paris", "type": True, "createdfromcode": 2, "query": paris},
+            {"listid": sid("list"), "listname": "Clients VIP", "type": False, "createdfromcode": 2},
             {
+                "listid": sid("list"),
+                "listname": "Prospects Paris",
+                "type": True,
+                "createdfromcode": 2,
+                "query": paris,
+            },
+            {
+                "listid": sid("list"),
                 "listname": "Mes contacts",
                 "type": True,
                 "createdfromcode": 2,
                 "query": mine,
                 "description": "Dynamic list filtered on owner equals current user",
             },
-            {"listname": "Comptes partenaires", "type": False, "createdfromcode": 1},
-            {"listname": "Tous les comptes", "type": True, "createdfromcode": 1, "query": partners},
-            {"listname": "Ancienne liste", "type": False, "createdfromcode": 2},
+            {
+                "listid": sid("list"),
+                "listname": "Comptes partenaires",
+                "type": False,
+                "createdfromcode": 1,
+            },
+            {
+                "listid": sid("list"),
+                "listname": "Tous les comptes",
+                "type": True,
+                "createdfromcode": 1,
+                "query": partners,
+            },
+            {
+                "listid": sid("list"),
+                "listname": "Ancienne liste",
+                "type": False,
+                "createdfromcode": 2,
+            },
         ],
     )
     service = sandbox.service
@@ -264,8 +304,18 @@ def _lists_and_campaigns(
         sandbox,
         "campaign",
         [
-            {"name": "Printemps", "typecode": 2, "codename": "CMP-1001"},
-            {"name": "Salon Lyon", "typecode": 3, "codename": "CMP-1002"},
+            {
+                "campaignid": sid("campaign"),
+                "name": "Printemps",
+                "typecode": 2,
+                "codename": "CMP-1001",
+            },
+            {
+                "campaignid": sid("campaign"),
+                "name": "Salon Lyon",
+                "typecode": 3,
+                "codename": "CMP-1002",
+            },
         ],
     )
     _campaign_item(sandbox, campaigns[0], lists[0])

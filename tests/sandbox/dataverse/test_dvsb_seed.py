@@ -1,0 +1,132 @@
+"""The generated sample CRM (``DataverseSandbox(seed=...)``), read over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from reconcile.sandbox.dataverse import DataverseSandbox
+from reconcile.sandbox.dataverse.seed import SALESPERSON_ID
+
+
+def values(client: httpx.Client, path: str, **params: str) -> list[dict[str, Any]]:
+    response = client.get(path, params=params, headers={"Prefer": "odata.maxpagesize=5000"})
+    assert response.status_code == 200, response.text
+    return response.json()["value"]
+
+
+def test_contacts_some_inactive_some_merged(seeded: httpx.Client) -> None:
+    contacts = values(
+        seeded, "/contacts", **{"$select": "statecode,merged,_masterid_value,emailaddress1"}
+    )
+    assert len(contacts) == 300 + 1 + 3  # people, o'brien, merged duplicates
+    inactive = [c for c in contacts if c["statecode"] == 1]
+    merged = [c for c in contacts if c["merged"]]
+    assert 5 <= len(inactive) <= 40
+    assert len(merged) == 3
+    ids = {c["contactid"] for c in contacts}
+    assert all(c["_masterid_value"] in ids and c["statecode"] == 1 for c in merged)
+    quoted = values(seeded, "/contacts", **{"$filter": "emailaddress1 eq 'o''brien@example.com'"})
+    assert len(quoted) == 1
+
+
+def test_lists_and_members(seeded: httpx.Client) -> None:
+    lists = {
+        r["listname"]: r
+        for r in values(
+            seeded,
+            "/lists",
+            **{"$select": "listname,type,createdfromcode,membercount,statecode,query"},
+        )
+    }
+    assert set(lists) == {
+        "Newsletter",
+        "Clients VIP",
+        "Prospects Paris",
+        "Mes contacts",
+        "Comptes partenaires",
+        "Tous les comptes",
+        "Ancienne liste",
+    }
+    assert lists["Newsletter"]["type"] is False
+    assert lists["Newsletter"]["createdfromcode"] == 2
+    assert lists["Newsletter"]["membercount"] > 50
+    assert lists["Comptes partenaires"]["createdfromcode"] == 1
+    assert lists["Ancienne liste"]["statecode"] == 1
+    assert lists["Prospects Paris"]["type"] is True
+    assert lists["Prospects Paris"]["membercount"] is None
+    assert 'operator="eq-userid"' in lists["Mes contacts"]["query"]
+    newsletter = lists["Newsletter"]["listid"]
+    members = values(seeded, "/listmembers", **{"$filter": f"_listid_value eq {newsletter}"})
+    assert len(members) == lists["Newsletter"]["membercount"]
+    obrien = values(
+        seeded,
+        f"/lists({newsletter})/listcontact_association",
+        **{"$filter": "emailaddress1 eq 'o''brien@example.com'"},
+    )
+    assert len(obrien) == 1
+    paris = values(seeded, "/contacts", fetchXml=lists["Prospects Paris"]["query"])
+    assert paris
+    assert all(
+        r["address1_city"] == "Paris"
+        for r in values(
+            seeded,
+            "/contacts",
+            **{
+                "$select": "address1_city",
+                "$filter": " or ".join(f"contactid eq {r['contactid']}" for r in paris[:20]),
+            },
+        )
+    )
+
+
+def test_owner_equals_current_user_list_depends_on_who_runs_it(seeded: httpx.Client) -> None:
+    mine = values(
+        seeded, "/lists", **{"$filter": "listname eq 'Mes contacts'", "$select": "query"}
+    )[0]
+    found = {r["contactid"] for r in values(seeded, "/contacts", fetchXml=mine["query"])}
+    owned_by_me = {
+        r["contactid"]
+        for r in values(
+            seeded,
+            "/contacts",
+            **{
+                "$filter": f"_ownerid_value eq {seeded.get('/WhoAmI').json()['UserId']}",
+                "$select": "contactid",
+            },
+        )
+    }
+    assert found == owned_by_me
+    salesperson = values(seeded, "/contacts", **{"$filter": f"_ownerid_value eq {SALESPERSON_ID}"})
+    assert salesperson
+    assert not found & {r["contactid"] for r in salesperson}
+
+
+def test_campaigns_have_lists(seeded: httpx.Client) -> None:
+    campaigns = values(
+        seeded,
+        "/campaigns",
+        **{"$select": "name", "$expand": "campaignlist_association($select=listname)"},
+    )
+    by_name = {
+        c["name"]: [item["listname"] for item in c["campaignlist_association"]] for c in campaigns
+    }
+    assert by_name == {"Printemps": ["Newsletter"], "Salon Lyon": ["Prospects Paris"]}
+
+
+def test_same_seed_same_data(seeded: httpx.Client) -> None:
+    first = [
+        r["contactid"]
+        for r in values(
+            seeded, "/contacts", **{"$select": "contactid", "$orderby": "emailaddress1"}
+        )
+    ]
+    again = DataverseSandbox(seed=7, sample_size=300)
+    try:
+        rows = again.store.rows(
+            "SELECT contactid FROM t_contact ORDER BY emailaddress1 COLLATE NOCASE, contactid"
+        )
+    finally:
+        again.close()
+    assert sorted(first) == sorted(r[0] for r in rows)
