@@ -212,6 +212,7 @@ class Campaigns:
         self, name: str, body: dict[str, Any] | None = None, created_on: str | None = None
     ) -> str:
         body = body or {}
+        self._name({"name": name}, required=True)
         language = validate.string(body, "languageCode", max_length=8) or "EN"
         is_default = validate.string_boolean(body.get("isDefault"), "isDefault", "false")
         settings = {k: body[k] for k in DEFAULT_CAMPAIGN_SETTINGS if isinstance(body.get(k), dict)}

@@ -9,6 +9,7 @@ the mapping of :class:`GetResponseError` to the API's error bodies.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from reconcile.sandbox.getresponse.statistics import statistics
 if TYPE_CHECKING:
     from reconcile.sandbox.getresponse.service import GetResponseSandbox
 
+log = logging.getLogger(__name__)
 Handler = Callable[[Request, str], Any]
 AUTH_MESSAGE = "Unable to authenticate request. Check credentials or authentication method details"
 MAX_PREFIX = "/max/v3"
@@ -103,6 +105,9 @@ def api(
         except GetResponseError as error:
             response = error.response()
             headers = {**headers, **error.headers}
+        except Exception:  # a sandbox bug: answer like the API's internal error, and log it
+            log.exception("GetResponse sandbox failed on %s %s", request.method, request.url.path)
+            response = GetResponseError(1, "Internal error", {}, status=500).response()
         response.headers.update(headers)
         return response
 

@@ -27,6 +27,17 @@ SAMPLE_FIELDS = (
     ("centres_interet", "string", "multi_select", ["mode", "maison", "sport", "voyage"]),
 )
 SAMPLE_CITIES = ("Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille", "Bordeaux", "Nice")
+# city -> (latitude, longitude, region, postal code): where sample contacts opened mail from
+_PLACES = {
+    "Paris": ("48.8566", "2.3522", "IDF", "75001"),
+    "Lyon": ("45.7640", "4.8357", "ARA", "69001"),
+    "Marseille": ("43.2965", "5.3698", "PAC", "13001"),
+    "Toulouse": ("43.6047", "1.4442", "OCC", "31000"),
+    "Nantes": ("47.2184", "-1.5536", "PDL", "44000"),
+    "Lille": ("50.6292", "3.0573", "HDF", "59000"),
+    "Bordeaux": ("44.8378", "-0.5792", "NAQ", "33000"),
+    "Nice": ("43.7102", "7.2620", "PAC", "06000"),
+}
 _ORIGINS = ("import", "api", "www", "panel", "landing_page", "webinar", "email")
 _ORIGIN_WEIGHTS = (30, 20, 25, 10, 8, 4, 3)
 
@@ -87,6 +98,7 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
                         rng.choices((1, 2, 3, 4, 5), weights=(15, 25, 30, 20, 10))[0]
                         if rng.random() < 0.9
                         else None,
+                        _geolocation(rng) if rng.random() < 0.6 else None,
                     )
                 )
                 for tag in rng.sample(tag_ids, rng.choices((0, 1, 2, 3), (40, 35, 18, 7))[0]):
@@ -106,8 +118,8 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
                     values.append((number, field_ids["centres_interet"], json.dumps(picks)))
         conn.executemany(
             "INSERT INTO contacts (id, cid, campaign, email, email_key, name, name_key, origin,"
-            " time_zone, created_on, changed_on, day_of_cycle, scoring, engagement_score)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " time_zone, created_on, changed_on, day_of_cycle, scoring, engagement_score,"
+            " geolocation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         conn.executemany("INSERT INTO contact_tags (contact, tag) VALUES (?, ?)", tags)
@@ -172,3 +184,20 @@ def _sample_newsletters(s: GetResponseSandbox, now: float) -> dict[str, str]:
         }
     )
     return {item["name"]: newsletter(s, item) for item in items}
+
+
+def _geolocation(rng: random.Random) -> str:
+    city = rng.choice(SAMPLE_CITIES)
+    latitude, longitude, region, postal = _PLACES[city]
+    return json.dumps(
+        {
+            "latitude": latitude,
+            "longitude": longitude,
+            "continentCode": "EU",
+            "countryCode": "FR",
+            "region": region,
+            "postalCode": postal,
+            "dmaCode": None,
+            "city": city,
+        }
+    )
