@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING, Any
 from reconcile.config import Settings, require_getresponse
 from reconcile.errors import ReconcileError
 from reconcile.progress import SILENT, Progress
+from reconcile.retrying import RetryPolicy
 
 if TYPE_CHECKING:
     from reconcile.dataverse.client import DataverseClient
 
 OK, WARNING, FAILED, SKIPPED = "ok", "warning", "failed", "skipped"
+# A diagnosis should answer quickly: one retry, not the jobs' patient policy.
+DOCTOR_RETRIES = RetryPolicy(max_attempts=2, base_delay=0.5, max_server_wait=10.0)
 
 
 @dataclass
@@ -105,13 +108,14 @@ def check_dynamics(
         report.checks.append(connection)
         task.advance()
         _run(report, "dynamics.tables", lambda: _tables(metadata.check(client)))
+        tables_ok = report.checks[-1].status == OK
         task.advance()
         _run(report, "dynamics.roles", lambda: _roles(security.check_roles(client)))
         task.advance()
         _run(
             report,
             "dynamics.service_user",
-            lambda: _identity(security.check_identity(client, user_id=identity.user_id)),
+            lambda: _identity(security.check_identity(client, user_id=identity.user_id), tables_ok),
         )
         task.advance()
         _run(
@@ -166,17 +170,25 @@ def _roles(result: Any) -> Check:
     )
 
 
-def _identity(result: Any) -> Check:
+def _identity(result: Any, tables_ok: bool) -> Check:
     if result.ok:
         return Check("", OK, f"The connector's identity holds everything {result.role} grants.")
+    hint = (
+        f"Assign the {result.role!r} security role to this application user (Power Platform "
+        "admin center → Environment → Settings → Users → Application users)."
+    )
+    if not tables_ok:
+        hint = (
+            "Run `reconcile schema install` first (the GetResponse tables' privileges exist "
+            "only once the tables do), then: " + hint
+        )
     return Check(
         "",
         FAILED,
         f"The connector's identity ({result.user_id}) lacks {len(result.missing)} privilege(s) "
         f"of {result.role}.",
         [str(s) for s in result.missing],
-        f"Assign the {result.role!r} security role to this application user (Power Platform "
-        "admin center → Environment → Settings → Users → Application users).",
+        hint,
     )
 
 
@@ -249,7 +261,7 @@ def run_doctor(
         from reconcile.dataverse.connect import connect
 
         def dataverse() -> DataverseClient:
-            return connect(settings)
+            return connect(settings, retry_policy=DOCTOR_RETRIES)
 
     check_dynamics(report, dataverse, progress)
     if skip_getresponse:

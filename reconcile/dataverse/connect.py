@@ -25,6 +25,7 @@ from reconcile.dataverse.auth import (
 from reconcile.dataverse.client import ApiVersion, DataverseClient
 from reconcile.dataverse.errors import AuthenticationFailed, ConnectionFailed
 from reconcile.errors import ConfigError
+from reconcile.retrying import RetryPolicy
 
 
 def msal_http_client(ca_file: str | None) -> Any:
@@ -111,6 +112,7 @@ def connect(
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
     auth: httpx.Auth | None = None,
+    retry_policy: RetryPolicy | None = None,
 ) -> DataverseClient:
     """A client for the configured environment (raises ConfigError listing what is missing)."""
     dynamics = require_dynamics(settings) if isinstance(settings, Settings) else settings
@@ -121,6 +123,7 @@ def connect(
         auth=auth or dataverse_auth(dynamics, transport=transport),
         transport=transport,
         sleep=sleep,
+        retry_policy=retry_policy,
         timeout=dynamics.timeout,
         concurrency=dynamics.concurrency,
         verify=dynamics.ca_file or True,
