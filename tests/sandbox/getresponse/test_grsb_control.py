@@ -83,26 +83,26 @@ def test_simulated_web_app_deletion_of_a_draft(
 
 def test_bulk_load_skips_duplicates_and_keeps_indexes(sandbox: Any, api: httpx.Client) -> None:
     campaign = api.post("/campaigns", json={"name": "bulk_list"}).json()["campaignId"]
-    rows = [{"email": f"u{i}@gmail.com"} for i in range(120_000)]
-    assert sandbox.bulk_add_contacts(campaign, [*rows, {"email": "U1@gmail.com"}]) == 120_000
+    rows = [{"email": f"u{i}@gmail.com"} for i in range(60_000)]
+    assert sandbox.bulk_add_contacts(campaign, [*rows, {"email": "U1@gmail.com"}]) == 60_000
     assert sandbox.bulk_add_contacts(campaign, [*rows[:10], {"email": "new@gmail.com"}]) == 1
     indexes = {
         r[0] for r in sandbox.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
     }
     assert {"contacts_list_email", "contacts_list", "contacts_email"} <= indexes
     found = api.get(
-        "/contacts", params={"query[email]": "u119999@gmail.com", "additionalFlags": "exactMatch"}
+        "/contacts", params={"query[email]": "u59999@gmail.com", "additionalFlags": "exactMatch"}
     ).json()
     assert len(found) == 1
 
 
 def test_state_in_a_file_survives_a_restart(tmp_path: Path) -> None:
     database = str(tmp_path / "gr.sqlite3")
-    first = GetResponseSandbox(database=database, seed=5, api_key="k")
-    lists = first.conn.execute("SELECT count(*) FROM campaigns").fetchone()[0]
+    first = GetResponseSandbox(database=database, api_key="k")
+    first.seed({"campaigns": [{"name": f"list_{i}"} for i in range(4)]})
     first.conn.close()
     again = GetResponseSandbox(database=database, seed=9, api_key="k")  # not re-seeded
-    assert again.conn.execute("SELECT count(*) FROM campaigns").fetchone()[0] == lists == 4
+    assert again.conn.execute("SELECT count(*) FROM campaigns").fetchone()[0] == 4
     with SandboxServer(again.asgi_app) as server:
         info = again.connection_info(server.url)
         response = httpx.get(info["url"] + "/campaigns", headers={"X-Auth-Token": "api-key k"})
