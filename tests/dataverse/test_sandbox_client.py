@@ -300,6 +300,20 @@ def test_the_authority_is_discovered_from_the_environment(dv: Target) -> None:
     assert found.rstrip("/") == dv.info["authority"].rstrip("/")
 
 
+def test_formatted_values_and_counts_come_as_annotations(dv: Target) -> None:
+    client = dv.client()
+    cid = client.create("contacts", {"lastname": "x"}, id_column="contactid")
+    row = client.retrieve(
+        "contacts",
+        cid,
+        select=["statecode"],
+        annotations="OData.Community.Display.V1.FormattedValue",
+    )
+    assert row["statecode@OData.Community.Display.V1.FormattedValue"] == "Active"
+    page = next(pages(client, "contacts", Query(select=("contactid",), count=True)))
+    assert page.count == 1
+
+
 def test_raw_requests_are_plain_httpx_underneath(dv: Target) -> None:
     # the sandbox answers the OData headers the client sends
     client = dv.client()
