@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 API_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 SEND_ON_FORMAT = "%Y-%m-%dT%H:%M:%S"  # sendSettings.sendOn.date: wall time in a named zone
+_fromisoformat = datetime.fromisoformat
 
 
 def _require_aware(value: datetime, what: str) -> None:
@@ -45,11 +46,13 @@ def parse_datetime(value: str | None) -> datetime | None:
     """
     if not value:
         return None
-    text = value.strip()
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"not a GetResponse date-time: {value!r}") from exc
+        parsed = _fromisoformat(value)  # the hot path: every contact has two dates
+    except ValueError:
+        try:
+            parsed = _fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"not a GetResponse date-time: {value!r}") from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
