@@ -387,3 +387,37 @@ def test_change_tracking(api: httpx.Client, sandbox: DataverseSandbox) -> None:
     )
     not_enabled = api.get("/campaigns", headers={"Prefer": "odata.track-changes"})
     assert not_enabled.status_code == 400
+
+
+def test_replace_and_remove_role_privileges(api: httpx.Client) -> None:
+    unit = api.get("/WhoAmI").json()["BusinessUnitId"]
+    role = entity_id(
+        api.post(
+            "/roles", json={"name": "R", "businessunitid@odata.bind": f"/businessunits({unit})"}
+        )
+    )
+    ids = {p["name"]: p["privilegeid"] for p in api.get("/privileges?$select=name").json()["value"]}
+    url = f"/roles({role})/Microsoft.Dynamics.CRM."
+
+    def held() -> dict[str, str]:
+        found = api.get(url + "RetrieveRolePrivilegesRole()").json()["RolePrivileges"]
+        return {p["PrivilegeName"]: p["Depth"] for p in found}
+
+    add = {
+        "Privileges": [
+            {"PrivilegeId": ids["prvReadContact"], "Depth": "Basic"},
+            {"PrivilegeId": ids["prvReadList"], "Depth": "Local"},
+        ]
+    }
+    assert api.post(url + "AddPrivilegesRole", json=add).status_code == 204
+    assert held() == {"prvReadContact": "Basic", "prvReadList": "Local"}
+    replace = {"Privileges": [{"PrivilegeId": ids["prvWriteContact"], "Depth": "Deep"}]}
+    assert api.post(url + "ReplacePrivilegesRole", json=replace).status_code == 204
+    assert held() == {"prvWriteContact": "Deep"}
+    remove = {"PrivilegeId": ids["prvWriteContact"]}
+    assert api.post(url + "RemovePrivilegeRole", json=remove).status_code == 204
+    assert held() == {}
+    bad = api.post(
+        url + "AddPrivilegesRole", json={"Privileges": [{"PrivilegeId": "x", "Depth": "All"}]}
+    )
+    assert bad.status_code == 400
