@@ -298,3 +298,18 @@ def test_repr_and_bad_settings() -> None:
         DataverseClient(ENV, api_version="v10")
     with pytest.raises(ConfigError, match="not an http"):
         DataverseClient("org.crm.dynamics.com")
+
+
+def test_a_429_holds_every_other_request_until_retry_after_has_passed() -> None:
+    """The limits are per user: a 429 seen by one worker pauses the whole client."""
+    sent: list[float] = []
+    client, slept = make(
+        lambda request: sent.append(client._clock()) or httpx.Response(200, json={"value": []})
+    )
+    throttled = odata_error(429, "0x80072322", "too many", **{"Retry-After": "30"})
+    throttled.request = httpx.Request("GET", f"{ENV}/api/data/v9.2/contacts")
+    paused_at = client._clock()
+    assert client._wait_hint(throttled) == 30.0  # what another worker's request just got
+    list(client.query("contacts"))  # this request waits for the pause before it starts
+    assert sum(slept) >= 29.9
+    assert sent[0] - paused_at >= 29.9
