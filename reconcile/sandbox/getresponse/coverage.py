@@ -61,8 +61,10 @@ def render(document: dict[str, Any], served: list[tuple[str, str]]) -> str:
         "| Tag | Verb | Path | operationId | Success | PyPI client method |",
         "|---|---|---|---|---|---|",
     ]
-    for tag, path, verb, op_id, ok in sorted(rows):
-        lines.append(f"| {tag} | {verb.upper()} | `{path}` | `{op_id}` | {ok} | `{snake(op_id)}` |")
+    for tag, path, verb, op_id, codes in sorted(rows):
+        lines.append(
+            f"| {tag} | {verb.upper()} | `{path}` | `{op_id}` | {codes} | `{snake(op_id)}` |"
+        )
     lines += ["", "## Not emulated", ""]
     lines += [
         f"- **{tag}** ({len(ops)}): {', '.join(f'`{o}`' for o in sorted(ops))}"

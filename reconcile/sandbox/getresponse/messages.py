@@ -293,7 +293,7 @@ class Messages:
         recipients = self.recipients(json.loads(settings), fmt_time(due))
         rng = random.Random(number)
         tracks = json.loads(tracks)
-        rows = []
+        rows: list[tuple[int, str, str, int, str, str, str | None]] = []
         for contact, cid, email, score in recipients:
             rows.append((contact, cid, email, number, "send", fmt_time(due), None))
             chance = engagement * (0.15 + 0.1 * (score or 1))

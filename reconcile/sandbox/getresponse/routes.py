@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from reconcile.sandbox.getresponse.service import GetResponseSandbox
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Request, str], Any]
+Handler = Callable[..., Any]  # (request, base) or (request, base, body)
 AUTH_MESSAGE = "Unable to authenticate request. Check credentials or authentication method details"
 MAX_PREFIX = "/max/v3"
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 SAMPLE_LISTS = ("clients_fr", "prospects_fr", "newsletter_hebdo", "webinar_2024")
 SAMPLE_TAGS = ("vip", "client", "prospect", "newsletter", "webinar", "salon_2024")
-SAMPLE_FIELDS = (
+SAMPLE_FIELDS: tuple[tuple[str, str, str, list[str]], ...] = (
     ("ville", "string", "text", []),
     ("niveau_client", "string", "single_select", ["or", "argent", "bronze"]),
     ("date_naissance", "date", "text", []),
@@ -52,12 +52,12 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
     now = s.clock()
     out: dict[str, Any] = {"campaigns": {}, "tags": {}, "customFields": {}}
     for i, name in enumerate(SAMPLE_LISTS):
-        created = fmt_time(now - (3 * 365 - i * 90) * 86400)
-        out["campaigns"][name] = s.campaigns.add(name, created_on=created)
+        opened_on = fmt_time(now - (3 * 365 - i * 90) * 86400)
+        out["campaigns"][name] = s.campaigns.add(name, created_on=opened_on)
     for name in SAMPLE_TAGS:
         out["tags"][name] = s.tags.add(name)
-    for name, kind, fmt, values in SAMPLE_FIELDS:
-        out["customFields"][name] = s.fields.add(name, kind, fmt, "false", list(values))
+    for name, kind, fmt, choices in SAMPLE_FIELDS:
+        out["customFields"][name] = s.fields.add(name, kind, fmt, "false", list(choices))
     out["fromFields"] = {
         "news@boutique-sandbox.fr": s.from_fields.add(
             "news@boutique-sandbox.fr", "Boutique Sandbox", is_default=True
@@ -67,7 +67,9 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
     list_ids = [int(s.campaigns.row_id(cid)) for cid in out["campaigns"].values()]
     tag_ids = [s.tags.row_id(cid) for cid in out["tags"].values()]
     field_ids = {name: s.fields.row_id(cid) for name, cid in out["customFields"].items()}
-    rows, tags, values = [], [], []
+    rows: list[tuple[Any, ...]] = []
+    tags: list[tuple[int, int]] = []
+    values: list[tuple[int, int, str]] = []
     with s.state.write() as conn:
         first = conn.execute("SELECT coalesce(max(id), 0) FROM contacts").fetchone()[0]
         number = first
@@ -79,7 +81,7 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
                 number += 1
                 created = now - rng.uniform(1, 3 * 365) * 86400
                 changed = min(now, created + rng.uniform(0, 400) * 86400)
-                name = f"{person.first_name} {person.last_name}" if rng.random() > 0.04 else None
+                full = f"{person.first_name} {person.last_name}" if rng.random() > 0.04 else None
                 rows.append(
                     (
                         number,
@@ -87,8 +89,8 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
                         campaign,
                         person.email,
                         person.email.lower(),
-                        name,
-                        name.lower() if name else None,
+                        full,
+                        full.lower() if full else None,
                         rng.choices(_ORIGINS, weights=_ORIGIN_WEIGHTS)[0],
                         "Europe/Paris",
                         fmt_time(created),

@@ -165,7 +165,8 @@ def _activities(s: GetResponseSandbox, items: list[dict[str, Any]]) -> int:
         if activity not in ("send", "open", "click"):
             raise ValueError(f"activity must be send, open or click, not {activity!r}")
         email = str(item["email"]).lower()
-        sql, args = "SELECT id, cid, email FROM contacts WHERE email_key = ?", [email]
+        sql = "SELECT id, cid, email FROM contacts WHERE email_key = ?"
+        args: list[Any] = [email]
         if item.get("campaign"):
             sql += " AND campaign = ?"
             args.append(_lookup(s, "campaigns", "name_key", str(item["campaign"]), "campaign"))
@@ -261,11 +262,12 @@ def bulk_contacts(s: GetResponseSandbox, campaign_id: str, rows: Iterable[dict[s
         for chunk in _chunks(rows, BULK_CHUNK):
             if not dropped and len(chunk) == BULK_CHUNK:
                 dropped = [n for n in BULK_INDEXES if empty_list or n != "contacts_list_email"]
-                for name in dropped:
-                    conn.execute(f"DROP INDEX IF EXISTS {name}")
+                for index in dropped:
+                    conn.execute(f"DROP INDEX IF EXISTS {index}")
             values = []
             for row in chunk:
-                email, name = row["email"], row.get("name")
+                email: str = row["email"]
+                name: str | None = row.get("name")
                 key = email.lower()
                 if key in seen:
                     continue
@@ -295,8 +297,8 @@ def bulk_contacts(s: GetResponseSandbox, campaign_id: str, rows: Iterable[dict[s
             before = conn.total_changes
             conn.executemany(sql, values)
             added += conn.total_changes - before
-        for name in dropped:
-            conn.execute(BULK_INDEXES[name])
+        for index in dropped:
+            conn.execute(BULK_INDEXES[index])
     return added
 
 
