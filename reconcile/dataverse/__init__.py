@@ -17,7 +17,7 @@ from reconcile.dataverse.auth import BearerTokenAuth, MsalAuth, adfs_auth, onlin
 from reconcile.dataverse.batch import Changeset, Operation, Result
 from reconcile.dataverse.batch import execute as execute_batch
 from reconcile.dataverse.bulk import BulkResult, create_many, update_many, upsert_many
-from reconcile.dataverse.client import ApiVersion, DataverseClient, entity_id_from, prefer
+from reconcile.dataverse.client import DataverseClient
 from reconcile.dataverse.connect import connect, discover_authority
 from reconcile.dataverse.errors import (
     AuthenticationFailed,
@@ -36,6 +36,7 @@ from reconcile.dataverse.errors import (
 from reconcile.dataverse.metadata import SchemaReport
 from reconcile.dataverse.metadata import check as check_schema
 from reconcile.dataverse.metadata import install as install_schema
+from reconcile.dataverse.odata import ApiVersion, entity_id_from, prefer
 from reconcile.dataverse.paging import Page, fetch_pages, fetch_rows, pages, rows
 from reconcile.dataverse.query import Filter, Query, key_segment, literal, record_path
 from reconcile.dataverse.resources import (

@@ -256,7 +256,7 @@ def execute(
 ) -> list[Result]:
     """Send one batch; return a result for every operation (raises only if the batch as a
     whole was refused, e.g. throttled or malformed)."""
-    from reconcile.dataverse.client import prefer
+    from reconcile.dataverse.odata import prefer
 
     body, content_type = encode(items, client.api_url)
     operations = flatten(items)

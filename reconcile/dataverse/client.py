@@ -25,12 +25,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from enum import StrEnum
 from typing import Any
 
 import httpx
 
-from reconcile import __version__
 from reconcile.dataverse import query as q
 from reconcile.dataverse.errors import (
     DataverseError,
@@ -39,85 +37,21 @@ from reconcile.dataverse.errors import (
     connection_error,
     error_from_response,
 )
+from reconcile.dataverse.odata import (
+    DEFAULT_HEADERS,
+    ApiVersion,
+    entity_id_from,
+    prefer,
+)
 from reconcile.errors import ConfigError
 from reconcile.retrying import Attempt, RetryPolicy, parse_retry_after, send_with_retry
 from reconcile.throttle import Throttle
 
 log = logging.getLogger("reconcile.dataverse")
 
-MAX_PAGE_SIZE = 5000  # Prefer: odata.maxpagesize above this is ignored by the service
 REQUESTS_PER_WINDOW = 6000  # per user, per 300-second sliding window
 WINDOW_SECONDS = 300.0
 MAX_CONCURRENCY = 52  # concurrent requests per user before 0x80072326
-
-_ENTITY_ID = re.compile(r"\(([0-9a-fA-F]{8}-[0-9a-fA-F-]{27})\)\s*$")
-
-
-class ApiVersion(StrEnum):
-    """The Web API versions the connector supports; the URL path and features follow it."""
-
-    V8_2 = "v8.2"
-    V9_0 = "v9.0"
-    V9_1 = "v9.1"
-    V9_2 = "v9.2"
-
-    @classmethod
-    def parse(cls, text: str | ApiVersion) -> ApiVersion:
-        value = str(text).strip().lower()
-        value = value if value.startswith("v") else f"v{value}"
-        try:
-            return cls(value)
-        except ValueError:
-            raise ConfigError(
-                f"Unsupported Dynamics API version {text!r}.",
-                hint="Set api_version to one of v8.2, v9.0, v9.1, v9.2.",
-            ) from None
-
-    @property
-    def supports_bulk_messages(self) -> bool:
-        """CreateMultiple / UpdateMultiple / UpsertMultiple exist on v9.2 (Online) only."""
-        return self is ApiVersion.V9_2
-
-
-DEFAULT_HEADERS = {
-    "Accept": "application/json",
-    "OData-MaxVersion": "4.0",
-    "OData-Version": "4.0",
-    "If-None-Match": "null",
-    "User-Agent": f"reconcile/{__version__}",
-}
-
-
-def prefer(
-    *,
-    page_size: int | None = None,
-    annotations: str | None = None,
-    representation: bool = False,
-    continue_on_error: bool = False,
-    track_changes: bool = False,
-) -> str | None:
-    """One ``Prefer`` header value (Dataverse wants them comma-separated in one header)."""
-    items = []
-    if page_size is not None:
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ValueError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
-        items.append(f"odata.maxpagesize={page_size}")
-    if annotations:
-        items.append(f'odata.include-annotations="{annotations}"')
-    if representation:
-        items.append("return=representation")
-    if continue_on_error:
-        items.append("odata.continue-on-error")
-    if track_changes:
-        items.append("odata.track-changes")
-    return ",".join(items) or None
-
-
-def entity_id_from(response: httpx.Response) -> str | None:
-    """The new record's GUID from ``OData-EntityId`` (or ``Location``)."""
-    header = response.headers.get("OData-EntityId") or response.headers.get("Location") or ""
-    match = _ENTITY_ID.search(header)
-    return match.group(1).lower() if match else None
 
 
 class _VirtualClock:

@@ -22,8 +22,9 @@ from reconcile.dataverse.auth import (
     authority_from_challenge,
     online_auth,
 )
-from reconcile.dataverse.client import ApiVersion, DataverseClient
+from reconcile.dataverse.client import DataverseClient
 from reconcile.dataverse.errors import AuthenticationFailed, ConnectionFailed
+from reconcile.dataverse.odata import ApiVersion
 from reconcile.errors import ConfigError
 from reconcile.retrying import RetryPolicy
 

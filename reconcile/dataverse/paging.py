@@ -56,7 +56,7 @@ def pages(
 ) -> Iterator[Page]:
     """Every page of ``entity_set`` matching ``query``; ``start`` resumes from a link
     (a nextLink or a change-tracking deltaLink)."""
-    from reconcile.dataverse.client import prefer
+    from reconcile.dataverse.odata import prefer
 
     header = prefer(page_size=page_size, annotations=annotations, track_changes=track_changes)
     url: str | None
@@ -119,7 +119,7 @@ def fetch_pages(
 
     Note: FetchXML results leave out columns that are null (unlike OData reads)."""
     annotations = FETCH_ANNOTATIONS + ("," + FORMATTED_VALUES if formatted_values else "")
-    from reconcile.dataverse.client import prefer
+    from reconcile.dataverse.odata import prefer
 
     header = prefer(annotations=annotations)
     cookie: str | None = None
