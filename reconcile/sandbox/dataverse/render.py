@@ -86,7 +86,13 @@ class Renderer:
             pairs.append((primary.logical_name, f'{alias}."{primary.logical_name}"'))
         for item in options.expand:
             pairs.append((item.nav, self.expand_sql(entity, alias, item)))
-        return json_object_sql(pairs)
+        annotations = [(k, v) for k, v in pairs if "@" in k and not k.startswith("@")]
+        if not annotations:
+            return json_object_sql(pairs)
+        # The service leaves out the annotations of null values; merging them in as a JSON
+        # merge patch does the same (a null member of a patch adds nothing).
+        plain = [(k, v) for k, v in pairs if not ("@" in k and not k.startswith("@"))]
+        return f"json_patch({json_object_sql(plain)}, {json_object_sql(annotations)})"
 
     @staticmethod
     def default_columns(entity: Entity) -> list[Attribute]:

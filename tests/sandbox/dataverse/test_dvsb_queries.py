@@ -3,6 +3,7 @@ $top, $count, $expand, nextLink paging, /$count, and the errors Dataverse gives.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -295,8 +296,90 @@ def test_formatted_values(api: httpx.Client, people: list[str]) -> None:
     )
     row = body.json()["value"][0]
     assert row["statecode@OData.Community.Display.V1.FormattedValue"] == "Inactive"
-    assert "donotbulkemail@OData.Community.Display.V1.FormattedValue" in row
+    assert row["donotbulkemail"] is None
+    assert "donotbulkemail@OData.Community.Display.V1.FormattedValue" not in row
+    created = row["createdon@OData.Community.Display.V1.FormattedValue"]
+    assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d (AM|PM)", created)
     assert (
         body.headers["Preference-Applied"]
         == 'odata.include-annotations="OData.Community.Display.V1.FormattedValue"'
+    )
+
+
+def test_annotations_of_null_values_are_left_out(api: httpx.Client, people: list[str]) -> None:
+    prefer = {"Prefer": 'odata.include-annotations="*"'}
+    row = api.get(
+        "/contacts?$select=_parentcustomerid_value,statecode,birthdate&$filter=firstname eq 'Ann'",
+        headers=prefer,
+    ).json()["value"][0]
+    assert row["_parentcustomerid_value"] is None
+    assert row["birthdate"] is None
+    assert not [
+        k for k in row if k.startswith("_parentcustomerid_value@") or k.startswith("birthdate@")
+    ]
+    assert row["statecode@OData.Community.Display.V1.FormattedValue"] == "Active"
+
+
+def test_watermark_on_modifiedon(api: httpx.Client, sandbox: DataverseSandbox) -> None:
+    sandbox.bulk_contacts(
+        [
+            {"lastname": "Old", "modifiedon": "2024-01-01T00:00:00Z"},
+            {"lastname": "Edge", "modifiedon": "2024-03-01T10:00:00Z"},
+            {"lastname": "New", "modifiedon": "2024-06-30T23:59:59Z"},
+        ]
+    )
+    found = rows(
+        api,
+        **{
+            "$filter": "modifiedon ge 2024-03-01T10:00:00Z",
+            "$orderby": "modifiedon",
+            "$select": "lastname,modifiedon",
+        },
+    )
+    assert [r["lastname"] for r in found] == ["Edge", "New"]
+    assert found[0]["modifiedon"] == "2024-03-01T10:00:00Z"
+    found = rows(
+        api, **{"$filter": "modifiedon gt 2024-03-01T11:00:00+01:00", "$select": "lastname"}
+    )
+    assert [r["lastname"] for r in found] == ["New"]
+    assert rows(
+        api,
+        **{"$filter": "modifiedon ge 2024-03-01", "$select": "lastname", "$orderby": "lastname"},
+    ) == rows(
+        api,
+        **{
+            "$filter": "modifiedon ge 2024-03-01T00:00:00Z",
+            "$select": "lastname",
+            "$orderby": "lastname",
+        },
+    )
+    message = odata_error(api.get("/contacts", params={"$filter": "modifiedon ge '2024-03-01'"}))
+    assert "Edm.DateTimeOffset" in message
+
+
+def test_expand_polymorphic_member_of_listmembers(
+    api: httpx.Client, sandbox: DataverseSandbox
+) -> None:
+    (contact,) = sandbox.bulk_contacts(
+        [{"lastname": "Lee", "emailaddress1": "o'brien@example.com"}]
+    )
+    listed = api.post("/lists", json={"listname": "L", "createdfromcode": 2})
+    list_id = listed.headers["OData-EntityId"][-37:-1]
+    api.post(f"/lists({list_id})/Microsoft.Dynamics.CRM.AddMemberList", json={"EntityId": contact})
+    found = rows(
+        api,
+        "/listmembers",
+        **{
+            "$select": "_entityid_value,_listid_value",
+            "$expand": "entityid_contact($select=emailaddress1)",
+        },
+    )
+    assert found[0]["entityid_contact"]["emailaddress1"] == "o'brien@example.com"
+    annotated = api.get(
+        "/listmembers?$select=_entityid_value", headers={"Prefer": 'odata.include-annotations="*"'}
+    ).json()["value"][0]
+    assert annotated["_entityid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "contact"
+    assert (
+        annotated["_entityid_value@Microsoft.Dynamics.CRM.associatednavigationproperty"]
+        == "entityid_contact"
     )
