@@ -24,6 +24,22 @@ from reconcile.sandbox.getresponse.paging import Page
 from reconcile.sandbox.getresponse.views import IMPORT, IMPORT_SOURCE
 
 ACTIVE = ("uploaded", "to_review", "review", "approved")
+ERROR_KINDS = (
+    "syntaxErrors",
+    "alreadyInQueue",
+    "invalidDomains",
+    "blacklist",
+    "policyFailures",
+    "mismatchedCriteria",
+)
+
+
+def _counters(uploaded: int) -> tuple[dict[str, int], dict[str, int]]:
+    """An import's ``statistics`` and ``errorStatistics`` before any row is counted."""
+    stats = {"uploaded": uploaded, "invalid": 0, "updated": 0, "addedToList": 0}
+    return stats, dict.fromkeys(ERROR_KINDS, 0)
+
+
 _STANDARD = ("email", "name", "ip", "dayOfCycle", "scoring", "note")
 
 
@@ -88,18 +104,7 @@ class Imports:
             raise taken(campaign_id, "An import is already running for this list")
         if len(active) >= 2:
             raise taken(campaign_id, "Two imports are already running for this account")
-        stats = {"uploaded": len(rows), "invalid": 0, "updated": 0, "addedToList": 0}
-        errors = dict.fromkeys(
-            (
-                "syntaxErrors",
-                "alreadyInQueue",
-                "invalidDomains",
-                "blacklist",
-                "policyFailures",
-                "mismatchedCriteria",
-            ),
-            0,
-        )
+        stats, errors = _counters(len(rows))
         with self.s.write():
             _, cid = self.s.insert(
                 "imports",
@@ -132,18 +137,7 @@ class Imports:
         fields = {
             name: fid for name, fid in self.s.conn.execute("SELECT name, id FROM custom_fields")
         }
-        stats = {"uploaded": len(rows), "invalid": 0, "updated": 0, "addedToList": 0}
-        errors = dict.fromkeys(
-            (
-                "syntaxErrors",
-                "alreadyInQueue",
-                "invalidDomains",
-                "blacklist",
-                "policyFailures",
-                "mismatchedCriteria",
-            ),
-            0,
-        )
+        stats, errors = _counters(len(rows))
         stamp = fmt_time(when)
         tag_ids = {}
         for name in mapping:
