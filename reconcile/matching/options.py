@@ -34,7 +34,7 @@ class MatchOptions:
     first_name_agreement: int = 85
     """First names at least this similar (or an initial that fits) count as the same person
     when the email is identical; below it, an exact email goes to review (shared mailbox)."""
-    typo_name_agreement: int = 95
+    typo_name_agreement: int = 100
     """A typo in the local part links only when first and last names are each at least this
     similar (after folding accents and case: in practice, the same name)."""
     link_fuzzy: bool = True

@@ -56,6 +56,7 @@ class Side:
     full: pa.Array  # folded full name
     first: pa.Array  # folded first name
     last: pa.Array  # folded last name
+    namesakes: np.ndarray | None = None  # int: contacts of this side with the same full name
 
     def at(self, field: str, index: np.ndarray) -> np.ndarray:
         """Values of a column (or of a derived one, see ``DERIVED``) at ``index``, as an
@@ -199,7 +200,10 @@ def prepare_crm(crm: pd.DataFrame) -> Side:
         full = pc.if_else(
             pc.equal(full, _EMPTY), fold_names(_strings(crm[model.CRM_NAME], n)), full
         )
-    return _side(n, crm.get(model.CRM_EMAIL), full, first, last)
+    side = _side(n, crm.get(model.CRM_EMAIL), full, first, last)
+    encoded = pc.dictionary_encode(full).indices.to_numpy(zero_copy_only=False)
+    side.namesakes = np.bincount(encoded)[encoded]
+    return side
 
 
 def correct_both(gr: Side, crm: Side) -> dict[str, str]:

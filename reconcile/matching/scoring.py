@@ -155,10 +155,20 @@ def score_pairs(
         np.where(email.local_equal, DOMAIN_TYPO_SIMILARITY, email.local_sim),
         email.local_sim * OTHER_DOMAIN_WEIGHT,
     )
+    namesake_like = email.same_domain & (email.digits_differ | email.separators)
+    email_sim = np.where(namesake_like, email_sim * OTHER_DOMAIN_WEIGHT, email_sim)
     email_sim = np.where(kind == EXACT, 100.0, np.where(kind == KEY, 98.0, email_sim))
+    # Without a typo-like email to go on, a name says as much as it is rare: one CRM
+    # contact named "Adèle Morel" is a lead, forty "Jean Martin" are not.
+    # Addresses differing by their digits or a separator are how namesakes tell their
+    # mailboxes apart (jean.dupont2@, jean-dupont@): weak evidence too.
+    typo_like = email.same_domain & (email.local_equal | email.one_edit)
+    weak = (kind == FUZZY) & ~(typo_like & ~email.digits_differ & ~email.separators)
+    namesakes = crm.namesakes[ci] if crm.namesakes is not None else np.ones(n)
+    rarity = np.where(weak, 1 / np.sqrt(np.maximum(namesakes, 1)), 1.0)
     fuzzy_score = np.where(
         has_names,
-        EMAIL_WEIGHT * email_sim + (1 - EMAIL_WEIGHT) * name_sim,
+        EMAIL_WEIGHT * email_sim + (1 - EMAIL_WEIGHT) * name_sim * rarity,
         email_sim - NO_NAME_PENALTY,
     )
     # Identical mailbox: certain unless the first names say these are two people.

@@ -11,6 +11,7 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+from rapidfuzz import fuzz
 
 from reconcile.sample.people import DOMAINS
 from reconcile.sample.pools import ascii_fold
@@ -175,13 +176,31 @@ def new_address(
 
 
 def relative_first_names(rng: np.random.Generator, first: np.ndarray) -> np.ndarray:
-    """Another first name from the same set for each row (a spouse, child or sibling)."""
+    """A clearly different first name for each row (a spouse, child or sibling): not the same
+    name once accents are dropped, nor one part of a compound name (Alain / Arthur-Alain)."""
     if len(first) < 2:
         return np.array(["Camille"] * len(first), dtype=object)
     other = first[rng.permutation(len(first))]
-    same = other == first
-    other[same] = np.where(first[same] == "Camille", "Dominique", "Camille")
+    for _ in range(5):
+        close = _too_close(first, other)
+        if not close.any():
+            break
+        other[close] = first[rng.integers(0, len(first), size=int(close.sum()))]
+    close = _too_close(first, other)
+    other[close] = np.where(_too_close(first[close], np.full(close.sum(), "Camille")),
+                            "Dominique", "Camille")  # fmt: skip
     return other
+
+
+def _too_close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    fa, fb = _fold_words(a), _fold_words(b)
+    return np.array(
+        [fuzz.token_set_ratio(x, y) >= 70 for x, y in zip(fa, fb, strict=True)], dtype=bool
+    )
+
+
+def _fold_words(values: np.ndarray) -> list[str]:
+    return [_unaccent(str(v)).lower().replace("-", " ") for v in values.tolist()]
 
 
 def family_address(rng: np.random.Generator, last: np.ndarray, emails: np.ndarray) -> np.ndarray:
