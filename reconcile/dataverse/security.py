@@ -55,18 +55,21 @@ def _deepest(pairs: Iterable[tuple[str, object]]) -> dict[str, r.Depth]:
 
 
 def _held(
-    client: DataverseClient, rows: list[dict[str, Any]], needed: Iterable[str]
+    client: DataverseClient,
+    rows: list[dict[str, Any]],
+    needed: Iterable[str],
+    ids: dict[str, str] | None = None,
 ) -> dict[str, r.Depth]:
     """Privilege name (lower-case) → deepest depth, from RolePrivilege rows.
 
     v9.x rows carry ``PrivilegeName``; older ones only ``PrivilegeId``, which is then
-    resolved through the ``privileges`` table (for the names in ``needed``).
+    resolved to names (``ids`` when the caller has them, else one read of ``privileges``).
     """
     if all(row.get("PrivilegeName") for row in rows):
         return _deepest((str(row["PrivilegeName"]).lower(), row.get("Depth")) for row in rows)
     by_id = _deepest((str(row.get("PrivilegeId", "")).lower(), row.get("Depth")) for row in rows)
-    ids = privilege_ids(client, needed)
-    return {name: by_id[pid] for name, pid in ids.items() if pid in by_id}
+    known = ids if ids is not None else privilege_ids(client, needed)
+    return {name: by_id[pid] for name, pid in known.items() if pid in by_id}
 
 
 def user_privileges(client: DataverseClient, user_id: str) -> list[dict[str, Any]]:
@@ -154,11 +157,13 @@ class SecurityReport:
 def check_roles(client: DataverseClient, roles: Iterable[r.Role] = r.ROLES) -> SecurityReport:
     chosen = list(roles)
     business_unit = root_business_unit(client)
-    ids = privilege_ids(client, _needed_names(chosen))
+    needed = _needed_names(chosen)
+    ids = privilege_ids(client, needed)
     statuses = []
     for role in chosen:
         role_id = find_role(client, role.name, business_unit)
-        held = _held(client, role_privileges(client, role_id), ids) if role_id else {}
+        rows = role_privileges(client, role_id) if role_id else []
+        held = _held(client, rows, needed, ids)
         statuses.append(_status(role, role_id, ids, held))
     return SecurityReport(statuses)
 
@@ -189,7 +194,8 @@ def install_roles(
     that are not installed yet cannot be added (install the tables first)."""
     chosen = list(roles)
     business_unit = root_business_unit(client)
-    ids = privilege_ids(client, _needed_names(chosen))
+    needed = _needed_names(chosen)
+    ids = privilege_ids(client, needed)
     created: list[str] = []
     with progress.task("Installing the GetResponse security roles", total=len(chosen)) as task:
         for role in chosen:
@@ -205,7 +211,7 @@ def install_roles(
                     record=f"security role {role.name!r}",
                 )
                 created.append(f"role {role.name}")
-            held = _held(client, role_privileges(client, role_id), ids)
+            held = _held(client, role_privileges(client, role_id), needed, ids)
             to_add = [
                 {
                     "PrivilegeId": ids[r.privilege_name(s.table, s.privilege).lower()],
