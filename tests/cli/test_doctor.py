@@ -202,3 +202,17 @@ def test_help(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
+
+
+def test_a_refused_getresponse_key_is_reported_without_the_key(
+    env: dict[str, str], servers: dict[str, Any]
+) -> None:
+    wrong = "gr-WRONG-" + uuid.uuid4().hex
+    code, out, err = run(["doctor", "--json"], dict(env, RECONCILE_GETRESPONSE_API_KEY=wrong))
+    assert code == 1
+    check = next(c for c in json.loads(out)["checks"] if c["name"] == "getresponse.connection")
+    assert check["status"] == "failed"
+    assert wrong not in out + err
+    no_key = {k: v for k, v in env.items() if k != "RECONCILE_GETRESPONSE_API_KEY"}
+    code, out, _ = run(["doctor"], no_key)
+    assert "[FAIL] getresponse.connection: No GetResponse API key or OAuth token is set." in out
