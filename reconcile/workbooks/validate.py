@@ -22,8 +22,8 @@ from reconcile import model
 from reconcile.errors import InputError, Problem
 from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
+from reconcile.workbooks import packing, tables
 from reconcile.workbooks import review as layout
-from reconcile.workbooks import tables
 from reconcile.workbooks.columns import REVIEW_HEADERS, fold
 
 MAX_PER_KIND = 200
@@ -120,20 +120,25 @@ def _load_meta(path: Path, book: Any) -> dict[str, Any]:
     return meta
 
 
-def _load_original(path: Path, book: Any, meta: dict[str, Any]) -> list[list[str]]:
-    cells = [
-        r[0]
-        for r in book.get_sheet_by_name(layout.ORIGINAL_SHEET).to_python(skip_empty_area=False)[1:]
-        if r and r[0] != ""
-    ]
+def _load_original(path: Path, book: Any, meta: dict[str, Any]) -> pd.DataFrame:
+    """What match wrote, one column per fact; refuses a hidden sheet that was edited."""
+    rows = book.get_sheet_by_name(layout.ORIGINAL_SHEET).to_python(skip_empty_area=False)
+    header = [str(h) for h in rows[0]] if rows else []
+    if header[: len(layout.ORIGINAL_COLUMNS)] != list(layout.ORIGINAL_COLUMNS):
+        raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} was changed")
+    cells = {
+        name: [r[i] for r in rows[1:] if i < len(r) and r[i] != ""]
+        for i, name in enumerate(layout.ORIGINAL_COLUMNS)
+    }
     if layout.digest(cells) != meta.get("original_digest"):
         raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} was changed")
-    rows: list[list[str]] = []
-    for cell in cells:
-        rows.extend(json.loads(cell))
-    if len(rows) != meta.get("rows"):
+    try:
+        columns = {name: packing.unpack(c) for name, c in cells.items()}
+    except ValueError as exc:
+        raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} was changed") from exc
+    if any(len(values) != meta.get("rows") for values in columns.values()):
         raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} is incomplete")
-    return rows
+    return pd.DataFrame(columns, dtype=object)
 
 
 def _modified(tagged: str) -> object:
@@ -174,8 +179,8 @@ def _read_sheets(path: Path, book: Any, meta: dict[str, Any], problems: _Problem
         frame = pd.DataFrame(data, dtype=object)
         frame["sheet"] = name
         frame["row"] = range(table.header_row + 1, table.header_row + 1 + len(frame))
-        blank = frame[list(NEEDED)].eq("").all(axis=1)
-        frames.append(frame[~blank])
+        filled = [any(values) for values in zip(*(data[c] for c in NEEDED), strict=True)]
+        frames.append(frame[filled])
     if not frames:
         return pd.DataFrame(columns=[*NEEDED, *LOCATION])
     return pd.concat(frames, ignore_index=True)
@@ -328,18 +333,7 @@ def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
     with progress.task("Reading the review workbook", total=None):
         book = tables.open_workbook(path)
         meta = _load_meta(path, book)
-        packed = _load_original(path, book, meta)
-        original = pd.DataFrame(
-            packed,
-            columns=[
-                model.GR_CONTACT_ID,
-                model.EMAIL,
-                layout.CANDIDATE_IDS,
-                model.ROW_CHECKSUM,
-                model.MODIFIED_ON,
-            ],
-            dtype=object,
-        )
+        original = _load_original(path, book, meta)
         problems = _Problems(str(path))
         edited = _read_sheets(path, book, meta, problems)
     with progress.task("Checking the reviewed rows", total=None):

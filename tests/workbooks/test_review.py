@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from reconcile.errors import InputError
-from reconcile.workbooks import review
+from reconcile.workbooks import packing
 from reconcile.workbooks.validate import read_review
 from tests.workbooks import review_cases as cases
 
@@ -196,9 +196,24 @@ def test_many_problems_of_one_kind_are_summarised(tmp_path: Path, monkeypatch: p
     assert problems[-1].message == "… and 2 more rows with an unknown decision"
 
 
-def test_pack_keeps_cells_under_the_excel_limit(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(review, "CELL_CHARS", 200)
-    rows = [[f"id{i}", "x" * 40, "", "", "s:"] for i in range(50)]
-    cells = list(review._pack(rows))
+@pytest.mark.parametrize(
+    "values",
+    [
+        [f"id{i}" for i in range(500)],
+        ["", "", ""],
+        ["a\nb", "back\\slash", "\\n", "x" * 150, "é" * 10],
+        [],
+    ],
+)
+def test_packing_round_trips_and_keeps_cells_under_the_limit(values: list[str]):
+    cells = packing.pack(values, limit=200)
     assert all(len(c) <= 200 for c in cells)
-    assert [r for c in cells for r in json.loads(c)] == rows
+    assert all(c.startswith("|") for c in cells)
+    assert packing.unpack(cells) == values
+
+
+def test_packing_refuses_an_edited_cell_and_an_oversized_value():
+    with pytest.raises(ValueError, match="changed"):
+        packing.unpack(["|a\nb", "edited"])
+    with pytest.raises(ValueError, match="longer than an Excel cell"):
+        packing.pack(["x" * 300], limit=200)
