@@ -164,10 +164,6 @@ class AddQueue:
                 )
         return len(rows)
 
-    def next_due(self) -> float | None:
-        row = self.s.conn.execute("SELECT min(due) FROM queue WHERE state = 'pending'").fetchone()
-        return row[0]
-
 
 _REMOVAL_MESSAGES = {
     "invalid_email": "Email address is invalid: its domain does not accept mail",

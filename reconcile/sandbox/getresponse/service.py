@@ -30,6 +30,7 @@ from reconcile.sandbox.getresponse.models import ACCOUNT, Campaigns, Settings, S
 from reconcile.sandbox.getresponse.queue import AddQueue
 from reconcile.sandbox.getresponse.ratelimit import RateLimiter, RateLimits
 from reconcile.sandbox.getresponse.routes import routes
+from reconcile.sandbox.getresponse.views import projection
 
 DEFAULT_CONTACT_DELAY = 1.0
 MAX_DOMAIN = "max.sandbox.example"
@@ -109,7 +110,8 @@ class GetResponseSandbox:
         return GetResponseError(1013, "Resource not found", {"path": request.url.path}).response()
 
     def _render_fault(self, status: int, request: Request) -> Response:
-        """Injected errors in GetResponse's shape: 429 as a used-up time frame, 5xx as code 1."""
+        """Injected errors in GetResponse's shape: 429 as a used-up time frame, 503 as code 1019
+        (maintenance), other 5xx as code 1."""
         if status == 429:
             with self.lock:
                 return self.limiter.too_many().response()
@@ -127,18 +129,10 @@ class GetResponseSandbox:
         self.messages.settle()
 
     def account(self, base: str, fields: str | None = None) -> dict[str, Any]:
-        doc = {**ACCOUNT, "href": f"{base}/accounts"}
-        if fields:
-            wanted = set(fields.split(",")) | {"accountId"}
-            doc = {k: v for k, v in doc.items() if k in wanted}
-        return doc
+        return _project({**ACCOUNT, "href": f"{base}/accounts"}, fields, "accountId")
 
     def timezones(self, fields: str | None = None) -> list[dict[str, Any]]:
-        zones = timezones.listing(self.clock())
-        if fields:
-            wanted = set(fields.split(",")) | {"timezoneId"}
-            zones = [{k: v for k, v in zone.items() if k in wanted} for zone in zones]
-        return zones
+        return [_project(zone, fields, "timezoneId") for zone in timezones.listing(self.clock())]
 
     def read_blocklist(self, mask: str | None = None) -> dict[str, Any]:
         masks = self.blocklist.masks()
@@ -205,3 +199,9 @@ class GetResponseSandbox:
 
         with self.lock:
             return bulk_contacts(self, campaign_id, rows)
+
+
+def _project(doc: dict[str, Any], fields: str | None, id_key: str) -> dict[str, Any]:
+    """``fields=a,b``: only those keys, and always the id (as the API does)."""
+    wanted = projection(fields, id_key)
+    return doc if wanted is None else {k: v for k, v in doc.items() if k in wanted}

@@ -25,7 +25,7 @@ class View:
         return tuple(key for key, _, _ in self.fields)
 
     def select(self, only: str | None = None) -> str:
-        wanted = _projection(only, self.id_key)
+        wanted = projection(only, self.id_key)
         chosen = [f for f in self.fields if wanted is None or f[0] in wanted]
         pairs = ", ".join(f"'{key}', {expr}" for key, expr, _ in chosen)
         sql = f"json_object({pairs})"
@@ -39,7 +39,7 @@ class View:
         return sql
 
 
-def _projection(only: str | None, id_key: str) -> set[str] | None:
+def projection(only: str | None, id_key: str) -> set[str] | None:
     if not only:
         return None
     names = {name.strip() for name in only.split(",") if name.strip()}
