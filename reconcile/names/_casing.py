@@ -91,8 +91,15 @@ def _keeps_particle(word: str, index: int, last: int) -> bool:
     return index < last and word.islower() and key(word) in _KEEP_LOWER
 
 
+def _as_typed(words: list[str]) -> bool:
+    """Every word in mixed case ("Jean", "McDonald"): nothing to re-case (the usual case)."""
+    return not any(word.islower() or word.isupper() for word in words)
+
+
 def recase_family(words: list[str], respell: Mapping[str, str] = _NO_RESPELL) -> str:
     """Join family-name words; a particle goes lowercase only when a name follows it."""
+    if _as_typed(words):
+        return " ".join(words)
     last = len(words) - 1
     return " ".join(
         word
@@ -104,6 +111,8 @@ def recase_family(words: list[str], respell: Mapping[str, str] = _NO_RESPELL) ->
 
 def recase_given(words: list[str], respell: Mapping[str, str] = _NO_RESPELL) -> str:
     """Join given-name words: a capital on each, but "María del Carmen" keeps its "del"."""
+    if _as_typed(words):
+        return " ".join(words)
     last = len(words) - 1
     return " ".join(
         word if _keeps_particle(word, index, last) else recase_word(word, respell=respell)

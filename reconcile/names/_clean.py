@@ -92,13 +92,18 @@ def username_words(token: str) -> list[str] | None:
     return None
 
 
+_COMPANY = LEGAL_FORMS | COMPANY_WORDS
+
+
 def is_company(tokens: list[str], keys: list[str]) -> bool:
     """A legal form or a business/role word anywhere in the name."""
-    for token, word in zip(tokens, keys, strict=True):
-        if word in LEGAL_FORMS or word in COMPANY_WORDS:
-            return True
-        if word in CAPS_ONLY_LEGAL_FORMS and token.isupper() and len(tokens) > 1:
-            return True
+    if not _COMPANY.isdisjoint(keys):
+        return True
+    if len(tokens) > 1 and not CAPS_ONLY_LEGAL_FORMS.isdisjoint(keys):
+        return any(
+            word in CAPS_ONLY_LEGAL_FORMS and token.isupper()
+            for token, word in zip(tokens, keys, strict=True)
+        )
     return False
 
 

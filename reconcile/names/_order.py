@@ -124,7 +124,7 @@ class Orderer:
                 return east
         classes = [self.word_class(word, token) for word, token in zip(keys, tokens, strict=True)]
         if count == 2:
-            return self._two(tokens, classes)
+            return self.two(tokens, classes)
         return self._many(tokens, keys, classes)
 
     # --- the cases ------------------------------------------------------------------------------
@@ -150,14 +150,15 @@ class Orderer:
 
     def _caps(self, tokens: list[str], keys: list[str]) -> tuple[list, list, str] | None:
         """ "DUPONT Jean", "Jean de LA FONTAINE": the words in capitals are the family name."""
-        marks = []
-        for token, word in zip(tokens, keys, strict=True):
-            if word in PARTICLES and not token.isupper():
-                marks.append(None)  # a lowercase particle may sit inside either part
-            elif is_initial(token):
-                marks.append(False)
+        uppers = [token.isupper() for token in tokens]
+        if not any(uppers):
+            return None  # no word in capitals: no cue (the usual case, decided fast)
+        marks: list[bool | None] = []
+        for token, word, upper in zip(tokens, keys, uppers, strict=True):
+            if not upper:
+                marks.append(None if word in PARTICLES else False)  # "de" may sit in either part
             else:
-                marks.append(token.isupper() and sum(c.isalpha() for c in token) >= 2)
+                marks.append(not is_initial(token))  # "JP", "J." are initials, not a family name
         flags = [mark for mark in marks if mark is not None]
         if not any(flags) or all(flags):
             return None
@@ -227,7 +228,8 @@ class Orderer:
             return tokens[1:], tokens[:1], ""
         return None
 
-    def _two(self, tokens: list[str], classes: list[int]) -> tuple[list, list, str]:
+    def two(self, tokens: list[str], classes: list[int]) -> tuple[list, list, str]:
+        """Two plain words: the lexicon decides \"Dupont Jean\" from \"Jean Dupont\"."""
         first, second = classes
         if second == INITIAL:
             if first == FAMILY:

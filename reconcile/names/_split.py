@@ -12,17 +12,27 @@ name); ``reconcile.names`` wraps them.
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import cached_property
 
 from reconcile.names import _clean
 from reconcile.names._casing import recase_family, recase_given
 from reconcile.names._lexicon import Lexicon
-from reconcile.names._order import Orderer, is_initial
+from reconcile.names._order import UNKNOWN, Orderer, is_initial
+from reconcile.names._vector import VectorSplitter
 from reconcile.names._vocab import (
     AMBIGUOUS_TITLES,
+    BOUND_GIVEN,
+    CAPS_ONLY_LEGAL_FORMS,
     COMPANY_AFTER_AMPERSAND,
+    COMPANY_WORDS,
     COUPLE_WORDS,
+    EAST_ASIAN_FAMILY,
     FAMILY_WORDS,
+    LEGAL_FORMS,
     MAIDEN_MARKERS,
+    PARTICLES,
+    PLACEHOLDERS,
     SUFFIXES,
     TITLES,
     WEAK_SUFFIXES,
@@ -50,6 +60,14 @@ _STRIP_TRAIL = "-;:!?*/\\|~^_=#<>,"
 _ROMAN = frozenset({"ii", "iii", "iv", "vii", "viii"})
 _STRONG_SUFFIXES = frozenset({"jr", "jnr", "sr", "snr"})
 _BIRTH_MARKERS = frozenset({"née", "nee", "né", "geb", "geborene", "born"})
+# Words that send a two-word name down the general path (see ``Splitter._two_words``).
+_FIRST_WORD_ROLES = (
+    TITLES | PARTICLES | FAMILY_WORDS | EAST_ASIAN_FAMILY | BOUND_GIVEN | COMPANY_WORDS
+    | LEGAL_FORMS | CAPS_ONLY_LEGAL_FORMS | PLACEHOLDERS
+)  # fmt: skip
+_SECOND_WORD_ROLES = (
+    SUFFIXES | PARTICLES | COMPANY_WORDS | LEGAL_FORMS | CAPS_ONLY_LEGAL_FORMS | PLACEHOLDERS
+)
 
 
 def _words(text: str) -> list[str]:
@@ -63,11 +81,14 @@ def _words(text: str) -> list[str]:
         if raw in ("&", "+"):
             out.append(raw)  # "Jean & Marie", "Dupont & Fils": read by the couple check
             continue
-        token = raw.lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
-        if token.endswith(".") and sum(c.isalpha() for c in token) > 4:
-            token = token.rstrip(".")
-        if not _clean.is_word(token):
-            continue
+        if raw.isalpha():
+            token = raw  # the usual case: nothing to strip
+        else:
+            token = raw.lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
+            if token.endswith(".") and sum(c.isalpha() for c in token) > 4:
+                token = token.rstrip(".")
+            if not _clean.is_word(token):
+                continue
         if out and (glue or raw[0] == "-"):
             out[-1] = out[-1] + "-" + token
         else:
@@ -84,13 +105,75 @@ class Splitter:
         self.lexicon = lexicon
         self.respell = lexicon.respell
 
+    @cached_property
+    def vector(self) -> VectorSplitter:
+        """The column-at-once path for plain two-word names (``split_names`` uses it)."""
+        roles = {
+            "first": _FIRST_WORD_ROLES,
+            "second": _SECOND_WORD_ROLES,
+            "titles": TITLES | AMBIGUOUS_TITLES,
+            "after_title": COUPLE_WORDS | MAIDEN_MARKERS,
+        }
+        return VectorSplitter(self.lexicon, roles)
+
     def _result(self, given: list[str], family: list[str], reasons: list[str], title: str = "",
                 suffix: str = "") -> Result:  # fmt: skip
-        reason = "; ".join(dict.fromkeys(reason for reason in reasons if reason))
+        if any(reasons):
+            reason = "; ".join(dict.fromkeys(reason for reason in reasons if reason))
+        else:
+            reason = ""
         first = recase_given(given, self.respell)
         return first, recase_family(family, self.respell), bool(reason), title, suffix, reason
 
     def split(self, text: str) -> Result:
+        """Split one name (see the module docstring); never raises on any text."""
+        words = text.split(" ")
+        if len(words) == 2:
+            first, second = words
+            if (
+                first.isalpha()
+                and second.isalpha()
+                and (
+                    text.isascii()
+                    or (max(text) < "\u3040" and unicodedata.is_normalized("NFC", text))
+                )
+            ):
+                result = self._two_words(first, second)
+                if result is not None:
+                    return result
+        return self.split_general(text)
+
+    def _two_words(self, first: str, second: str) -> Result | None:
+        """The usual "Jean Dupont" / "DUPONT Jean", decided without the general machinery.
+
+        Returns None whenever a word has a role (title, particle, suffix, company word,
+        East-Asian family name...) or is unknown gibberish: the general path decides those.
+        ``split_general`` gives the same result for every name this accepts (tested).
+        """
+        key_1, key_2 = first.lower(), second.lower()
+        if key_1 in _FIRST_WORD_ROLES or key_2 in _SECOND_WORD_ROLES:
+            return None
+        lexicon = self.lexicon
+        if f"{key_1} {key_2}" in lexicon.family_phrases:
+            return None
+        if first.isupper() != second.isupper():  # "DUPONT Jean", "Jean DUPONT"
+            if first.isupper() and not is_initial(first):
+                return self._result([second], [first], [])
+            if second.isupper() and not is_initial(second):
+                return self._result([first], [second], [])
+        orderer = self.orderer
+        class_1, class_2 = orderer.word_class(key_1, first), orderer.word_class(key_2, second)
+        if (
+            class_1 == UNKNOWN
+            and class_2 == UNKNOWN
+            and (_clean.is_gibberish(key_1) or _clean.is_gibberish(key_2))
+        ):
+            return None
+        given, family, reason = orderer.two([first, second], [class_1, class_2])
+        return self._result(given, family, [reason])
+
+    def split_general(self, text: str) -> Result:
+        """The full path: every shape of name (``split`` takes a shortcut for most names)."""
         text, dropped = _clean.clean_text(text)
         if not text:
             return "", "", True, "", "", NOT_A_NAME if dropped else NO_NAME
@@ -127,13 +210,15 @@ class Splitter:
         return self._tokens(tokens, reasons, title_hint)
 
     # --- the person, or not ---------------------------------------------------------------------
-    def _not_a_person(self, tokens: list[str], keys: list[str]) -> str:
+    def _known(self, keys: list[str]) -> bool:
+        """At least one word is a known given or family name."""
+        given, family = self.lexicon.given, self.lexicon.family
+        return any(word in given or word in family for word in keys)
+
+    def _not_a_person(self, tokens: list[str], keys: list[str], known: bool) -> str:
         if _clean.is_company(tokens, keys):
             return COMPANY
-        lexicon = self.lexicon
-        if not any(word in lexicon.given or word in lexicon.family for word in keys) and (
-            _clean.is_placeholder_text(keys)
-        ):
+        if not known and _clean.is_placeholder_text(keys):
             return NOT_A_NAME
         return ""
 
@@ -145,31 +230,38 @@ class Splitter:
         if not tokens:
             return "", "", True, title_hint, "", NOT_A_NAME
         keys = [key(token) for token in tokens]
-        problem = self._not_a_person(tokens, keys)
+        known = self._known(keys)
+        problem = self._not_a_person(tokens, keys, known)
         if problem:
             return "", "", True, "", "", problem
-        for index in range(1, len(keys) - 1):
-            if keys[index] in COUPLE_WORDS:
-                return self._couple(tokens, keys, index, reasons)
+        if len(keys) > 2 and not COUPLE_WORDS.isdisjoint(keys[1:-1]):
+            index = next(i for i in range(1, len(keys) - 1) if keys[i] in COUPLE_WORDS)
+            return self._couple(tokens, keys, index, reasons)
         if keys[0] in FAMILY_WORDS and len(keys) > 1:
             person = self._person(tokens[1:], keys[1:], reasons)
             family = [person[1]] if person[1] else []
             return self._result([], family, [*reasons, FAMILY], person[3], person[4])
-        if any(word in MAIDEN_MARKERS for word in keys[1:]):
+        if len(keys) > 2 and not MAIDEN_MARKERS.isdisjoint(keys[1:-1]):
             tokens, keys = self._married(tokens, keys, reasons)
-        return self._person(tokens, keys, reasons, title_hint)
+        return self._person(tokens, keys, reasons, title_hint, known)
 
     def _person(self, tokens: list[str], keys: list[str], reasons: list[str],
-                title_hint: str = "") -> Result:  # fmt: skip
-        titles, tokens, keys = self._titles(tokens, keys)
-        suffixes, tokens, keys = self._suffixes(tokens, keys, plain=True)
-        title = " ".join([*titles, title_hint]).strip()
-        suffix = " ".join(suffixes)
+                title_hint: str = "", known: bool | None = None) -> Result:  # fmt: skip
+        if keys[0] in TITLES or keys[0] in AMBIGUOUS_TITLES:
+            titles, tokens, keys = self._titles(tokens, keys)
+            title = " ".join([*titles, title_hint]).strip()
+        else:
+            title = title_hint
+        if len(keys) > 1 and keys[-1] in SUFFIXES:
+            suffixes, tokens, keys = self._suffixes(tokens, keys, plain=True)
+            suffix = " ".join(suffixes)
+        else:
+            suffix = ""
         if not tokens:
             return "", "", True, title, suffix, NO_NAME
-        if any(_clean.is_gibberish(word) for word in keys) and not any(
-            word in self.lexicon.given or word in self.lexicon.family for word in keys
-        ):
+        if known is None:
+            known = self._known(keys)
+        if not known and any(_clean.is_gibberish(word) for word in keys):
             reasons = [*reasons, PLACEHOLDER_WORD]
         given, family, reason = self.orderer.order(tokens, keys, bool(title))
         return self._result(given, family, [*reasons, reason], title, suffix)
@@ -218,7 +310,7 @@ class Splitter:
             return result[0], result[1], result[2], result[3], suffix, result[5]
         family, given = parts[0], parts[1]
         keys = [key(token) for token in family + given]
-        problem = self._not_a_person(family + given, keys)
+        problem = self._not_a_person(family + given, keys, self._known(keys))
         if problem:
             return "", "", True, "", "", problem
         family_titles, family, _ = self._titles(family, [key(token) for token in family])
@@ -255,7 +347,7 @@ class Splitter:
 
     def _married(self, tokens: list[str], keys: list[str], reasons: list[str]) -> tuple:
         """ "Marie Dupont née Martin" keeps Dupont; "Marie Martin épouse Dupont" takes Dupont."""
-        index = next(i for i in range(1, len(keys)) if keys[i] in MAIDEN_MARKERS)
+        index = next(i for i in range(1, len(keys) - 1) if keys[i] in MAIDEN_MARKERS)
         if keys[index] in _BIRTH_MARKERS:
             return tokens[:index], keys[:index]
         reasons.append(MARRIED)

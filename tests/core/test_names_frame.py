@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import random
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from reconcile import model
-from reconcile.names import Lexicon, Splitter, split_name, split_names
+from reconcile.names import Lexicon, Splitter, default_splitter, split_name, split_names
+from reconcile.names._lexicon import default_lexicon
 from reconcile.sample.names import COLUMNS, FORMS, labelled_names
 
 
@@ -100,3 +106,92 @@ def test_accuracy_bar_on_a_fresh_labelled_set() -> None:
     assert right.mean() >= 0.97
     assert frame[model.NAME_NEEDS_REVIEW][~rows["person"]].mean() >= 0.85  # non-persons flagged
     assert frame[model.NAME_NEEDS_REVIEW][rows["person"]].mean() <= 0.10  # few false alarms
+
+
+# --- the column-at-once paths agree with split_name ------------------------------------------
+def _two_word_names(count: int, seed: int) -> list[str]:
+    """Random two-word names over known, unknown, hyphenated, titled and comma shapes."""
+    rng = random.Random(seed)
+    lexicon = default_lexicon()
+    words = sorted(w for w in lexicon.given | lexicon.family if w.isalpha() and w.isascii())
+    words = [*rng.sample(words, 3000), "Xqzt", "Bouzid", "Petrova", "Novakov", "Jp", "J"]
+    words += ["Mcdonald", "Ng", "Yildirim", "Née", "Born", "Sa", "Da", "Kim", "Van", "Test"]
+    titles = ["M.", "Mme", "Dr", "MLLE", "Don", "Et", "Xyz.", "Prof."]
+
+    def cased(word: str) -> str:
+        roll = rng.random()
+        return word.upper() if roll < 0.25 else word.lower() if roll < 0.4 else word.title()
+
+    names = []
+    for _ in range(count):
+        one, two = cased(rng.choice(words)), cased(rng.choice(words))
+        if rng.random() < 0.2:
+            one = f"{one}-{cased(rng.choice(words))}"
+        shape = rng.random()
+        if shape < 0.2:
+            names.append(f"{rng.choice(titles)} {one} {two}")
+        elif shape < 0.35:
+            names.append(f"{one}{rng.choice([', ', ',', ' , '])}{two}")
+        else:
+            names.append(f"{one} {two}")
+    return names
+
+
+def test_the_arrow_path_agrees_with_split_name() -> None:
+    splitter = default_splitter()
+    texts = list(dict.fromkeys(labelled_names(6000, seed=3)["text"].tolist()))
+    texts += _two_word_names(20_000, seed=4)
+    positions, first, last, guessed = splitter.vector.split(texts)
+    assert len(positions) > len(texts) * 0.4  # the test means something only if it is used
+    for position, given, family, order_guessed in zip(positions, first, last, guessed, strict=True):
+        expected = splitter.split(texts[position])
+        assert (given, family, bool(order_guessed)) == expected[:3], texts[position]
+        assert expected[5] == ("order guessed from name lists" if order_guessed else "")
+
+
+def test_the_two_word_shortcut_agrees_with_the_general_path() -> None:
+    splitter = default_splitter()
+    for text in _two_word_names(20_000, seed=5):
+        assert splitter.split(text) == splitter.split_general(text), text
+
+
+_FORK_SCRIPT = """
+import os, sys
+import pandas as pd
+from reconcile.names import _frame, _text, default_splitter
+from reconcile.sample.names import labelled_names
+
+marker = sys.argv[1]
+real_helper = _frame._helper
+
+def helper(writer):
+    with open(marker, "w") as out:
+        out.write(str(os.getpid()))
+    if sys.argv[2] == "die":
+        os._exit(1)
+    real_helper(writer)
+
+_frame._helper = helper
+column = labelled_names(6000, seed=9)["text"]
+alone = _frame.split_column(column, default_splitter(), _text, processes=1)
+shared = _frame.split_column(column, default_splitter(), _text, processes=2)
+assert shared.equals(alone)
+assert int(open(marker).read()) != os.getpid()
+print("same")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("helper", ["works", "die"])
+def test_a_second_process_gives_the_same_result(tmp_path: Path, helper: str) -> None:
+    """Run in a fresh interpreter: forking is only safe (and only done) without threads."""
+    marker = tmp_path / "helper.pid"
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT, str(marker), helper],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "same"
