@@ -28,6 +28,7 @@ from reconcile.sandbox.server import SandboxServer
 
 __all__ = ["DataverseSandbox", "Limits"]
 
+READY_TOKEN_LIFETIME = 24 * 3600
 # The identities every sandbox has: label -> (display name, roles).
 IDENTITIES = {
     "admin": ("# Reconcile Admin", (ADMIN_ROLE_ID,)),
@@ -128,7 +129,8 @@ class DataverseSandbox:
 
     # ------------------------------------------------------------------- connecting
     def token(self, label: str = "admin", audience: str = "") -> str:
-        return self.tokens.mint(self.clients[label], audience)
+        """A ready bearer token (valid 24 h, for demos; msal's tokens last 1 h)."""
+        return self.tokens.mint(self.clients[label], audience, lifetime=READY_TOKEN_LIFETIME)
 
     def ssl_authority(self) -> SandboxServer:
         """The TLS server of the OAuth authority, started on first use."""

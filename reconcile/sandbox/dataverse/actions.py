@@ -17,7 +17,7 @@ from reconcile.sandbox.dataverse import bulk, marketing
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, json_response, no_content
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.models import Entity
-from reconcile.sandbox.dataverse.paths import GUID_RE, Alias, Segment
+from reconcile.sandbox.dataverse.paths import GUID_RE, Alias, Segment, parse_literal
 from reconcile.sandbox.dataverse.security import DEPTHS
 
 if TYPE_CHECKING:
@@ -63,6 +63,10 @@ def _alias_value(raw: str) -> Any:
     except ValueError:
         pass
     try:
+        return parse_literal(raw.strip())  # a GUID, 'text', a number
+    except DataverseError:
+        pass
+    try:
         return json.loads(
             re.sub(r"'((?:[^']|'')*)'", lambda m: json.dumps(m.group(1).replace("''", "'")), raw)
         )
@@ -106,17 +110,6 @@ def publish(service: Service, request: ApiRequest, segment: Segment) -> ApiRespo
         raise DataverseError("InvalidArgument", message="PublishXml needs a ParameterXml string.")
     service.published.append(body.get("ParameterXml", "<all />"))
     return no_content()
-
-
-UNBOUND: dict[str, tuple[Handler, bool]] = {
-    "WhoAmI": (who_am_i, True),
-    "RetrieveVersion": (retrieve_version, True),
-    "PublishXml": (publish, False),
-    "PublishAllXml": (publish, False),
-    "Merge": (marketing.merge, False),
-    "AddListMembersList": (marketing.add_list_members_list, False),
-    "AddItemCampaign": (marketing.add_item_campaign, False),
-}
 
 
 def handle_unbound(service: Service, request: ApiRequest) -> ApiResponse:
@@ -227,10 +220,20 @@ def change_role_privileges(
 
 
 def retrieve_role_privileges(
-    service: Service, request: ApiRequest, entity: Entity, record_id: str, segment: Segment
+    service: Service, request: ApiRequest, segment: Segment
 ) -> ApiResponse:
+    """Unbound, as on the service: ``RetrieveRolePrivilegesRole(RoleId=@p1)?@p1=<guid>``."""
     _require_method(request, "RetrieveRolePrivilegesRole", function=True)
+    role_id = function_args(request, segment).get("RoleId")
+    if not isinstance(role_id, str) or not GUID_RE.match(role_id):
+        raise DataverseError(
+            "InvalidArgument", message="RetrieveRolePrivilegesRole needs RoleId=<role id> (a GUID)."
+        )
+    entity = service.store.catalog.entities["role"]
+    record_id = role_id.lower()
     service.security.require(request.user, "Read", entity)
+    if not service.store.exists(entity, record_id):
+        raise DataverseError("ObjectDoesNotExist", entity="role", id=record_id)
     rows = service.store.rows(
         "SELECT rp.privilegeid, p.name, rp.privilegedepthmask FROM t_roleprivileges rp "
         "JOIN t_privilege p ON p.privilegeid = rp.privilegeid WHERE rp.roleid = ? ORDER BY p.name",
@@ -254,6 +257,18 @@ def retrieve_role_privileges(
     )
 
 
+UNBOUND: dict[str, tuple[Handler, bool]] = {
+    "WhoAmI": (who_am_i, True),
+    "RetrieveVersion": (retrieve_version, True),
+    "PublishXml": (publish, False),
+    "PublishAllXml": (publish, False),
+    "RetrieveRolePrivilegesRole": (retrieve_role_privileges, True),
+    "Merge": (marketing.merge, False),
+    "AddListMembersList": (marketing.add_list_members_list, False),
+    "AddItemCampaign": (marketing.add_item_campaign, False),
+}
+
+
 ENTITY_BOUND: dict[tuple[str, str], Handler] = {
     ("systemuser", "RetrieveUserPrivileges"): retrieve_user_privileges,
     ("systemuser", "RetrievePrincipalAccess"): retrieve_principal_access,
@@ -261,7 +276,6 @@ ENTITY_BOUND: dict[tuple[str, str], Handler] = {
     ("role", "AddPrivilegesRole"): change_role_privileges,
     ("role", "ReplacePrivilegesRole"): change_role_privileges,
     ("role", "RemovePrivilegeRole"): change_role_privileges,
-    ("role", "RetrieveRolePrivilegesRole"): retrieve_role_privileges,
     ("list", "AddMemberList"): marketing.add_member_list,
     ("list", "RemoveMemberList"): marketing.remove_member_list,
     ("list", "CopyDynamicListToStatic"): marketing.copy_dynamic_list_to_static,

@@ -150,6 +150,9 @@ class Rows:
         self._state_status(entity, values, None)
         self._computed(entity, values, None)
         self._list_rules(entity, values, None)
+        for attribute in entity.attributes.values():
+            if attribute.type == "Boolean" and values.get(attribute.logical_name) is None:
+                values[attribute.logical_name] = 0  # two-option columns default to false
         if "ownerid" in entity.attributes and values.get("ownerid") is None:
             values["ownerid"] = user.user_id
             values["ownerid__target"] = "systemuser"

@@ -283,9 +283,7 @@ def test_privileges_of_the_running_identity(
         params={"@tid": f"{{'@odata.id':'contacts({target})'}}"},
     ).json()
     assert access["AccessRights"] == "ReadAccess, WriteAccess"
-    role_privileges = api.get(
-        f"/roles({role})/Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole()"
-    ).json()
+    role_privileges = api.get(f"/RetrieveRolePrivilegesRole(RoleId={role})").json()
     assert len(role_privileges["RolePrivileges"]) == 3
     roles = api.get(
         f"/systemusers({service_user})/systemuserroles_association?$select=name"
@@ -400,7 +398,8 @@ def test_replace_and_remove_role_privileges(api: httpx.Client) -> None:
     url = f"/roles({role})/Microsoft.Dynamics.CRM."
 
     def held() -> dict[str, str]:
-        found = api.get(url + "RetrieveRolePrivilegesRole()").json()["RolePrivileges"]
+        found = api.get("/RetrieveRolePrivilegesRole(RoleId=@p1)", params={"@p1": role}).json()
+        found = found["RolePrivileges"]
         return {p["PrivilegeName"]: p["Depth"] for p in found}
 
     add = {
@@ -417,6 +416,8 @@ def test_replace_and_remove_role_privileges(api: httpx.Client) -> None:
     remove = {"PrivilegeId": ids["prvWriteContact"]}
     assert api.post(url + "RemovePrivilegeRole", json=remove).status_code == 204
     assert held() == {}
+    bound = api.get(f"/roles({role})/Microsoft.Dynamics.CRM.RetrieveRolePrivilegesRole()")
+    assert bound.status_code == 404  # an unbound function on the service
     bad = api.post(
         url + "AddPrivilegesRole", json={"Privileges": [{"PrivilegeId": "x", "Depth": "All"}]}
     )

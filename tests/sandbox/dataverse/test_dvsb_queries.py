@@ -296,8 +296,8 @@ def test_formatted_values(api: httpx.Client, people: list[str]) -> None:
     )
     row = body.json()["value"][0]
     assert row["statecode@OData.Community.Display.V1.FormattedValue"] == "Inactive"
-    assert row["donotbulkemail"] is None
-    assert "donotbulkemail@OData.Community.Display.V1.FormattedValue" not in row
+    assert row["donotbulkemail"] is False  # two-option columns default to false
+    assert row["donotbulkemail@OData.Community.Display.V1.FormattedValue"] == "No"
     created = row["createdon@OData.Community.Display.V1.FormattedValue"]
     assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d\d (AM|PM)", created)
     assert (

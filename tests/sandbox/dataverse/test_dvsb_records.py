@@ -52,7 +52,8 @@ def test_create_with_return_representation_answers_201(api: httpx.Client) -> Non
 
 def test_read_one_row_with_select(api: httpx.Client) -> None:
     contact = create(api, "contacts", {"firstname": "Ann", "lastname": "Lee", "donotemail": True})
-    body = api.get(f"/contacts({contact})?$select=fullname,donotemail,statecode").json()
+    body = api.get(f"/contacts({contact})?$select=fullname,donotemail,statecode,merged").json()
+    assert body["merged"] is False  # two-option columns default to false
     assert body["fullname"] == "Ann Lee"
     assert body["donotemail"] is True
     assert body["statecode"] == 0
