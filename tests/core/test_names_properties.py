@@ -37,7 +37,9 @@ def _spaces_ok(value: str) -> bool:
 
 
 def _fold(text: str) -> str:
-    folded = unicodedata.normalize("NFC", text).casefold().replace("\u0307", "")
+    """Casefolded, without invisible format characters (which the splitter removes)."""
+    visible = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    folded = unicodedata.normalize("NFC", visible).casefold().replace("\u0307", "")
     return folded.replace("ı", "i")
 
 
