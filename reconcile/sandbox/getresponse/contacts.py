@@ -25,6 +25,7 @@ from reconcile.sandbox.getresponse.views import (
     CONTACT,
     CONTACT_ACTIVITY,
     CONTACT_SOURCE,
+    projection,
 )
 
 ACTIVITY_DEFAULT_DAYS = 14
@@ -80,7 +81,7 @@ class Contacts:
         number = self.row_id(cid)
         doc = self.s.one(CONTACT, CONTACT_SOURCE, "c.id = :id", {"id": number}, base, fields)
         assert doc is not None
-        wanted = set(fields.split(",")) if fields else None
+        wanted = projection(fields, "contactId")
 
         def want(key: str) -> bool:
             return wanted is None or key in wanted

@@ -29,6 +29,7 @@ from reconcile.sandbox.getresponse.views import (
     NEWSLETTER,
     NEWSLETTER_ACTIVITY,
     NEWSLETTER_SOURCE,
+    projection,
 )
 
 FLAGS = ("clicktrack", "google_analytics")  # the OpenAPI enum (older clients also sent openrate)
@@ -95,7 +96,7 @@ class Messages:
             if ref is not None:
                 ffid = encode_id("fromfield", ref)
                 extra[key] = {"fromFieldId": ffid, "href": f"{base}/from-fields/{ffid}"}
-        wanted = set(fields.split(",")) if fields else None
+        wanted = projection(fields, "newsletterId")
         doc.update({k: v for k, v in extra.items() if wanted is None or k in wanted})
         return doc
 
