@@ -61,7 +61,9 @@ def _boundary(content_type: str) -> str:
 def _split(body: str, boundary: str) -> list[str]:
     """The parts between ``--boundary`` lines, up to ``--boundary--``."""
     lines = body.replace("\r\n", "\n").split("\n")
-    parts, current, inside = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    inside = False
     for line in lines:
         if line.rstrip() == f"--{boundary}":
             if inside:

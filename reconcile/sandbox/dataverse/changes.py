@@ -78,11 +78,8 @@ def handle(
     applied = [("Preference-Applied", "odata.track-changes")]
     if options.deltatoken is None:
         # Initial synchronisation: every row, paged; the version is pinned in the paging cookie.
-        start = (
-            int(_TRACKING_RE.search(options.skiptoken).group(1))
-            if (options.skiptoken and _TRACKING_RE.search(options.skiptoken))
-            else store.version
-        )
+        pinned = _TRACKING_RE.search(options.skiptoken or "")
+        start = int(pinned.group(1)) if pinned else store.version
         page = run_query(store, entity, options, request.prefs, service.context(request))
         body = (
             json.dumps({"@odata.context": context}, separators=(",", ":"))[:-1]

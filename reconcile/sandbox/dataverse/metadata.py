@@ -14,7 +14,7 @@ from odata_query import ast
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, json_response, no_content
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.filters import odata_error, parse_expression
-from reconcile.sandbox.dataverse.models import Entity, Key
+from reconcile.sandbox.dataverse.models import Entity, Key, ManyToMany, OneToMany
 from reconcile.sandbox.dataverse.paths import GUID_RE, Segment
 from reconcile.sandbox.dataverse.shapes import (
     attribute_json,
@@ -122,7 +122,11 @@ def _relationships_of(service: Service, entity: Entity, kind: str) -> list[Any]:
 def _find_relationship(service: Service, segment: Segment) -> Any:
     args = segment.args or {}
     catalog = service.store.catalog
-    rels = [*catalog.one_to_many.values(), *catalog.many_to_many.values()]
+    rels: list[OneToMany | ManyToMany] = [
+        *catalog.one_to_many.values(),
+        *catalog.many_to_many.values(),
+    ]
+    found: OneToMany | ManyToMany | None
     if "SchemaName" in args:
         found = catalog.relationship(str(args["SchemaName"]))
     else:
@@ -141,10 +145,11 @@ def _read_relationships(service: Service, request: ApiRequest, first: Segment) -
         }
         return json_response(200, body)
     catalog = service.store.catalog
-    items = [
-        relationship_json(r)
-        for r in [*catalog.one_to_many.values(), *catalog.many_to_many.values()]
+    rels: list[OneToMany | ManyToMany] = [
+        *catalog.one_to_many.values(),
+        *catalog.many_to_many.values(),
     ]
+    items = [relationship_json(r) for r in rels]
     return _collection(request, "RelationshipDefinitions", items)
 
 
@@ -335,12 +340,13 @@ def _value(node: ast._Node, item: dict[str, Any]) -> Any:
 
 def _matches(node: ast._Node, item: dict[str, Any]) -> bool:
     if isinstance(node, ast.BoolOp):
-        left, right = _matches(node.left, item), _matches(node.right, item)
-        return (left and right) if isinstance(node.op, ast.And) else (left or right)
+        first, second = _matches(node.left, item), _matches(node.right, item)
+        return (first and second) if isinstance(node.op, ast.And) else (first or second)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not _matches(node.operand, item)
     if isinstance(node, ast.Compare):
-        left, right = _value(node.left, item), _value(node.right, item)
+        left: Any = _value(node.left, item)
+        right: Any = _value(node.right, item)
         if isinstance(left, str) and isinstance(right, str):
             left, right = left.lower(), right.lower()
         ops = {ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b}

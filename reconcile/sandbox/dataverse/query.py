@@ -62,7 +62,8 @@ def run_query(
     else:
         size = min(options.top, MAX_PAGE)
         limit_total = options.top
-    page_number, keyset, keyset_params = 1, "", []
+    page_number, keyset = 1, ""
+    keyset_params: list[Any] = []
     if options.skiptoken:
         page_number, last = decode_skiptoken(options.skiptoken, entity, order)
         keyset, keyset_params = keyset_condition(order, last)
@@ -175,7 +176,7 @@ def decode_skiptoken(
     elements = list(root)
     if [e.tag for e in elements] != [a.logical_name for a, _ in order]:
         raise odata_error("The $skiptoken does not belong to this query ($orderby changed).")
-    values = []
+    values: list[Any] = []
     for (attribute, _), element in zip(order, elements, strict=True):
         if element.get("lastnull") == "1":
             values.append(None)

@@ -68,12 +68,14 @@ class Rows:
             values["statuscode"] = entity.default_status.get(0)
             return
         if state is not None and status is None:
+            assert isinstance(state, int)
             values["statuscode"] = entity.default_status.get(state)
         elif status is not None and state is None:
+            assert isinstance(status, int)
             values["statecode"] = entity.status_state.get(
                 status, current["statecode"] if current else 0
             )
-        elif state is not None and entity.status_state.get(status) != state:
+        elif state is not None and entity.status_state.get(int(status or 0)) != state:
             raise DataverseError(
                 "InvalidArgument",
                 message=f"{status} is not a valid status code for state code {state} on "

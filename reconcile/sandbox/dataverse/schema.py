@@ -281,6 +281,7 @@ def create_relationship(service: Service, request: ApiRequest) -> ApiResponse:
     check_prefix(service, request, schema)
     if catalog.relationship(schema) is not None:
         raise bad_metadata(f"A relationship named '{schema}' already exists.")
+    rel: OneToMany | ManyToMany
     if kind == "OneToManyRelationshipMetadata":
         rel = _one_to_many(service, request, body, schema)
     elif kind == "ManyToManyRelationshipMetadata":
