@@ -10,16 +10,22 @@ Prints, for reconcile.names and for nameparser 2.6 (HumanName) on the same rows:
 - how well the flag tracks errors: share of wrong splits flagged, share of right ones flagged;
 - the same accuracy with half of the lexicon's words removed (names the splitter has never
   seen, as in a real base), so the number is not just "every test name is in the lexicon";
-- names/s on distinct names (one core), and, with --million, split_names on a realistic
-  1,000,000-row column (namesakes repeat), wall time and distinct share.
+- names/s on distinct names: the per-name Python path (split_name) and the column path
+  (split_names: Arrow for plain two-word names, Python for the rest, a second process when
+  large), and, with --million, split_names on a realistic 1,000,000-row column (namesakes
+  repeat). Wall and CPU time are both printed, with the load average: on a shared box, the
+  CPU time of this process is the steadier number.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -139,24 +145,35 @@ def accuracy(n: int, seed: int) -> None:
     print(misses.head(40)[["text", "first", "last", "got_first", "got_last", "tag"]].to_string())
 
 
+def _timed(action: Callable[[], object]) -> tuple[object, float, float]:
+    """(result, wall seconds, CPU seconds of this process): the box may be shared."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = action()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
 def speed(seed: int, million: bool) -> None:
+    print(f"load average before timing: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     splitter = default_splitter()
-    distinct = labelled_names(200_000, seed=seed + 1)["text"].drop_duplicates().tolist()
     splitter.split("warm up")
-    start = time.perf_counter()
-    for text in distinct:
-        splitter.split(text)
-    rate = len(distinct) / (time.perf_counter() - start)
-    print(f"speed reconcile.names, distinct names: {rate:,.0f} names/s ({len(distinct):,} names)")
+    _ = splitter.vector
+    distinct = labelled_names(200_000, seed=seed + 1)["text"].drop_duplicates().tolist()
+    _, wall, cpu = _timed(lambda: [splitter.split(text) for text in distinct])
+    print(f"split_name loop, {len(distinct):,} distinct names: {len(distinct) / wall:,.0f} names/s "
+          f"wall, {len(distinct) / cpu:,.0f} names/s CPU")  # fmt: skip
+    column = pd.Series(distinct)
+    for processes in (1, None):
+        _, wall, cpu = _timed(partial(split_names, column, processes=processes))
+        print(f"split_names, same distinct names, processes={processes or 'auto'}: "
+              f"{len(distinct) / wall:,.0f} names/s wall ({cpu:.2f} s CPU here)")  # fmt: skip
     if million:
         column = labelled_names(1_000_000, seed=seed + 2)["text"]
-        start = time.perf_counter()
-        result = split_names(column)
-        elapsed = time.perf_counter() - start
-        print(
-            f"split_names on 1,000,000 rows ({column.nunique():,} distinct): {elapsed:.2f} s, "
-            f"{len(result) / elapsed:,.0f} rows/s"
-        )
+        for processes in (1, None):
+            _, wall, cpu = _timed(partial(split_names, column, processes=processes))
+            print(f"split_names, 1,000,000 rows ({column.nunique():,} distinct), "
+                  f"processes={processes or 'auto'}: {wall:.2f} s wall, {cpu:.2f} s CPU in this "
+                  f"process, {len(column) / wall:,.0f} rows/s")  # fmt: skip
+    print(f"load average after timing: {os.getloadavg()[0]:.2f}")
 
 
 def main() -> None:

@@ -55,10 +55,12 @@ def split_name(text: str | None) -> SplitName:
     return SplitName(*default_splitter().split(_text(text)))
 
 
-def split_names(names: pd.Series) -> pd.DataFrame:
+def split_names(names: pd.Series, *, processes: int | None = None) -> pd.DataFrame:
     """Split a column of full names; each distinct name is split once.
 
     Returns columns ``first_name``, ``last_name``, ``name_needs_review`` and
     ``name_review_reason`` on the same index, row by row equal to ``split_name``.
+    ``processes=1`` keeps the work in this process; by default a second process helps with
+    very large columns when the machine has a spare core and no other thread runs.
     """
-    return split_column(names, default_splitter(), _text)
+    return split_column(names, default_splitter(), _text, processes)

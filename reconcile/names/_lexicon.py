@@ -115,7 +115,10 @@ def _keys(names: Iterable[str]) -> tuple[set[str], set[str]]:
 
 
 def _provider_names(locale: str, attributes: tuple[str, ...]) -> list[str]:
-    provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    try:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+    except ModuleNotFoundError:  # an older Faker without this locale: the others still count
+        return []
     names: list[str] = []
     for attribute in attributes:
         value = getattr(provider, attribute, ())
