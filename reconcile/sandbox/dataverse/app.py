@@ -45,9 +45,9 @@ def _principal(sandbox: DataverseSandbox, request: Request) -> Principal | str:
         claims = sandbox.tokens.verify(header[7:].strip(), request.headers.get("host", ""))
     except TokenError as exc:
         return str(exc)
-    user = sandbox.service.store.get(
-        sandbox.service.store.catalog.entities["systemuser"], claims["oid"]
-    )
+    store = sandbox.service.store
+    with store.lock:  # Python-side seeding may be using the connection from another thread
+        user = store.get(store.catalog.entities["systemuser"], claims["oid"])
     if user is None or user.get("isdisabled"):
         return "the application user is missing or disabled"
     from reconcile.sandbox.dataverse.security import ORGANIZATION_ID

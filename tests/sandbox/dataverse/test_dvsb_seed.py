@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from reconcile.sandbox.dataverse import DataverseSandbox
+from reconcile.sandbox.dataverse.models import Key
 from reconcile.sandbox.dataverse.seed import SALESPERSON_ID
 
 
@@ -130,3 +131,28 @@ def test_same_seed_same_data(seeded: httpx.Client) -> None:
     finally:
         again.close()
     assert sorted(first) == sorted(r[0] for r in rows)
+
+
+def test_a_file_backed_sandbox_keeps_its_tables_rows_and_secrets(tmp_path: Any) -> None:
+    database = str(tmp_path / "dataverse.sqlite3")
+    first = DataverseSandbox(database=database, seed=3, sample_size=20)
+    secret = first.clients["admin"].client_secret
+    contacts = first.state()["rows"]["contacts"]
+    first.bulk_contacts([{"lastname": "Kept"}])
+    catalog = first.service.store.catalog
+    catalog.add_key(catalog.entities["contact"], Key("new_k", ["emailaddress1"]))
+    first.close()
+    again = DataverseSandbox(database=database, seed=3, sample_size=20)
+    try:
+        assert again.clients["admin"].client_secret == secret
+        assert again.state()["rows"]["contacts"] == contacts + 1  # not seeded twice
+        assert [k.logical_name for k in again.service.store.catalog.entities["contact"].keys] == [
+            "new_k"
+        ]
+        again.bulk_contacts([{"lastname": "Next"}])
+        versions = again.service.store.rows(
+            "SELECT versionnumber FROM t_contact ORDER BY versionnumber DESC LIMIT 2"
+        )
+        assert versions[0][0] > versions[1][0]
+    finally:
+        again.close()
