@@ -30,17 +30,22 @@ class AddQueue:
         self.contacts = contacts
         self.blocklist = blocklist
 
-    def refuse_if_forbidden(self, email: str) -> None:
+    def forbidden_reason(self, email: str) -> str | None:
+        """Why this address cannot be added: blocklisted, or removed before (rejected by the
+        queue, unsubscribed); None when it can."""
         if self.blocklist.blocks(email):
-            raise forbidden_state("Contact is on the blocklist", email=email, reason="blacklisted")
+            return "blacklisted"
         row = self.s.conn.execute(
             "SELECT reason FROM removals WHERE email_key = ? ORDER BY rowid DESC LIMIT 1",
             (email.lower(),),
         ).fetchone()
-        if row:
-            raise forbidden_state(
-                _REMOVAL_MESSAGES.get(row[0], "Contact cannot be added"), email=email, reason=row[0]
-            )
+        return str(row[0]) if row else None
+
+    def refuse_if_forbidden(self, email: str) -> None:
+        reason = self.forbidden_reason(email)
+        if reason is not None:
+            message = _REMOVAL_MESSAGES.get(reason, "Contact cannot be added")
+            raise forbidden_state(message, email=email, reason=reason)
 
     def taken_or_queued(self, campaign: int, email_key: str) -> bool:
         return bool(
@@ -137,18 +142,17 @@ class AddQueue:
             return 0
         with self.s.write() as conn:
             for qid, campaign, email, payload, due in rows:
-                state, reason = "added", None
-                domain = email.rsplit("@", 1)[-1]
-                if self.blocklist.blocks(email):
-                    state, reason = "rejected", "blacklisted"
-                elif self.s.settings.undeliverable(domain):
+                state, reason = "added", self.forbidden_reason(email)
+                if reason is not None:  # blocklisted meanwhile, or refused before (batches)
+                    state = "rejected"
+                elif self.s.settings.undeliverable(email.rsplit("@", 1)[-1]):
                     state, reason = "rejected", "invalid_email"
                 elif conn.execute(
                     "SELECT 1 FROM contacts WHERE campaign = ? AND email_key = ?",
                     (campaign, email.lower()),
                 ).fetchone():
                     state, reason = "skipped", "already_on_list"
-                if state == "rejected":
+                if state == "rejected" and reason in ("blacklisted", "invalid_email"):
                     conn.execute(
                         "INSERT INTO removals (email_key, campaign, reason, removed_on)"
                         " VALUES (?, ?, ?, ?)",

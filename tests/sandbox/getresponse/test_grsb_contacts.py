@@ -330,3 +330,55 @@ def test_list_contacts_endpoint_and_date_filters(api: httpx.Client, sandbox: Any
     )
     assert error_of(api.get("/contacts", params={"sort[score]": "ASC"})) == (400, 1000)
     assert error_of(api.get("/campaigns/nope/contacts")) == (400, 1001)
+
+
+def test_batch_queues_the_new_and_the_queue_rejects_the_forbidden(
+    api: httpx.Client, control: httpx.Client, sandbox: Any
+) -> None:
+    campaign = make_list(api)
+    sandbox.seed({"blacklist": ["@spam.example"]})
+    sandbox.seed(
+        {
+            "campaigns": [{"name": "other"}],
+            "contacts": [{"email": "left@x.fr", "campaign": "other"}],
+        }
+    )
+    left = only(api, "left@x.fr")["contactId"]
+    api.delete(f"/contacts/{left}", params={"messageId": "N1"})  # unsubscribed
+    response = api.post(
+        "/contacts/batch",
+        json={
+            "campaignId": campaign,
+            "contacts": [
+                {"email": "new@x.fr"},
+                {"email": "NEW@x.fr"},
+                {"email": "bad@spam.example"},
+                {"email": "left@x.fr"},
+            ],
+        },
+    )
+    assert response.status_code == 202
+    advance(control, DELAY)
+    assert [c["email"] for c in api.get("/contacts").json()] == ["new@x.fr"]
+    fate = {item["email"]: item["reason"] for item in control.get("/__sandbox__/queue").json()}
+    assert fate == {
+        "new@x.fr": None,
+        "bad@spam.example": "blacklisted",
+        "left@x.fr": "unsubscribed",
+    }
+
+
+def test_batch_refuses_more_than_1000_and_all_duplicates(
+    api: httpx.Client, control: httpx.Client
+) -> None:
+    campaign = make_list(api)
+    too_many = [{"email": f"u{i}@x.fr"} for i in range(1001)]
+    assert error_of(
+        api.post("/contacts/batch", json={"campaignId": campaign, "contacts": too_many})
+    ) == (400, 1000)
+    advance(control, 1)  # the batch endpoint takes one call per second
+    first = api.post("/contacts/batch", json={"campaignId": campaign, "contacts": too_many[:2]})
+    assert first.status_code == 202
+    advance(control, 1)
+    again = api.post("/contacts/batch", json={"campaignId": campaign, "contacts": too_many[:2]})
+    assert error_of(again) == (409, 1008)
