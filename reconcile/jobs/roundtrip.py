@@ -37,8 +37,12 @@ from reconcile.workbooks.columns import fold
 from reconcile.workbooks.dynamics import is_guid
 from reconcile.workbooks.read import Contacts, SourceInfo, read_contacts
 from reconcile.workbooks.review import NAME_REVIEW_REASON, write_review
-from reconcile.workbooks.validate import Reviewed, read_review
+from reconcile.workbooks.validate import NAME_MAX_LENGTH, Reviewed, read_review
 
+NAME_TOO_LONG = (
+    f"name longer than a Dynamics contact holds ({NAME_MAX_LENGTH} characters): shorten it and "
+    "choose new, or skip"
+)
 NO_LAST_NAME = (
     "no last name: Dynamics needs one to create a contact; type it and choose new, or skip"
 )
@@ -107,11 +111,15 @@ def review_frame(
     review[model.ROW_CHECKSUM] = gr.frame[model.ROW_CHECKSUM].to_numpy()
     review[model.MODIFIED_ON] = gr.frame[model.MODIFIED_ON].to_numpy()
     review[CANDIDATE_IDS] = [tuple(c) if c else () for c in review[CANDIDATE_IDS]]
-    # Dynamics requires a last name on a contact: a "new" row without one cannot be imported,
-    # so a person must supply it (or skip the row) before build-import.
-    nameless = (review[model.DECISION] == Decision.NEW) & (review[model.LAST_NAME].fillna("") == "")
-    review.loc[nameless, model.DECISION] = Decision.REVIEW.value
-    review.loc[nameless, NAME_REVIEW_REASON] = NO_LAST_NAME
+    # A "new" row becomes a Dynamics contact, which needs a last name of at most 50 characters
+    # (first name too): rows that break this go to a person before build-import refuses them.
+    new = review[model.DECISION] == Decision.NEW
+    last = review[model.LAST_NAME].fillna("")
+    first = review[model.FIRST_NAME].fillna("")
+    too_long = (last.str.len() > NAME_MAX_LENGTH) | (first.str.len() > NAME_MAX_LENGTH)
+    for mask, reason in ((new & too_long, NAME_TOO_LONG), (new & (last == ""), NO_LAST_NAME)):
+        review.loc[mask, model.DECISION] = Decision.REVIEW.value
+        review.loc[mask, NAME_REVIEW_REASON] = reason
     return review
 
 

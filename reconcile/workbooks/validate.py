@@ -27,6 +27,7 @@ from reconcile.workbooks import review as layout
 from reconcile.workbooks.columns import REVIEW_HEADERS, fold
 
 MAX_PER_KIND = 200
+NAME_MAX_LENGTH = 50  # contact firstname / lastname MaxLength (Dataverse contact reference)
 ACCEPTED = {d.value for d in Decision}
 NEEDED = (
     model.GR_CONTACT_ID,
@@ -325,6 +326,16 @@ def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problem
             "decision is new but Last Name is empty: Dynamics requires a last name for a contact"
         ),
     )
+    for column in (model.FIRST_NAME, model.LAST_NAME):
+        each(
+            new & (edited[column].str.len() > NAME_MAX_LENGTH),
+            f"a new contact with a too long {REVIEW_HEADERS[column]}",
+            column,
+            lambda r, c=column: (
+                f"{REVIEW_HEADERS[c]} has {len(r[c])} characters; a Dynamics contact holds at "
+                f"most {NAME_MAX_LENGTH}: shorten it"
+            ),
+        )
 
 
 def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:

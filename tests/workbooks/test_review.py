@@ -163,6 +163,14 @@ def test_changed_email_and_new_without_last_name(tmp_path: Path):
     assert "Last Name is empty" in problems[(3, "Last Name")]
 
 
+def test_names_longer_than_dynamics_holds(tmp_path: Path):
+    path = cases.write(tmp_path / "review.xlsx")
+    edited = cases.edit(path, tmp_path / "e.xlsx", {"D3": "Jean", "E3": "X" * 51})
+    (problem,) = _problems(edited)
+    assert (problem.row, problem.column) == (3, "Last Name")
+    assert "51 characters" in problem.message
+
+
 def test_a_renamed_column_is_reported(tmp_path: Path):
     edited = cases.edit(
         cases.write(tmp_path / "review.xlsx"), tmp_path / "e.xlsx", {"F1": "Choice"}
