@@ -383,3 +383,42 @@ def test_expand_polymorphic_member_of_listmembers(
         annotated["_entityid_value@Microsoft.Dynamics.CRM.associatednavigationproperty"]
         == "entityid_contact"
     )
+
+
+def test_quotes_survive_next_links_batches_and_fetchxml(
+    api: httpx.Client, sandbox: DataverseSandbox
+) -> None:
+    sandbox.bulk_contacts(
+        [{"lastname": f"L{i}", "emailaddress1": f"o'{i}@example.com"} for i in range(5)]
+    )
+    url: str | None = (
+        "/contacts?$select=emailaddress1&$filter=startswith(emailaddress1,'o''')&$orderby=emailaddress1"
+    )
+    seen: list[str] = []
+    while url:
+        body = api.get(url, headers={"Prefer": "odata.maxpagesize=2"}).json()
+        seen += [r["emailaddress1"] for r in body["value"]]
+        url = body.get("@odata.nextLink")
+    assert seen == [f"o'{i}@example.com" for i in range(5)]
+    api.post(
+        "/EntityDefinitions(LogicalName='contact')/Keys",
+        json={"SchemaName": "new_mail", "KeyAttributes": ["emailaddress1"]},
+    )
+    part = (
+        "--batch_q\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+        "PATCH /api/data/v9.2/contacts(emailaddress1='o''3@example.com') HTTP/1.1\r\n"
+        'Content-Type: application/json\r\n\r\n{"jobtitle": "Quoted"}\r\n--batch_q--\r\n'
+    )
+    response = api.post(
+        "/$batch",
+        content=part.encode(),
+        headers={"Content-Type": "multipart/mixed; boundary=batch_q"},
+    )
+    assert "HTTP/1.1 204" in response.text
+    xml = (
+        "<fetch><entity name='contact'><attribute name='jobtitle' /><filter>"
+        "<condition attribute='emailaddress1' operator='eq' value=\"o'3@example.com\" />"
+        "</filter></entity></fetch>"
+    )
+    found = api.get("/contacts", params={"fetchXml": xml}).json()["value"]
+    assert [r["jobtitle"] for r in found] == ["Quoted"]
