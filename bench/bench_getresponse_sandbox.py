@@ -25,10 +25,12 @@ from reconcile.sandbox.server import SandboxServer
 
 
 def rows(frame: Any, start: int, stop: int) -> Iterator[dict[str, Any]]:
-    for i, person in enumerate(frame.iloc[start:stop].itertuples(index=False), start=start):
+    emails = frame.email.iloc[start:stop].tolist()
+    names = (frame.first_name.iloc[start:stop] + " " + frame.last_name.iloc[start:stop]).tolist()
+    for i, (email, name) in enumerate(zip(emails, names, strict=True), start=start):
         yield {
-            "email": person.email,
-            "name": f"{person.first_name} {person.last_name}",
+            "email": email,
+            "name": name,
             "scoring": i % 97,
             "engagementScore": 1 + i % 5,
             "createdOn": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(1.6e9 + i * 60)),
