@@ -70,7 +70,6 @@ def _re2_class(points: list[int]) -> str:
 
 
 _PY_ZERO_WIDTH = re.compile(_py_class(_ZERO_WIDTH))
-_RE2_ZERO_WIDTH = _re2_class(_ZERO_WIDTH)
 _PY_SPACE_CHARS = "".join(chr(p) for p in _SPACES)
 # Leading spaces / "mailto:" / "<" and trailing spaces / ">" / "." (a fully qualified domain's
 # final dot) are dropped in one pass, so that normalizing twice changes nothing.
@@ -210,7 +209,7 @@ def _cut_tag(local: str) -> str:
 
 
 def _apply_where(arr: pa.Array, mask: pa.Array, fn) -> pa.Array:  # type: ignore[no-untyped-def]
-    """Apply ``fn`` only to the masked rows (the rare non-ASCII ones), leaving the rest as is."""
+    """Apply ``fn`` only to the masked rows, leaving the rest as is."""
     mask = pc.fill_null(mask, False)
     if not pc.any(mask).as_py():
         return arr
@@ -219,28 +218,24 @@ def _apply_where(arr: pa.Array, mask: pa.Array, fn) -> pa.Array:  # type: ignore
 
 
 def _normalize_arrow(arr: pa.Array) -> pa.Array:
-    non_ascii = pc.invert(pc.string_is_ascii(arr))
-    arr = _apply_where(
-        arr,
-        non_ascii,
-        lambda a: pc.utf8_normalize(
-            pc.utf8_lower(pc.replace_substring_regex(a, _RE2_ZERO_WIDTH, "")), "NFC"
-        ),
-    )
-    arr = pc.ascii_trim_whitespace(pc.ascii_lower(arr))
-    wrapped = non_ascii
-    for prefix in ("mailto:", "<"):
-        wrapped = pc.or_(wrapped, pc.starts_with(arr, prefix))
-    for suffix in (">", "."):
-        wrapped = pc.or_(wrapped, pc.ends_with(arr, suffix))
-    arr = _apply_where(arr, wrapped, lambda a: pc.replace_substring_regex(a, _RE2_WRAPPER, ""))
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
-    # IDNA concerns the rare non-ASCII domains: done row by row with the reference code.
-    return _apply_where(arr, pc.invert(pc.string_is_ascii(arr)), _idna_rows)
+    """ASCII values (nearly all) through Arrow kernels; the rare others (accents, invisible
+    characters, IDN domains) through ``normalize_email`` itself, so both paths agree."""
+    non_ascii = pc.fill_null(pc.invert(pc.string_is_ascii(arr)), False)
+    ascii_ = pc.ascii_trim_whitespace(pc.ascii_lower(arr))
+    wrapped = pc.starts_with(ascii_, "mailto:")
+    for prefix, suffix in (("<", ">"), ("<", ".")):
+        wrapped = pc.or_(
+            wrapped, pc.or_(pc.starts_with(ascii_, prefix), pc.ends_with(ascii_, suffix))
+        )
+    wrapped = pc.and_(wrapped, pc.invert(non_ascii))
+    out = _apply_where(ascii_, wrapped, lambda a: pc.replace_substring_regex(a, _RE2_WRAPPER, ""))
+    if pc.any(non_ascii).as_py():
+        out = pc.replace_with_mask(out, non_ascii, _python_rows(arr.filter(non_ascii)))
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, out.type), out)
 
 
-def _idna_rows(arr: pa.Array) -> pa.Array:
-    return pa.array([_idna_address(v) for v in arr.to_pylist()], type=arr.type)
+def _python_rows(arr: pa.Array) -> pa.Array:
+    return pa.array([normalize_email(v) for v in arr.to_pylist()], type=arr.type)
 
 
 def normalize_emails(s: pd.Series) -> pd.DataFrame:

@@ -12,7 +12,8 @@ contacts, not their product:
 * ``same local part``: the same local part at another provider (``jean.dupont@orange.fr`` vs
   ``jean.dupont@wanadoo.fr``);
 * ``same name``: the same folded full name, word order ignored (this also finds CRM contacts
-  without any email).
+  without any email);
+* ``last name and initial``: a GR name given with an initial ("J. Dupont") meets "Jean Dupont".
 
 Blocks holding more than ``max_block`` CRM contacts are dropped: a name shared by a hundred
 contacts says nothing about which one is meant.
@@ -136,6 +137,11 @@ def deletion_hashes(
     return np.concatenate(rows_out), np.concatenate(hashes_out)
 
 
+def _has_both(keys: np.ndarray) -> np.ndarray:
+    """A "last initial" key made of two words (a lone word would block on nothing useful)."""
+    return pd.Series(keys, dtype=object).str.contains(" ", regex=False).to_numpy(dtype=bool)
+
+
 def candidate_pairs(
     gr: Side, crm: Side, rows: np.ndarray, eligible: np.ndarray, *, max_block: int, min_typo: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -169,6 +175,15 @@ def candidate_pairs(
     add(*codes(long_g, c_local), rows, crm_mail)
 
     add(*codes(gr.at("name_key", rows), crm.at("name_key", crm_all)), rows, crm_all)
+
+    # A GR name given with an initial ("J. Dupont", "Dupont J.") meets "Jean Dupont".
+    initials = rows[(gr.first_len[rows] == 1) | (gr.last_len[rows] == 1)]
+    if len(initials):
+        c_initial = crm.at("last_initial", crm_all)
+        for field in ("last_initial", "first_initial"):
+            g_initial = gr.at(field, initials)
+            g_initial = np.where(_has_both(g_initial), g_initial, "")
+            add(*codes(g_initial, c_initial), initials, crm_all)
 
     gi = np.concatenate([f[0] for f in found])
     ci = np.concatenate([f[1] for f in found])

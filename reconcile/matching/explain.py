@@ -38,7 +38,7 @@ def name_codes(p: Pairs, gr: Side, crm: Side) -> np.ndarray:
     conditions = [
         ~gr.has_name[p.gi],
         ~crm.has_name[p.ci],
-        p.name_sim >= 95,
+        p.first_ok & p.last_ok & (p.name_sim >= 95),
         p.swapped & p.first_ok & p.last_ok,
         p.first_ok & p.last_ok,
         p.last_ok & ~p.first_ok,

@@ -90,6 +90,13 @@ DERIVED = {
     "glued_lf": lambda s, i: _join(_glue(s.last.take(i)), _glue(s.first.take(i)), _EMPTY),
     "initial": lambda s, i: pc.utf8_slice_codeunits(s.first.take(i), 0, 1),
     "name_key": lambda s, i: sorted_words(s.full.take(i), " "),
+    # "dupont j": last name and first initial, also read the other way round ("j dupont").
+    "last_initial": lambda s, i: _join(
+        s.last.take(i), pc.utf8_slice_codeunits(s.first.take(i), 0, 1)
+    ),
+    "first_initial": lambda s, i: _join(
+        s.first.take(i), pc.utf8_slice_codeunits(s.last.take(i), 0, 1)
+    ),
     "digits": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"\D+", ""),
     "bare": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"[._-]+", ""),
     "local_len": lambda s, i: pc.utf8_length(s.local.take(i)),

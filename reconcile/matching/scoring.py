@@ -35,6 +35,7 @@ SAME_MAILBOX_SIMILARITY = 98
 OTHER_DOMAIN_WEIGHT = 0.8
 EMAIL_WEIGHT = 0.6  # the rest is the name's
 NO_NAME_PENALTY = 5  # a fuzzy email with no name to confirm it
+NO_EMAIL_SIMILARITY = 50  # email similarity counted when the CRM contact has no address
 
 
 @dataclass
@@ -71,6 +72,23 @@ def _sim(a: np.ndarray, b: np.ndarray, scorer) -> np.ndarray:  # type: ignore[no
     return process.cpdist(list(a), list(b), scorer=scorer, dtype=np.float32, workers=-1)
 
 
+# A masculine and a feminine first name built on one stem count as this similar.
+GENDERED_SIMILARITY = 60
+_FEMININE_ENDINGS = ("e", "ne", "le", "te", "tte", "ette", "ine")
+
+
+def _gendered_pair(a: str, b: str) -> bool:
+    """True for a masculine / feminine pair of first names: louis / louise, jean / jeanne,
+    daniel / danielle, antoine / antoinette, paul / pauline (folded names)."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if not short or short == long_:
+        return False
+    for stem in {short, short.removesuffix("e")}:
+        if stem and long_.startswith(stem) and long_[len(stem) :] in _FEMININE_ENDINGS:
+            return True
+    return False
+
+
 @dataclass
 class _Names:
     name_sim: np.ndarray
@@ -80,32 +98,46 @@ class _Names:
 
 
 def _name_similarities(gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray) -> _Names:
-    """Similarities of names that differ after folding (identical ones are 100 throughout)."""
+    """Similarities of names that differ after folding (identical ones are 100 throughout).
+
+    Symmetric: swapping which side is GetResponse and which is the CRM gives the same values
+    (for contacts whose names come as first + last on both sides).
+    """
     g_first, g_last = gr.at("first", gi), gr.at("last", gi)
     c_first, c_last = crm.at("first", ci), crm.at("last", ci)
     name_sim = _sim(gr.at("full", gi), crm.at("full", ci), fuzz.token_sort_ratio)
+    # token_set: a compound name contains its parts (Jean-Pierre / Jean, Martin-Dupont).
     direct = _sim(g_first, c_first, fuzz.token_set_ratio)
-    direct_last = _sim(g_last, c_last, fuzz.ratio)
+    direct_last = _sim(g_last, c_last, fuzz.token_set_ratio)
     cross = _sim(g_last, c_first, fuzz.token_set_ratio)
-    cross_last = _sim(g_first, c_last, fuzz.ratio)
-    swapped = (cross + cross_last > direct + direct_last + 20) & (cross >= 80)
+    cross_last = _sim(g_first, c_last, fuzz.token_set_ratio)
+    swapped = (cross + cross_last > direct + direct_last + 20) & (
+        np.minimum(cross, cross_last) >= 70
+    )
     first_sim = np.where(swapped, cross, direct)
     last_sim = np.where(swapped, cross_last, direct_last)
+    # Louis / Louise, Jean / Jeanne, Michel / Michèle: one letter apart, two people.
+    close = np.flatnonzero((first_sim >= 70) & (first_sim < 100))
+    if len(close):
+        g_name = np.where(swapped[close], g_last[close], g_first[close])
+        gendered = [_gendered_pair(a, b) for a, b in zip(g_name, c_first[close], strict=True)]
+        first_sim[close[np.asarray(gendered, dtype=bool)]] = GENDERED_SIMILARITY
     # An initial fits a first name that starts with it ("J. Dupont" is Jean Dupont).
-    initial = (
-        (gr.first_len[gi] == 1)
-        & (crm.first_len[ci] > 1)
-        & (gr.at("initial", gi) == crm.at("initial", ci))
-    )
+    g_len, c_len = gr.first_len[gi], crm.first_len[ci]
+    initial = (np.minimum(g_len, c_len) == 1) & (np.maximum(g_len, c_len) > 1)
+    initial &= gr.at("initial", gi) == crm.at("initial", ci)
     first_sim = np.where(initial & ~swapped, np.maximum(first_sim, 90), first_sim)
     # A one-word GR name is fine if it is either of the CRM names.
     single = gr.last_len[gi] == 0
     first_sim = np.where(single, np.maximum(direct, cross_last), first_sim)
     # Names written without spaces ("山田直樹", "DupontJean") compare glued, in either order.
     g_glued = gr.at("glued", gi)
-    glued = np.maximum(
-        _sim(g_glued, crm.at("glued_fl", ci), fuzz.ratio),
-        _sim(g_glued, crm.at("glued_lf", ci), fuzz.ratio),
+    glued = np.maximum.reduce(
+        [
+            _sim(g_glued, crm.at("glued_fl", ci), fuzz.ratio),
+            _sim(g_glued, crm.at("glued_lf", ci), fuzz.ratio),
+            _sim(gr.at("glued_lf", gi), crm.at("glued_fl", ci), fuzz.ratio),
+        ]
     )
     same = glued >= 100
     return _Names(
@@ -237,7 +269,8 @@ def _email_features(
         )
         same_domain[near] = one_off & ~both_known
     one_edit = (_sim(g_local, c_local, OSA.distance) == 1) & has_email
-    out.local_sim[f] = np.where(has_email, _sim(g_local, c_local, fuzz.ratio), 0.0)
+    # A CRM contact without an address neither supports nor contradicts the GR one.
+    out.local_sim[f] = np.where(has_email, _sim(g_local, c_local, fuzz.ratio), NO_EMAIL_SIMILARITY)
     out.same_domain[f] = same_domain
     out.local_equal[f] = (g_local == c_local) & has_email
     out.one_edit[f] = one_edit
