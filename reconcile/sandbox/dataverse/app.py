@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ from reconcile.sandbox.faults import CONTROL_PREFIX, FaultMiddleware, fault_rout
 
 if TYPE_CHECKING:
     from reconcile.sandbox.dataverse import DataverseSandbox
+
+logger = logging.getLogger(__name__)
 
 
 def _unauthorized(sandbox: DataverseSandbox, request: Request, reason: str) -> Response:
@@ -101,7 +104,13 @@ def build_app(sandbox: DataverseSandbox) -> Any:
                 base_url=f"{request.url.scheme}://{host}",
                 user=who,
             )
-            result = service.handle(api_request)
+            try:
+                result = service.handle(api_request)
+            except Exception:  # a sandbox bug: answer as the service would, and log it
+                logger.exception(
+                    "Dataverse sandbox: %s %s failed", request.method, request.url.path
+                )
+                result = error_to_response(DataverseError("InternalServerError"))
         finally:
             sandbox.limiter.leave(who.user_id, (time.perf_counter() - started) * 1000)
         left, time_left = sandbox.limiter.remaining(who.user_id)

@@ -23,7 +23,13 @@ from reconcile.sandbox.dataverse.models import (
     OneToMany,
     new_guid,
 )
-from reconcile.sandbox.dataverse.shapes import attribute_from_json, bad_metadata, label_text, plural
+from reconcile.sandbox.dataverse.shapes import (
+    attribute_from_json,
+    bad_metadata,
+    label_text,
+    plural,
+    valid_schema_name,
+)
 
 if TYPE_CHECKING:
     from reconcile.sandbox.dataverse.service import Service
@@ -41,6 +47,7 @@ def _body(request: ApiRequest) -> dict[str, Any]:
 
 def check_prefix(service: Service, request: ApiRequest, schema_name: str) -> None:
     """The SchemaName's prefix must be a publisher's (the solution's, when one is named)."""
+    valid_schema_name(schema_name)
     prefix, sep, rest = schema_name.partition("_")
     if not sep or not prefix or not rest:
         raise bad_metadata(
@@ -100,7 +107,7 @@ def create_table(service: Service, request: ApiRequest) -> ApiResponse:
         raise bad_metadata(
             "A new table needs exactly one String attribute with IsPrimaryName true."
         )
-    set_name = body.get("EntitySetName") or plural(logical)
+    set_name = valid_schema_name(body.get("EntitySetName") or plural(logical), "EntitySetName")
     if catalog.entity_by_set(set_name) is not None:
         raise bad_metadata(f"The entity set name '{set_name}' is already used.")
     otc = max([FIRST_CUSTOM_OTC - 1, *(e.object_type_code for e in catalog.entities.values())]) + 1
@@ -225,9 +232,9 @@ def delete_attribute(
 def create_key(service: Service, request: ApiRequest, entity: Entity) -> ApiResponse:
     service.security.require_named(request.user, "prvCreateEntityKey")
     body = _body(request)
-    schema = body.get("SchemaName")
+    schema = valid_schema_name(body.get("SchemaName"), "key SchemaName")
     columns = body.get("KeyAttributes")
-    if not isinstance(schema, str) or not isinstance(columns, list) or not columns:
+    if not isinstance(columns, list) or not columns:
         raise bad_metadata(
             "EntityKeyMetadata needs a SchemaName and a non-empty KeyAttributes list."
         )
@@ -343,7 +350,9 @@ def _many_to_many(service: Service, body: dict[str, Any], schema: str) -> ManyTo
     second = catalog.entity(str(body.get("Entity2LogicalName", "")))
     if first is None or second is None:
         raise bad_metadata("Entity1LogicalName and Entity2LogicalName must name existing tables.")
-    intersect_name = str(body.get("IntersectEntityName") or schema).lower()
+    intersect_name = valid_schema_name(
+        body.get("IntersectEntityName") or schema, "IntersectEntityName"
+    ).lower()
     if catalog.entity(intersect_name) is not None:
         raise DataverseError("EntityNameExists")
     col1 = f"{first.logical_name}id" if first is not second else f"{first.logical_name}idone"

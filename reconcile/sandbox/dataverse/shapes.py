@@ -4,6 +4,7 @@ RelationshipMetadata, Label), and the reverse: metadata bodies posted by clients
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reconcile.sandbox.dataverse.errors import DataverseError
@@ -189,6 +190,19 @@ def bad_metadata(message: str) -> DataverseError:
     return DataverseError("InvalidArgument", message=message)
 
 
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}$")
+
+
+def valid_schema_name(name: object, what: str = "SchemaName") -> str:
+    """Schema names are letters, digits and underscores, starting with a letter (≤ 50)."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise bad_metadata(
+            f"Invalid {what} {name!r}: use letters, digits and underscores, starting with a "
+            "letter, at most 50 characters."
+        )
+    return name
+
+
 def attribute_from_json(body: dict[str, Any], *, allow_lookup: bool = False) -> Attribute:
     kind = str(body.get("@odata.type", "")).lstrip("#").removeprefix(NS)
     type_ = TYPE_OF_METADATA.get(kind) or body.get("AttributeType")
@@ -199,9 +213,7 @@ def attribute_from_json(body: dict[str, Any], *, allow_lookup: bool = False) -> 
                 "(OneToManyRelationshipMetadata with a Lookup), not as attributes."
             )
         raise bad_metadata(f"Unknown or unsupported attribute type {kind or type_!r}.")
-    schema = body.get("SchemaName")
-    if not isinstance(schema, str) or not schema:
-        raise bad_metadata("An attribute needs a SchemaName.")
+    schema = valid_schema_name(body.get("SchemaName"), "attribute SchemaName")
     required = (body.get("RequiredLevel") or {}).get("Value", "None")
     attribute = Attribute(
         schema.lower(),

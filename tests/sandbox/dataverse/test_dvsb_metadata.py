@@ -370,3 +370,20 @@ def test_publish_and_metadata_privileges(
     assert denied.status_code == 403
     assert denied.json()["error"]["code"] == "0x80040220"
     assert "is missing prvCreateEntity privilege" in denied.json()["error"]["message"]
+
+
+def test_schema_names_are_identifiers(api: httpx.Client) -> None:
+    bad = api.post(
+        "/EntityDefinitions",
+        json={
+            "SchemaName": 'new_x"; DROP TABLE t_contact; --',
+            "Attributes": [string_column("new_Name", IsPrimaryName=True)],
+        },
+    )
+    assert bad.status_code == 400
+    assert "Invalid SchemaName" in bad.json()["error"]["message"]
+    column = api.post(
+        "/EntityDefinitions(LogicalName='contact')/Attributes", json=string_column("new_a b")
+    )
+    assert "Invalid attribute SchemaName" in column.json()["error"]["message"]
+    assert api.get("/contacts").status_code == 200
