@@ -20,6 +20,7 @@ from reconcile.sandbox.dataverse.models import Attribute, Entity, ManyToMany, On
 from reconcile.sandbox.dataverse.paths import _split_commas
 
 MAX_PAGE = 5000
+NOT_EMULATED = ("$apply", "$search", "savedQuery", "userQuery", "sql")
 KNOWN_OPTIONS = {
     "$select",
     "$filter",
@@ -104,8 +105,8 @@ def parse_options(
             options.skiptoken = value
         elif name == "$deltatoken":
             options.deltatoken = value
-        elif name == "$apply":
-            raise odata_error("The sandbox does not emulate $apply (aggregation).")
+        elif name in NOT_EMULATED:
+            raise odata_error(f"The sandbox does not emulate the '{name}' query option.")
     return options
 
 

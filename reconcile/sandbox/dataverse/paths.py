@@ -143,17 +143,3 @@ def parse_literal(text: str, *, segment: str = "") -> Any:
         except ValueError:
             pass
     raise DataverseError("ODataSyntax", message=f"Bad literal '{text}' in segment '{segment}'.")
-
-
-def format_literal(value: Any) -> str:
-    """The reverse of :func:`parse_literal`, for URLs we build (OData-EntityId, nextLink)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if value is None:
-        return "null"
-    text = str(value)
-    if GUID_RE.match(text):
-        return text
-    return "'" + text.replace("'", "''") + "'"

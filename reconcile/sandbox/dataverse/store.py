@@ -18,7 +18,7 @@ from typing import Any
 
 from reconcile.sandbox.dataverse.catalog import Catalog
 from reconcile.sandbox.dataverse.errors import DataverseError
-from reconcile.sandbox.dataverse.models import Entity, ManyToMany, OneToMany, new_guid
+from reconcile.sandbox.dataverse.models import Entity, ManyToMany, OneToMany
 
 Clock = Callable[[], datetime]
 
@@ -287,7 +287,3 @@ class Store:
                         "DuplicateRecordEntityKey", values=", ".join(shown), key=key.display_name
                     )
         return DataverseError("ValidationError", message=f"The record violates a constraint: {exc}")
-
-
-def fresh_id() -> str:
-    return new_guid()
