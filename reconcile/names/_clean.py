@@ -30,7 +30,8 @@ _INVISIBLE = re.compile(
     "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f"
     "\U000e0000-\U000e007f]+"
 )
-_EMAIL = re.compile(r"<?[^\s<>@,;]+@[^\s<>@,;]+\.[^\s<>@,;]+>?")
+# Starts only where a word starts, so a long word is scanned once (no quadratic backtracking).
+_EMAIL = re.compile(r"(?<![^\s<>,;])<?[^\s<>@,;]++@[^\s<>@,;]+\.[^\s<>@,;]+>?")
 _BRACKETS = re.compile(r"\([^()]*\)?|\[[^\[\]]*\]?|\"[^\"]*\"?|“[^”]*”?|«[^»]*»?")
 _SPLIT_USERNAME = re.compile(r"[._]+")
 _DIGITS = re.compile(r"\d+")

@@ -52,6 +52,8 @@ USERNAME = "looks like a user name"
 PLACEHOLDER_WORD = "contains a placeholder word"
 MARRIED = "birth and married names"
 COMMAS = "several commas"
+TOO_LONG = "too long to be a name"
+MAX_LENGTH = 300  # Dynamics keeps 50 characters of a first or last name; past this, only noise
 
 _SPECIAL = re.compile(r"[@(\[\"“«,\d._&+/]")
 _DIGIT = re.compile(r"\d")
@@ -174,10 +176,13 @@ class Splitter:
 
     def split_general(self, text: str) -> Result:
         """The full path: every shape of name (``split`` takes a shortcut for most names)."""
+        reasons: list[str] = []
+        if len(text) > MAX_LENGTH:
+            text = text[:MAX_LENGTH]
+            reasons.append(TOO_LONG)
         text, dropped = _clean.clean_text(text)
         if not text:
             return "", "", True, "", "", NOT_A_NAME if dropped else NO_NAME
-        reasons: list[str] = []
         title_hint = ""
         if _SPECIAL.search(text):
             if "@" in text:

@@ -407,3 +407,11 @@ def test_reason_is_set_exactly_when_review_is_needed() -> None:
     for text in ("Jean Dupont", "Sophie", "ACME SARL", "DUPONT Jean", "test", "Tao Qiu"):
         result = split_name(text)
         assert result.needs_review == bool(result.reason), text
+
+
+def test_a_very_long_text_is_cut_flagged_and_fast() -> None:
+    result = split_name("Jean Dupont " * 400)
+    assert result.needs_review
+    assert "too long to be a name" in result.reason
+    assert len(result.first) + len(result.last) <= 300
+    assert split_name("a" * 5000 + "@" + "b" * 5000 + ".fr").needs_review  # no slow regex
