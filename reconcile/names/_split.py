@@ -116,7 +116,7 @@ class Splitter:
             "titles": TITLES | AMBIGUOUS_TITLES,
             "after_title": COUPLE_WORDS | MAIDEN_MARKERS,
         }
-        return VectorSplitter(self.lexicon, roles)
+        return VectorSplitter(self.lexicon, roles, MAX_LENGTH)
 
     def _result(self, given: list[str], family: list[str], reasons: list[str], title: str = "",
                 suffix: str = "") -> Result:  # fmt: skip
@@ -130,7 +130,7 @@ class Splitter:
     def split(self, text: str) -> Result:
         """Split one name (see the module docstring); never raises on any text."""
         words = text.split(" ")
-        if len(words) == 2:
+        if len(words) == 2 and len(text) <= MAX_LENGTH:
             first, second = words
             if (
                 first.isalpha()

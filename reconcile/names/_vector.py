@@ -39,7 +39,7 @@ class VectorSplitter:
     Python path: ``first`` and ``second`` (by position), ``titles``, ``after_title``.
     """
 
-    def __init__(self, lexicon: Lexicon, roles: dict[str, frozenset[str]]) -> None:
+    def __init__(self, lexicon: Lexicon, roles: dict[str, frozenset[str]], max_length: int) -> None:
         def strings(words: frozenset[str]) -> pa.Array:
             return pa.array(sorted(words), pa.string())
 
@@ -48,11 +48,15 @@ class VectorSplitter:
         self.phrases = strings(lexicon.family_phrases)
         self.respell = strings(frozenset(lexicon.respell))
         self.roles = {name: strings(words) for name, words in roles.items()}
+        self.max_length = max_length  # longer texts are cut and flagged by the Python path
 
     def split(self, texts: list[str]) -> tuple[np.ndarray, list[str], list[str], np.ndarray]:
         """(positions split here, first names, last names, order guessed) for ``texts``."""
         column = pa.array(texts, pa.string())
-        found = [np.flatnonzero(_matches(column, shape)) for shape in _SHAPES]
+        short = pc.less_equal(pc.utf8_length(column), self.max_length).to_numpy(
+            zero_copy_only=False
+        )
+        found = [np.flatnonzero(_matches(column, shape) & short) for shape in _SHAPES]
         positions = np.concatenate(found)
         if not len(positions):
             return positions, [], [], np.zeros(0, dtype=bool)

@@ -195,3 +195,12 @@ def test_a_second_process_gives_the_same_result(tmp_path: Path, helper: str) -> 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "same"
+
+
+def test_long_two_word_names_take_the_same_path_everywhere() -> None:
+    names = ["Jean " + "Dupont" * 60, "Jean Dupont"] * 1500  # over 300 characters, and not
+    column = pd.Series(names + [f"Marie Nom{index}" for index in range(2500)])
+    frame = split_names(column, processes=1)
+    assert frame[model.NAME_NEEDS_REVIEW].iloc[0]
+    assert frame["name_review_reason"].iloc[0] == split_name(names[0]).reason
+    assert not frame[model.NAME_NEEDS_REVIEW].iloc[1]
