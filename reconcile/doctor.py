@@ -107,10 +107,12 @@ def check_dynamics(
             )
         report.checks.append(connection)
         task.advance()
-        _run(report, "dynamics.tables", lambda: _tables(metadata.check(client)))
-        tables_ok = report.checks[-1].status == OK
+        _run(report, "dynamics.tables", lambda: _tables(metadata.check(client)), needs_admin=True)
+        tables_ok = report.checks[-1].status != FAILED  # "not checked" is no reason to blame them
         task.advance()
-        _run(report, "dynamics.roles", lambda: _roles(security.check_roles(client)))
+        _run(
+            report, "dynamics.roles", lambda: _roles(security.check_roles(client)), needs_admin=True
+        )
         task.advance()
         _run(
             report,
@@ -122,14 +124,31 @@ def check_dynamics(
             report,
             "dynamics.change_tracking",
             lambda: _tracking(resources.change_tracking_enabled(client)),
+            needs_admin=True,
         )
         task.advance()
 
 
-def _run(report: DoctorReport, name: str, body: Callable[[], Check]) -> None:
+def _run(
+    report: DoctorReport, name: str, body: Callable[[], Check], *, needs_admin: bool = False
+) -> None:
+    """One check; when it needs an administrator's read access (table definitions, roles)
+    and the identity lacks it — the connector's own identity usually does — it is reported
+    as not checked, not as a broken setup."""
+    from reconcile.dataverse.errors import PrivilegeDenied
+
     try:
         check = body()
         check.name = name
+    except PrivilegeDenied as exc:
+        check = _failure(name, exc)
+        if needs_admin:
+            check.status = WARNING
+            check.summary = f"Not checked: this identity may not read it ({exc.service_message})"
+            check.hint = (
+                "Run `reconcile doctor` with an administrator's settings (for example another "
+                "--profile) to check the tables and roles."
+            )
     except ReconcileError as exc:
         check = _failure(name, exc)
     report.checks.append(check)

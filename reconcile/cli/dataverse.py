@@ -227,7 +227,13 @@ def doctor(
                 click.echo(f"         - {detail}")
             if check.hint and check.status in ("failed", "warning"):
                 click.echo(f"         → {check.hint}")
-        click.echo("All checks passed." if report.ok else "Some checks failed.")
+        warnings = sum(1 for c in report.checks if c.status == "warning")
+        if not report.ok:
+            click.echo("Some checks failed.")
+        elif warnings:
+            click.echo(f"No check failed; {warnings} warning(s).")
+        else:
+            click.echo("All checks passed.")
     if not report.ok:
         raise SystemExit(EXIT_FAILED)
 

@@ -113,7 +113,10 @@ def entity_metadata(table: s.Table) -> dict[str, Any]:
 
 
 def relationship_name(table: s.Table, lookup: s.Lookup) -> str:
-    return f"{table.logical_name}_{lookup.logical_name}"
+    """``grc_contact_getresponsecontact``: Dynamics' own pattern (prefix, referenced table,
+    referencing table), short enough for the 50-character schema-name limit."""
+    prefix = f"{s.PUBLISHER.prefix}_"
+    return f"{prefix}{lookup.target.removeprefix(prefix)}_{table.logical_name.removeprefix(prefix)}"
 
 
 def relationship_metadata(table: s.Table, lookup: s.Lookup) -> dict[str, Any]:

@@ -152,26 +152,36 @@ def contacts_changed_since(
 ) -> ContactChanges:
     """Contacts created, changed (and, with change tracking, deleted) since ``watermark``.
 
-    With change tracking enabled on ``contact`` the first read returns everything plus a
-    delta link, and each later read only what changed. Otherwise rows with
-    ``modifiedon >= watermark`` are read (a closed start: the boundary is re-read, so the
-    caller de-duplicates by id) and the new watermark is the greatest ``modifiedon`` seen.
+    The first read (no watermark) asks for change tracking (``Prefer: odata.track-changes``):
+    when the Contact table has it, the answer ends with a delta link and each later read
+    returns only what changed, deletions included. When it does not, the same rows give a
+    ``modifiedon`` watermark and later reads select ``modifiedon >= watermark`` (a closed
+    start: the boundary is re-read, so the caller de-duplicates by id). No table metadata is
+    read, so the service user needs no metadata privilege for this.
     """
     columns = tuple(dict.fromkeys(["contactid", "modifiedon", *select]))
     if watermark is not None and watermark.kind == "delta":
-        return _delta(client, columns, start=watermark.value, page_size=page_size)
-    if watermark is None:
-        tracking = (
-            change_tracking_enabled(client) if use_change_tracking is None else use_change_tracking
-        )
-        if tracking:
-            return _delta(client, columns, start=None, page_size=page_size)
+        changes = _delta(client, columns, start=watermark.value, page_size=page_size)
+        if changes.watermark.kind != "delta":
+            raise NotSupported(
+                "Dataverse no longer returns a change-tracking delta link for contacts.",
+                record="contacts",
+                hint="Change tracking may have been turned off or the token expired (7 days "
+                "by default): reset the contacts watermark to read everything once more.",
+            )
+        return changes
+    if watermark is None and use_change_tracking is not False:
+        return _delta(client, columns, start=None, page_size=page_size)
     since = watermark.value if watermark is not None else None
     condition = q.ge("modifiedon", _parse_time(since)) if since else None
     query = q.Query(select=columns, filter=condition, orderby=("modifiedon asc", "contactid asc"))
     changed = list(client.query("contacts", query, page_size=page_size))
-    latest = max((str(r["modifiedon"]) for r in changed if r.get("modifiedon")), default=since)
-    return ContactChanges(changed, [], Watermark("modifiedon", latest or _epoch()))
+    return ContactChanges(changed, [], _modifiedon_watermark(changed, since))
+
+
+def _modifiedon_watermark(rows: list[dict[str, Any]], since: str | None) -> Watermark:
+    latest = max((str(r["modifiedon"]) for r in rows if r.get("modifiedon")), default=since)
+    return Watermark("modifiedon", latest or _epoch())
 
 
 def _delta(
@@ -196,13 +206,8 @@ def _delta(
             else:
                 changed.append(row)
         delta_link = page.delta_link or delta_link
-    if not delta_link:
-        raise NotSupported(
-            "Dataverse did not return a change-tracking delta link for contacts.",
-            record="contacts",
-            hint="Enable change tracking on the Contact table, or run with the modifiedon "
-            "watermark (use_change_tracking=False).",
-        )
+    if not delta_link:  # change tracking is off for contacts: fall back to modifiedon
+        return ContactChanges(changed, deleted, _modifiedon_watermark(changed, None))
     return ContactChanges(changed, deleted, Watermark("delta", delta_link))
 
 

@@ -216,3 +216,32 @@ def test_a_refused_getresponse_key_is_reported_without_the_key(
     no_key = {k: v for k, v in env.items() if k != "RECONCILE_GETRESPONSE_API_KEY"}
     code, out, _ = run(["doctor"], no_key)
     assert "[FAIL] getresponse.connection: No GetResponse API key or OAuth token is set." in out
+
+
+def test_install_then_assign_the_service_role_and_doctor_passes(
+    env: dict[str, str], servers: dict[str, Any]
+) -> None:
+    code, out, _ = run(["schema", "install", "--json", "-q"], env)
+    assert code == 0, out
+    report = json.loads(out)
+    assert report["ok"] is True
+    assert [c for c in report["roles"]["created"] if c.startswith("role ")] == [
+        f"role {role.name}" for role in r.ROLES
+    ]
+    code, out, _ = run(["schema", "check"], env)
+    assert code == 0
+    assert "Roles: the four GetResponse security roles exist with their privileges." in out
+    servers["dataverse"].load({"identity_roles": {"service": [r.SERVICE_USER.name]}})
+    service = dict(
+        env, RECONCILE_DYNAMICS_ACCESS_TOKEN=(servers["info"]["identities"]["service"]["token"])
+    )
+    code, out, _ = run(["doctor"], service)
+    assert code == 0, out
+    assert "[ok  ] dynamics.service_user: The connector's identity holds everything" in out
+    # the service role alone may not read table definitions or roles: not checked, no failure
+    assert "[warn] dynamics.tables: Not checked: this identity may not read it" in out
+    assert "administrator's settings" in out
+    assert out.rstrip().endswith("No check failed; 3 warning(s).")
+    admin_code, admin_out, _ = run(["doctor"], env)
+    assert admin_code == 0, admin_out
+    assert admin_out.rstrip().endswith("All checks passed.")

@@ -313,3 +313,27 @@ def test_a_429_holds_every_other_request_until_retry_after_has_passed() -> None:
     list(client.query("contacts"))  # this request waits for the pause before it starts
     assert sum(slept) >= 29.9
     assert sent[0] - paused_at >= 29.9
+
+
+def test_contacts_changes_fall_back_to_modifiedon_when_tracking_is_off() -> None:
+    from reconcile.dataverse import Watermark, contacts_changed_since
+
+    seen: list[httpx.Request] = []
+    rows = [
+        {"contactid": CID, "modifiedon": "2024-05-01T10:00:00Z"},
+        {"contactid": "x", "modifiedon": "2024-05-02T09:00:00Z"},
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"value": rows})  # no @odata.deltaLink: not tracked
+
+    client, _ = make(handler)
+    first = contacts_changed_since(client, None)
+    assert "odata.track-changes" in seen[0].headers["Prefer"]
+    assert first.watermark == Watermark("modifiedon", "2024-05-02T09:00:00Z")
+    contacts_changed_since(client, first.watermark)
+    assert seen[1].url.params["$filter"] == "modifiedon ge 2024-05-02T09:00:00Z"
+    assert seen[1].url.params["$orderby"] == "modifiedon asc,contactid asc"
+    with pytest.raises(errors.NotSupported, match="no longer returns"):
+        contacts_changed_since(client, Watermark("delta", f"{ENV}/api/data/v9.2/contacts?t=1"))

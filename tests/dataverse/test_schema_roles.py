@@ -35,6 +35,16 @@ def test_six_tables_under_one_prefix_each_with_id_status_and_key() -> None:
             assert lookup.target in s.CRM_TABLES or lookup.target in earlier  # creation order
 
 
+def test_schema_names_are_unique_and_within_50_characters() -> None:
+    names = [metadata.relationship_name(t, lk) for t in s.TABLES for lk in t.lookups]
+    names += [t.schema_name for t in s.TABLES] + [k.schema_name for t in s.TABLES for k in t.keys]
+    names += [c.schema_name for t in s.TABLES for c in t.all_columns()]
+    assert max(len(n) for n in names) <= 50
+    relationships = [metadata.relationship_name(t, lk) for t in s.TABLES for lk in t.lookups]
+    assert len(set(relationships)) == len(relationships)
+    assert metadata.relationship_name(s.CONTACTS, s.CONTACT) == "grc_contact_getresponsecontact"
+
+
 def test_error_text_where_records_can_fail_and_merge_following_contact_lookups() -> None:
     assert {t.key for t in s.TABLES if t.has_error_text} == {
         "lists",
