@@ -59,6 +59,9 @@ HARD_MIX = {
     "namesake_new": 0.08, "sibling_new": 0.08, "new": 0.09, "invalid": 0.02,
 }  # fmt: skip
 
+# Scenarios whose GR address is drawn at random (and can be redrawn).
+_REDRAWN = ("format", "domain_typo", "local_typo", "different_email", "namesake_new",
+            "sibling_new", "invalid")  # fmt: skip
 # CRM contacts each GR scenario adds (the rest of the CRM is people absent from GetResponse).
 _CRM_RECORDS = {s: 1 for s in MATCHED} | {"shared_mailbox": 2, "crm_duplicate": 2,
                                           "shared_other": 1}  # fmt: skip
@@ -236,38 +239,51 @@ class _Draft:
     def repair_collisions(self) -> None:
         """Redraw GR addresses that landed by chance on another CRM contact's mailbox (a typo
         that happens to be someone else's address), so that the labels stay true."""
-        for _ in range(5):
-            bad = self._collisions()
-            if not len(bad):
-                return
-            for name in np.unique(self.scenario[bad]).tolist():
-                r = bad[self.scenario[bad] == name]
-                self.gr_email[r] = self.corrupted(name, r)
-        bad = self._collisions()
-        self.scenario[bad] = "invalid"  # pragma: no cover - vanishingly rare
-        self.gr_email[bad] = None  # pragma: no cover
-
-    def _collisions(self) -> np.ndarray:
         crm_e = np.concatenate([p["e"].to_numpy(dtype=object) for p in self.crm_parts])
+        crm_keys = normalize_emails(pd.Series(crm_e, dtype=object))["email_key"].to_numpy()
         crm_owner = np.concatenate(self.owner)
-        crm_keys = normalize_emails(pd.Series(crm_e, dtype=object))["email_key"]
-        gr_keys = normalize_emails(pd.Series(self.gr_email, dtype=object))["email_key"]
-        hits = pd.DataFrame({"key": crm_keys.to_numpy(), "owner": crm_owner}).dropna()
-        rows = pd.DataFrame({"key": gr_keys.to_numpy(), "row": np.arange(len(gr_keys))})
-        joined = rows.merge(hits, on="key")
-        allowed = (joined["owner"] == joined["row"]) | (
-            self.scenario[joined["row"].to_numpy()] == "shared_other"
+        hits = pd.DataFrame({"key": crm_keys, "owner": crm_owner}).dropna()
+        rows = np.arange(len(self.gr_email))
+        for _ in range(5):
+            bad = self._collisions(hits, rows)
+            redraw = bad[np.isin(self.scenario[bad], _REDRAWN)]
+            if not len(redraw):
+                break
+            for name in np.unique(self.scenario[redraw]).tolist():
+                r = redraw[self.scenario[redraw] == name]
+                self.gr_email[r] = self.corrupted(name, r)
+            rows = redraw
+        # Still colliding (no other draw for this scenario): the row becomes an unusable
+        # address of nobody in the CRM, so that no label is wrong.
+        bad = self._collisions(hits, np.arange(len(self.gr_email)))
+        self.scenario[bad] = "invalid"
+        self.gr_email[bad] = None
+        for owner in self.owner:
+            owner[np.isin(owner, bad)] = -1
+
+    def _collisions(self, hits: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """Those of ``rows`` whose address is the mailbox of a CRM record that is not them."""
+        gr_keys = normalize_emails(pd.Series(self.gr_email[rows], dtype=object))["email_key"]
+        mine = pd.DataFrame({"key": gr_keys.to_numpy(), "row": rows})
+        joined = mine.merge(hits, on="key")
+        found = joined["row"].to_numpy()
+        allowed = (joined["owner"].to_numpy() == found) | np.isin(
+            self.scenario[found], ["shared_other", "shared_mailbox"]
         )
-        family = self.scenario[joined["row"].to_numpy()] == "shared_mailbox"
-        return np.unique(joined["row"].to_numpy()[~(allowed | family)])
+        return np.unique(found[~allowed])
 
 
 def _truth(n_gr: int, owner: np.ndarray, crm_ids: np.ndarray) -> np.ndarray:
+    """Per GR row, the ids of the CRM records that are this person, sorted, "|"-joined."""
     has = owner >= 0
-    frame = pd.DataFrame({"row": owner[has], "id": crm_ids[has]}).sort_values(["row", "id"])
-    joined = frame.groupby("row")["id"].agg("|".join)
+    rows, ids = owner[has], crm_ids[has]
+    order = np.lexsort((ids, rows))
+    rows, ids = rows[order], ids[order]
     out = np.full(n_gr, "", dtype=object)
-    out[joined.index.to_numpy()] = joined.to_numpy()
+    first = np.r_[True, rows[1:] != rows[:-1]] if len(rows) else np.zeros(0, bool)
+    out[rows[first]] = ids[first]
+    for at in np.flatnonzero(~first).tolist():  # a person in the CRM twice
+        out[rows[at]] = f"{out[rows[at]]}|{ids[at]}"
     return out
 
 
