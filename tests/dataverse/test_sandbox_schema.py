@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from reconcile.dataverse import (
     check_identity,
     check_roles,
@@ -18,24 +16,6 @@ from reconcile.dataverse import roles as r
 from reconcile.dataverse import schema as s
 
 Target = Any  # tests/dataverse/conftest.py::Target
-
-
-def require_unbound_role_function(dv: Target) -> None:
-    """The sandbox serves RetrieveRolePrivilegesRole bound to ``role``; the Web API has it
-    unbound with a ``RoleId`` parameter. Until the sandbox follows the API, say so."""
-    import uuid
-
-    from reconcile.dataverse import errors
-    from reconcile.dataverse.security import role_privileges
-
-    try:
-        role_privileges(dv.client(), str(uuid.uuid4()))
-    except errors.RecordNotFound as exc:
-        if "segment" in str(exc):
-            pytest.xfail(
-                "sandbox discrepancy: RetrieveRolePrivilegesRole is bound to role in the "
-                "sandbox, unbound (RoleId) in the Web API — see docs/dataverse-client.md"
-            )
 
 
 def test_install_creates_everything_once_and_check_agrees(dv: Target) -> None:
@@ -144,7 +124,6 @@ def _describe(required: dict, name: str) -> str:
 
 
 def test_install_creates_the_four_roles_and_the_service_role_is_enough(dv: Target) -> None:
-    require_unbound_role_function(dv)
     client = dv.client()
     install_schema(client)
     assert not check_roles(client).ok
