@@ -126,10 +126,10 @@ def parse_paging_cookie(annotation: str | None) -> str | None:
     increments ``page`` on the client, and the annotation's ``pagenumber`` is not reliable
     (the docs' own second response still says ``pagenumber="2"``).
     """
-    if not annotation:
+    if not annotation or "<!" in annotation:
         return None
     try:
-        node = ET.fromstring(annotation)  # noqa: S314 - a service-made attribute list
+        node = ET.fromstring(annotation)  # noqa: S314 - no DTD (checked above)
     except ET.ParseError:
         return None
     raw = node.get("pagingcookie")
