@@ -93,6 +93,8 @@ def _keeps_particle(word: str, index: int, last: int) -> bool:
 
 def _as_typed(words: list[str]) -> bool:
     """Every word in mixed case ("Jean", "McDonald"): nothing to re-case (the usual case)."""
+    if len(words) == 1:
+        return not (words[0].islower() or words[0].isupper())
     return not any(word.islower() or word.isupper() for word in words)
 
 
