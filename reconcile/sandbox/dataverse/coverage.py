@@ -181,7 +181,7 @@ def generate() -> str:
         "",
         "## FetchXML condition operators",
         "",
-        ", ".join(f"`{op}`" for op in [*fetchxml.COMPARISONS, *FETCH_EXTRA]),
+        ", ".join(f"`{op}`" for op in fetchxml.operators()),
         "",
         "## Functions and actions",
         "",
@@ -200,36 +200,6 @@ def generate() -> str:
     out += ["", "## Authority (TLS port)", "", *_routes(AUTH_ROUTES)]
     out += ["", "## Sandbox controls", "", *_routes(CONTROL_ROUTES)]
     return "\n".join(out) + "\n"
-
-
-FETCH_EXTRA = (
-    "like",
-    "not-like",
-    "begins-with",
-    "not-begin-with",
-    "ends-with",
-    "not-end-with",
-    "in",
-    "not-in",
-    "null",
-    "not-null",
-    "between",
-    "not-between",
-    "eq-userid",
-    "ne-userid",
-    "eq-businessid",
-    "ne-businessid",
-    "today",
-    "yesterday",
-    "tomorrow",
-    "last-x-days",
-    "last-x-hours",
-    "next-x-days",
-    "older-than-x-days",
-    "on",
-    "on-or-after",
-    "on-or-before",
-)
 
 
 def action_names() -> list[str]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, applied, json_response
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.filters import FilterContext
+from reconcile.sandbox.dataverse.functions import date_range, range_condition
 from reconcile.sandbox.dataverse.models import FLOAT_TYPES, INTEGER_TYPES, Attribute, Entity
 from reconcile.sandbox.dataverse.query import decode_skiptoken, encode_skiptoken, keyset_condition
 from reconcile.sandbox.dataverse.render import Renderer, json_object_sql
@@ -29,7 +30,46 @@ if TYPE_CHECKING:
 
 MAX_PAGE = 5000
 SIMPLE_PAGING_LIMIT = 50000
+DATE_OPERATORS = {
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "tomorrow": "Tomorrow",
+    "last-x-days": "LastXDays",
+    "last-x-hours": "LastXHours",
+    "next-x-days": "NextXDays",
+    "older-than-x-days": "OlderThanXDays",
+    "older-than-x-hours": "OlderThanXHours",
+    "on": "On",
+    "on-or-after": "OnOrAfter",
+    "on-or-before": "OnOrBefore",
+}
+PATTERN_OPERATORS = (
+    "like",
+    "not-like",
+    "begins-with",
+    "not-begin-with",
+    "ends-with",
+    "not-end-with",
+)
+OTHER_OPERATORS = (
+    *PATTERN_OPERATORS,
+    "in",
+    "not-in",
+    "null",
+    "not-null",
+    "between",
+    "not-between",
+    "eq-userid",
+    "ne-userid",
+    "eq-businessid",
+    "ne-businessid",
+)
 COMPARISONS = {"eq": "=", "ne": "!=", "neq": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def operators() -> list[str]:
+    """Every condition operator the sandbox evaluates."""
+    return [*COMPARISONS, *OTHER_OPERATORS, *DATE_OPERATORS]
 
 
 def bad_fetch(message: str) -> DataverseError:
@@ -194,14 +234,7 @@ class FetchCompiler:
             if op == "!=":
                 return f"({column} IS NOT {bind(raw)})"
             return f"({column} {op} {bind(raw)})"
-        if operator in (
-            "like",
-            "not-like",
-            "begins-with",
-            "not-begin-with",
-            "ends-with",
-            "not-end-with",
-        ):
+        if operator in PATTERN_OPERATORS:
             text = raw or ""
             pattern = {
                 "begins-with": f"{text}%",
@@ -233,44 +266,17 @@ class FetchCompiler:
     def _date_condition(
         self, operator: str, raw: str | None, column: str, attribute: Attribute, params: list[Any]
     ) -> str:
-        now = self.context.now or datetime.now(UTC)
-        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        number = int(raw) if raw and raw.lstrip("-").isdigit() else None
-        ranges: dict[str, tuple[datetime | None, datetime | None]] = {
-            "today": (today, today + timedelta(days=1)),
-            "yesterday": (today - timedelta(days=1), today),
-            "tomorrow": (today + timedelta(days=1), today + timedelta(days=2)),
-        }
-        if number is not None:
-            ranges.update(
-                {
-                    "last-x-days": (today - timedelta(days=number), now + timedelta(seconds=1)),
-                    "last-x-hours": (now - timedelta(hours=number), now + timedelta(seconds=1)),
-                    "next-x-days": (now, today + timedelta(days=number + 1)),
-                    "older-than-x-days": (None, today - timedelta(days=number)),
-                }
-            )
-        if operator in ("on", "on-or-after", "on-or-before") and raw:
-            day = datetime.fromisoformat(parse_datetime(raw).replace("Z", "+00:00"))
-            ranges.update(
-                {
-                    "on": (day, day + timedelta(days=1)),
-                    "on-or-after": (day, None),
-                    "on-or-before": (None, day + timedelta(days=1)),
-                }
-            )
-        if operator not in ranges:
+        name = DATE_OPERATORS.get(operator)
+        if name is None:
             raise bad_fetch(f"the condition operator '{operator}' is not supported by the sandbox.")
-        start, end = ranges[operator]
-        date_only = attribute.format == "DateOnly"
-        parts = []
-        for bound, op in ((start, ">="), (end, "<")):
-            if bound is not None:
-                params.append(
-                    bound.date().isoformat() if date_only else bound.strftime("%Y-%m-%dT%H:%M:%SZ")
-                )
-                parts.append(f"{column} {op} ?")
-        return "(" + " AND ".join(parts) + ")"
+        number = int(raw) if raw and raw.lstrip("-").isdigit() else None
+        day = None
+        if name in ("On", "OnOrAfter", "OnOrBefore") and raw:
+            day = datetime.fromisoformat(parse_datetime(raw).replace("Z", "+00:00"))
+        bounds = date_range(name, self.context.now or datetime.now(UTC), number, day)
+        if bounds is None:
+            raise bad_fetch(f"the '{operator}' condition needs a value.")
+        return range_condition(column, bounds, attribute.format == "DateOnly", params)
 
 
 def _int_attr(node: ET.Element, name: str) -> int | None:

@@ -102,43 +102,57 @@ def query_function(translator: Translator, node: ast.Call, scope: Scope) -> str:
         params.append(who)
         return f"({column} {'!=' if name.startswith('Not') else '='} ?)"
     now: datetime = translator.context.now or datetime.now(UTC)
+    number = _int(args.get("PropertyValue")) if name in NUMBERED else None
+    day = (
+        _date_arg(args.get("PropertyValue")) if name in ("On", "OnOrAfter", "OnOrBefore") else None
+    )
+    bounds = date_range(name, now, number, day)
+    if bounds is None:
+        raise odata_error(f"Function {name} needs PropertyValue=<number>.")
+    return range_condition(column, bounds, edm == "Edm.Date", params)
+
+
+NUMBERED = ("LastXDays", "LastXHours", "NextXDays", "OlderThanXDays", "OlderThanXHours")
+
+
+def date_range(
+    name: str, now: datetime, number: int | None = None, day: datetime | None = None
+) -> tuple[datetime | None, datetime | None] | None:
+    """[start, end) of a date function (FetchXML's date operators map onto the same names)."""
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    number = _int(args.get("PropertyValue")) if "PropertyValue" in args else None
-    ranges: dict[str, tuple[datetime | None, datetime | None]] = {
+    fixed = {
         "Today": (today, today + timedelta(days=1)),
         "Yesterday": (today - timedelta(days=1), today),
         "Tomorrow": (today + timedelta(days=1), today + timedelta(days=2)),
     }
-    if number is not None:
-        ranges.update(
-            {
-                "LastXDays": (today - timedelta(days=number), now + timedelta(seconds=1)),
-                "LastXHours": (now - timedelta(hours=number), now + timedelta(seconds=1)),
-                "NextXDays": (now, today + timedelta(days=number + 1)),
-                "OlderThanXDays": (None, today - timedelta(days=number)),
-                "OlderThanXHours": (None, now - timedelta(hours=number)),
-            }
-        )
-    if name in ("OnOrAfter", "OnOrBefore", "On"):
-        day = _date_arg(args.get("PropertyValue"))
-        ranges.update(
-            {
-                "OnOrAfter": (day, None),
-                "OnOrBefore": (None, day + timedelta(days=1)),
-                "On": (day, day + timedelta(days=1)),
-            }
-        )
-    if name not in ranges:
-        raise odata_error(f"Function {name} needs PropertyValue=<number>.")
-    start, end = ranges[name]
+    if name in fixed:
+        return fixed[name]
+    if name in NUMBERED and number is not None:
+        just_after_now = now + timedelta(seconds=1)  # "last x" includes this very second
+        return {
+            "LastXDays": (today - timedelta(days=number), just_after_now),
+            "LastXHours": (now - timedelta(hours=number), just_after_now),
+            "NextXDays": (now, today + timedelta(days=number + 1)),
+            "OlderThanXDays": (None, today - timedelta(days=number)),
+            "OlderThanXHours": (None, now - timedelta(hours=number)),
+        }[name]
+    if day is not None:
+        return {
+            "On": (day, day + timedelta(days=1)),
+            "OnOrAfter": (day, None),
+            "OnOrBefore": (None, day + timedelta(days=1)),
+        }.get(name)
+    return None
+
+
+def range_condition(
+    column: str, bounds: tuple[datetime | None, datetime | None], date_only: bool, params: list[Any]
+) -> str:
     parts = []
-    fmt: Any = (lambda m: m.date().isoformat()) if edm == "Edm.Date" else _iso
-    if start is not None:
-        params.append(fmt(start))
-        parts.append(f"{column} >= ?")
-    if end is not None:
-        params.append(fmt(end))
-        parts.append(f"{column} < ?")
+    for bound, op in zip(bounds, (">=", "<"), strict=True):
+        if bound is not None:
+            params.append(bound.date().isoformat() if date_only else _iso(bound))
+            parts.append(f"{column} {op} ?")
     return "(" + " AND ".join(parts) + ")"
 
 

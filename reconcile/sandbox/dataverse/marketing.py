@@ -245,19 +245,8 @@ def _reparent(service: Service, entity: Entity, old_id: str, new_id: str) -> Non
             continue
         if rel.referencing_attribute == "masterid" or rel.referencing_entity == "listmember":
             continue
-        child = store.catalog.entities[rel.referencing_entity]
-        column = rel.referencing_attribute
-        where = f'"{column}" = ?'
-        params: tuple[Any, ...] = (old_id,)
-        if child.attributes[column].polymorphic:
-            where += f' AND "{column}__target" = ?'
-            params += (entity.logical_name,)
-        ids = [
-            r[0]
-            for r in store.rows(
-                f'SELECT "{child.primary_id}" FROM "{child.table}" WHERE {where}', params
-            )
-        ]
+        child, column, where, params = store.children_of(rel, entity, old_id)
+        ids = store.child_ids(child, where, params)
         if not ids:
             continue
         first = store.next_version(len(ids))

@@ -311,10 +311,10 @@ def _select(
 
 
 def _expands(text: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    from reconcile.sandbox.dataverse.paths import _split_commas
+    from reconcile.sandbox.dataverse.paths import split_outside
 
     result = []
-    for part in _split_commas(text) if text else []:
+    for part in split_outside(text) if text else []:
         match = re.match(r"^(\w+)(?:\((.*)\))?$", part.strip(), re.S)
         if not match:
             raise odata_error(f"Syntax error in $expand at '{part}'.")

@@ -17,7 +17,7 @@ from reconcile.sandbox.dataverse.catalog import Catalog
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.filters import odata_error, parse_expression
 from reconcile.sandbox.dataverse.models import Attribute, Entity, ManyToMany, OneToMany
-from reconcile.sandbox.dataverse.paths import _split_commas
+from reconcile.sandbox.dataverse.paths import split_outside
 
 MAX_PAGE = 5000
 NOT_EMULATED = ("$apply", "$search", "savedQuery", "userQuery", "sql")
@@ -100,7 +100,7 @@ def parse_options(
         elif name == "$expand":
             if nested:
                 raise odata_error("Nested $expand is not supported by the sandbox (single level).")
-            options.expand = [_expand(catalog, entity, part) for part in _split_commas(value)]
+            options.expand = [_expand(catalog, entity, part) for part in split_outside(value)]
         elif name == "$skiptoken":
             options.skiptoken = value
         elif name == "$deltatoken":
@@ -140,7 +140,7 @@ def _expand(catalog: Catalog, entity: Entity, text: str) -> ExpandItem:
         raise odata_error(f"Syntax error in $expand at '{text}'.")
     nav, inner = match.group(1), match.group(2) or ""
     inner_params = []
-    for piece in _split_semicolons(inner):
+    for piece in [p for p in split_outside(inner, ";") if p]:
         name, _, value = piece.partition("=")
         inner_params.append((name.strip(), value.strip()))
     single = catalog.single_nav(entity, nav)
@@ -162,22 +162,6 @@ def _expand(catalog: Catalog, entity: Entity, text: str) -> ExpandItem:
     return ExpandItem(
         nav, target, parse_options(catalog, target, inner_params, nested=True), relationship=rel
     )
-
-
-def _split_semicolons(text: str) -> list[str]:
-    parts, quoted, depth, start = [], False, 0, 0
-    for i, char in enumerate(text):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char == "(":
-            depth += 1
-        elif not quoted and char == ")":
-            depth -= 1
-        elif char == ";" and not quoted and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p for p in (p.strip() for p in parts) if p]
 
 
 # ------------------------------------------------------------------------------ Prefer

@@ -86,7 +86,7 @@ def parse_args(inner: str, *, segment: str = "") -> dict[str, Any]:
     inner = inner.strip()
     if not inner:
         return {}
-    items = _split_commas(inner)
+    items = split_outside(inner)
     if len(items) == 1 and "=" not in _outside_quotes(items[0]):
         return {"": parse_literal(items[0], segment=segment)}
     args: dict[str, Any] = {}
@@ -102,7 +102,8 @@ def _outside_quotes(text: str) -> str:
     return re.sub(r"'(?:[^']|'')*'", "", text)
 
 
-def _split_commas(text: str) -> list[str]:
+def split_outside(text: str, separator: str = ",") -> list[str]:
+    """Split on ``separator`` outside quotes and brackets (``a='x,y',b=(1,2)``), stripped."""
     parts, quoted, depth, start = [], False, 0, 0
     for i, char in enumerate(text):
         if char == "'":
@@ -111,7 +112,7 @@ def _split_commas(text: str) -> list[str]:
             depth += 1
         elif not quoted and char in ")]}":
             depth -= 1
-        elif char == "," and not quoted and depth == 0:
+        elif char == separator and not quoted and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])

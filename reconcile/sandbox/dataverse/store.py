@@ -207,31 +207,24 @@ class Store:
         """Delete a row, applying each relationship's cascade rule to rows pointing at it."""
         for rel in list(self.catalog.relationships_of(entity.logical_name)):
             if isinstance(rel, OneToMany) and rel.referenced_entity == entity.logical_name:
-                child = self.catalog.entities[rel.referencing_entity]
-                column = rel.referencing_attribute
+                child, column, where, params = self.children_of(rel, entity, record_id)
                 attribute = child.attributes[column]
-                where = f'"{column}" = ?'
-                params: tuple[Any, ...] = (record_id,)
-                if attribute.polymorphic:
-                    where += f' AND "{column}__target" = ?'
-                    params += (entity.logical_name,)
                 if child is entity and column == "masterid":
                     pass  # merged rows keep pointing at a deleted master, as audit data
                 elif rel.cascade_delete == "Cascade":
-                    ids = [
-                        r[0]
-                        for r in self.rows(
-                            f'SELECT "{child.primary_id}" FROM "{child.table}" WHERE {where}',
-                            params,
-                        )
-                    ]
+                    ids = self.child_ids(child, where, params)
                     for child_id in ids:
                         self.delete(child, child_id)
                 elif rel.cascade_delete == "RemoveLink":
-                    extra = f', "{column}__target" = NULL' if attribute.polymorphic else ""
-                    self.conn.execute(
-                        f'UPDATE "{child.table}" SET "{column}" = NULL{extra} WHERE {where}', params
-                    )
+                    # The children change (and show up in change tracking), as on the service.
+                    ids = self.child_ids(child, where, params)
+                    names = [column, *([f"{column}__target"] if attribute.polymorphic else [])]
+                    first, now = self.next_version(len(ids)), self.now()
+                    rows = [
+                        (*([None] * len(names)), first + i, now, child_id)
+                        for i, child_id in enumerate(ids)
+                    ]
+                    self.update_many(child, [*names, "versionnumber", "modifiedon"], rows)
             elif isinstance(rel, ManyToMany):
                 intersect = self.catalog.entities[rel.intersect_entity]
                 for side, column in (
@@ -241,6 +234,23 @@ class Store:
                     if side == entity.logical_name:
                         self._delete_rows(intersect, f'"{column}" = ?', (record_id,))
         self._delete_rows(entity, f'"{entity.primary_id}" = ?', (record_id,))
+
+    def children_of(
+        self, rel: OneToMany, parent: Entity, parent_id: str
+    ) -> tuple[Entity, str, str, tuple[Any, ...]]:
+        """(child table, lookup column, WHERE text, parameters) for rows pointing at a parent."""
+        child = self.catalog.entities[rel.referencing_entity]
+        column = rel.referencing_attribute
+        where = f'"{column}" = ?'
+        params: tuple[Any, ...] = (parent_id,)
+        if child.attributes[column].polymorphic:
+            where += f' AND "{column}__target" = ?'
+            params += (parent.logical_name,)
+        return child, column, where, params
+
+    def child_ids(self, child: Entity, where: str, params: tuple[Any, ...]) -> list[str]:
+        sql = f'SELECT "{child.primary_id}" FROM "{child.table}" WHERE {where}'
+        return [r[0] for r in self.rows(sql, params)]
 
     def _delete_rows(self, entity: Entity, where: str, params: tuple[Any, ...]) -> None:
         ids = [

@@ -14,23 +14,15 @@ from urllib.parse import urlsplit
 
 from reconcile.sandbox.dataverse.catalog import Catalog
 from reconcile.sandbox.dataverse.errors import DataverseError
-from reconcile.sandbox.dataverse.models import FLOAT_TYPES, INTEGER_TYPES, STRING_TYPES, Entity
+from reconcile.sandbox.dataverse.models import (
+    EDM_TYPES,
+    FLOAT_TYPES,
+    INTEGER_TYPES,
+    STRING_TYPES,
+    Entity,
+)
 from reconcile.sandbox.dataverse.paths import GUID_RE, parse_segment
 from reconcile.sandbox.dataverse.store import Store
-
-_EDM_NAMES = {
-    "Integer": "Edm.Int32",
-    "BigInt": "Edm.Int64",
-    "Picklist": "Edm.Int32",
-    "State": "Edm.Int32",
-    "Status": "Edm.Int32",
-    "Decimal": "Edm.Decimal",
-    "Double": "Edm.Double",
-    "Money": "Edm.Decimal",
-    "Boolean": "Edm.Boolean",
-    "DateTime": "Edm.DateTimeOffset",
-    "Uniqueidentifier": "Edm.Guid",
-}
 
 
 def parse_datetime(text: str, *, date_only: bool = False) -> str:
@@ -50,7 +42,7 @@ def _bad_literal(value: Any, type_: str) -> DataverseError:
     return DataverseError(
         "ODataSyntax",
         message=f"Cannot convert the literal '{value}' to the expected type "
-        f"'{_EDM_NAMES.get(type_, 'Edm.String')}'.",
+        f"'{EDM_TYPES.get(type_, 'Edm.String')}'.",
     )
 
 
