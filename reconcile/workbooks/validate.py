@@ -142,6 +142,14 @@ def _load_original(path: Path, book: Any, meta: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, dtype=object)
 
 
+def _modified_column(tagged: list[str]) -> list[object]:
+    """:func:`_modified` for a whole column; the common case (all dates) parsed at once."""
+    if tagged and all(t.startswith("d:") for t in tagged):
+        parsed = pd.to_datetime(pd.Series([t[2:] for t in tagged]), format="ISO8601")
+        return list(parsed.dt.to_pydatetime())
+    return [_modified(t) for t in tagged]
+
+
 def _modified(tagged: str) -> object:
     kind, _, text = tagged.partition(":")
     if kind == "d" and text:
@@ -358,5 +366,5 @@ def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
     picked = original.iloc[rows["_pos"]].reset_index(drop=True)
     rows[layout.CANDIDATE_IDS] = [tuple(c.split()) for c in picked[layout.CANDIDATE_IDS]]
     rows[model.ROW_CHECKSUM] = picked[model.ROW_CHECKSUM].to_numpy()
-    rows[model.MODIFIED_ON] = [_modified(v) for v in picked[model.MODIFIED_ON]]
+    rows[model.MODIFIED_ON] = _modified_column(picked[model.MODIFIED_ON].tolist())
     return Reviewed(rows.drop(columns="_pos"), meta, path)
