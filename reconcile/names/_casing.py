@@ -73,7 +73,7 @@ def recase_word(
     """Case one word as described in the module docstring; mixed-case words are unchanged.
 
     ``respell`` maps capitals to a known spelling that re-casing cannot rebuild
-    ("YILDIRIM" -> "Yıldırım", "İNÖNÜ" -> "İnönü"): see ``Lexicon.respell``.
+    ("ALTINKAYA" -> "Altınkaya", "İNÖNÜ" -> "İnönü"): see ``Lexicon.respell``.
     """
     if not needs_recasing(word):
         return word

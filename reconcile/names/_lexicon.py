@@ -59,7 +59,7 @@ class Lexicon:
     family_phrases: frozenset[str] = frozenset()  # "da silva", "van der wal"
     east_asian_given: frozenset[str] = frozenset()
     iberian_given: frozenset[str] = frozenset()  # Spanish/Portuguese-only given names
-    # Capitalised spellings lowercasing cannot rebuild: "YILDIRIM" -> "Yıldırım".
+    # Capitalised spellings lowercasing cannot rebuild: "ALTINKAYA" -> "Altınkaya".
     respell: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @classmethod
@@ -88,16 +88,23 @@ class Lexicon:
 
 
 def _respellings(names: Iterable[str]) -> dict[str, str]:
-    """Upper-case spelling -> written spelling, where re-casing would not give it back."""
-    found: dict[str, str | None] = {}
+    """Upper-case spelling -> written spelling, where re-casing would not give it back.
+
+    Only when every name written that way in capitals is the same name: "ARIEL" stays
+    "Ariel" (English) rather than "Arıel" (Turkish); "ALTINKAYA" becomes "Altınkaya".
+    """
+    spellings: dict[str, dict[str, str]] = {}
     for name in names:
-        if " " in name or (not name.isalpha() and "-" not in name):
+        if " " in name or not name.replace("-", "").isalpha():
             continue
-        upper = name.upper()
-        if recase_word(upper).casefold() == name.casefold():
-            continue  # only letters lost to capitals (ı, İ), not a taste in capitals
-        found[upper] = None if found.get(upper, name) != name else name  # ambiguous: drop
-    return {upper: name for upper, name in found.items() if name is not None}
+        spellings.setdefault(name.upper(), {}).setdefault(name.casefold(), name)
+    found = {}
+    for upper, written in spellings.items():
+        if len(written) == 1:
+            ((folded, name),) = written.items()
+            if recase_word(upper).casefold() != folded:
+                found[upper] = name
+    return found
 
 
 def _keys(names: Iterable[str]) -> tuple[set[str], set[str]]:
