@@ -10,9 +10,10 @@ Sheets:
 * ``_reconcile`` (hidden) — JSON: format version, the inputs' languages, headers and Dynamics
   metadata (to write the re-import in kind), the Review sheet names, and a digest of ``_original``.
 * ``_original`` (hidden) — what was written: per row the GetResponse id, email, candidate ids,
-  and the export's row checksum and modified-on, one column each. ``build-import`` checks the
-  edited sheet against it (added, deleted or re-keyed rows, links to non-candidates). Values are
-  packed hundreds per cell (``packing.py``): a million rows read back in about a second.
+  the export's row checksum and modified-on, and the name as exported, one column each.
+  ``build-import`` checks the edited sheet against it (added, deleted or re-keyed rows, links to
+  non-candidates). Values are packed hundreds per cell (``packing.py``): a million rows read
+  back in about a second.
 
 Written with rustpy-xlsxwriter (strings are string cells: never formulas).
 """
@@ -127,6 +128,7 @@ ORIGINAL_COLUMNS = (
     CANDIDATE_IDS,
     model.ROW_CHECKSUM,
     model.MODIFIED_ON,
+    model.NAME,  # as exported: the re-import writes it back unchanged, whatever the sheet says
 )
 
 
@@ -138,6 +140,7 @@ def original_columns(review: pd.DataFrame) -> dict[str, list[str]]:
         CANDIDATE_IDS: [" ".join(c) if c else "" for c in review[CANDIDATE_IDS].tolist()],
         model.ROW_CHECKSUM: _clean(review[model.ROW_CHECKSUM]),
         model.MODIFIED_ON: _tagged_dates(review[model.MODIFIED_ON]),
+        model.NAME: _clean(review[model.NAME]),
     }
 
 

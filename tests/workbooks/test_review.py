@@ -76,12 +76,15 @@ def test_read_back_unchanged(tmp_path: Path):
 def test_reviewer_choices_are_read(tmp_path: Path):
     path = cases.write(tmp_path / "review.xlsx")
     edited = cases.edit(
-        path, tmp_path / "edited.xlsx", {"F4": " Link ", "G4": "c3", "D3": "Bob", "E3": "Martin"}
+        path,
+        tmp_path / "edited.xlsx",
+        {"F4": " Link ", "G4": "c3", "D3": "Bob", "E3": "Martin", "C3": "Robert Martin"},
     )
     rows = read_review(edited).rows.set_index("gr_contact_id")
     assert rows.loc["g3", "decision"] == "link"
     assert rows.loc["g3", "crm_contact_id"] == "c3"
     assert (rows.loc["g2", "first_name"], rows.loc["g2", "last_name"]) == ("Bob", "Martin")
+    assert rows.loc["g2", "name"] == "@SUM(1+1)"  # Name is GetResponse's: edits are not taken
 
 
 def test_sorting_the_sheet_is_fine(tmp_path: Path):
