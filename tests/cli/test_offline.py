@@ -121,7 +121,6 @@ def test_unlinked_new_contacts_exit_1(exports: tuple[Path, Path], tmp_path: Path
     assert "could not be linked" in result.output
 
 
-@pytest.mark.slow
 def test_demo_runs_the_whole_round_trip(tmp_path: Path):
     out = tmp_path / "demo"
     result = _run("demo", "--out", str(out), "--rows", "400", "-q")
