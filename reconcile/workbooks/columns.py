@@ -220,9 +220,6 @@ REVIEW_HEADERS: dict[str, str] = {
     model.CANDIDATES: "Candidates",
     "name_review_reason": "Name Check",
 }
-# Columns a reviewer may change; the others are read back only to check them.
-REVIEW_EDITABLE = (model.FIRST_NAME, model.LAST_NAME, model.DECISION, model.CRM_CONTACT_ID)
-
 # The Contacts import workbook: exactly the contact table's display names, so that the
 # Import Data Wizard maps every column by itself.
 CONTACT_IMPORT = (model.CRM_FIRST_NAME, model.CRM_LAST_NAME, model.CRM_EMAIL)

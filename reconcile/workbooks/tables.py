@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -243,9 +243,6 @@ def text_column(rows: Sequence[Sequence[object]], index: int) -> list[str]:
     return [v.strip() if v.__class__ is str else as_text(v) for v in values]
 
 
-def raw_column(
-    rows: Sequence[Sequence[object]], index: int, convert: Callable[[object], object] | None = None
-) -> list[object]:
-    """One column as read (datetimes stay datetimes), optionally converted."""
-    values = [row[index] if index < len(row) else "" for row in rows]
-    return [convert(v) for v in values] if convert else values
+def raw_column(rows: Sequence[Sequence[object]], index: int) -> list[object]:
+    """One column as read (datetimes stay datetimes); missing cells of short rows are ''."""
+    return [row[index] if index < len(row) else "" for row in rows]
