@@ -27,6 +27,7 @@ from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
 from reconcile.sample.contacts import BENCH_MIX, HARD_MIX, pairs
 from reconcile.workbooks import dynamics, tables
+from reconcile.workbooks.columns import CONTACT_LOOKUP
 from reconcile.workbooks.safety import formula_cells
 from reconcile.workbooks.validate import read_review
 
@@ -121,6 +122,8 @@ def run_demo(
     with progress.task("Generating sample exports", total=None):
         gr, crm, truth = pairs(rows, int(rows * 1.4) + 50, seed=seed, mix=DEMO_MIX)
         crm = _crm_frame(crm)
+        # Not linked yet: the view shows an empty Contact lookup, which the re-import fills.
+        gr = gr.assign(**{CONTACT_LOOKUP: ""})
         gr_path = dynamics.write_export(
             gr, exports / "Active GetResponse contacts.xlsx", dynamics.GETRESPONSE_CONTACT
         )

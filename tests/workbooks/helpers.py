@@ -35,6 +35,7 @@ def gr_frame() -> pd.DataFrame:
                 "jdupont2@example.fr",
                 "ahmed.benali@example.fr",
             ],
+            "contact_lookup": "",  # the Contact lookup, empty until linked
         }
     )
 
