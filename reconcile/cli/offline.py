@@ -39,7 +39,7 @@ def _emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def _render_match(summary: MatchSummary) -> None:
+def _render_match(summary: MatchSummary, next_step: bool = True) -> None:
     click.echo(
         f"Matched {summary.gr_contacts:,} GetResponse contacts against "
         f"{summary.crm_contacts:,} CRM contacts in {summary.seconds:.1f} s."
@@ -51,8 +51,9 @@ def _render_match(summary: MatchSummary) -> None:
         click.echo(f"Names to check: {summary.names_to_check:,} (column 'Name Check').")
     sheets = ", ".join(summary.sheets)
     click.echo(f"Wrote {summary.review} (sheets {sheets}, Summary).")
-    click.echo("Next: review the 'review' rows in Excel, then run")
-    click.echo(f'  reconcile build-import "{summary.review}" -o import')
+    if next_step:
+        click.echo("Next: review the 'review' rows in Excel, then run")
+        click.echo(f'  reconcile build-import "{summary.review}" -o import')
 
 
 def _render_build(result: BuildResult) -> None:
@@ -235,7 +236,7 @@ def demo(out_dir: Path, rows: int, seed: int, as_json: bool, quiet: bool) -> Non
         return
     m = result.match
     click.echo(f"Sample exports: {', '.join(Path(p).name for p in result.exports)}")
-    _render_match(m)
+    _render_match(m, next_step=False)
     click.echo(
         f"Proposed links checked against the generator's truth: {result.links_checked:,}, "
         f"wrong: {result.links_wrong:,}; 'new' rows that did have a CRM contact: "
