@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from reconcile.names._casing import recase_word
@@ -149,4 +149,7 @@ def default_lexicon() -> Lexicon:
         if locale in _EAST_ASIAN_LOCALES:
             east_asian.extend(names)
         (iberian if locale[:2] in ("es", "pt") else others).update(names)
-    return Lexicon.from_names(given, family, east_asian, iberian - others)
+    lexicon = Lexicon.from_names(given, family, east_asian)
+    iberian_keys, _ = _keys(iberian)
+    other_keys, _ = _keys(others)  # by key: "Thomás" (pt_BR) is Thomas, not Iberian-only
+    return replace(lexicon, iberian_given=frozenset(iberian_keys - other_keys))

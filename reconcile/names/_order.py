@@ -269,9 +269,10 @@ class Orderer:
                 if word in VI_MIDDLE and keys[-1] in VI_FAMILY and index == count - 2:
                     break  # "Anh Van Nguyen": Van is a middle name
                 return tokens[:index], tokens[index:], ""
-            if classes[index] == FAMILY or (classes[index] == UNKNOWN and iberian):
-                # "Gabriel García Márquez"; after an Iberian given name, an unknown word is
-                # more likely the first of two family names than a middle name.
+            if classes[index] == FAMILY or (classes[index] in (UNKNOWN, BOTH) and iberian):
+                # "Gabriel García Márquez"; after an Iberian given name, an unknown word or
+                # one that is both a given and a family name ("Leandra Alba Moll") is more
+                # likely the first of two family names than a middle name.
                 return tokens[:index], tokens[index:], ""
             index += 1
         return tokens[: count - 1], tokens[count - 1 :], ""
