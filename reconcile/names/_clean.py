@@ -15,7 +15,6 @@ from reconcile.names._vocab import (
     KEYBOARD_ROWS,
     LEGAL_FORMS,
     PLACEHOLDERS,
-    key,
 )
 
 # Emoji, pictographs, dingbats, arrows, shapes, keycaps and the (c)/(r)/tm signs: each run
@@ -134,8 +133,3 @@ def strip_digits(text: str) -> str:
 def is_word(token: str) -> bool:
     """A token holding at least one letter (punctuation-only tokens are dropped)."""
     return any(char.isalpha() for char in token)
-
-
-def lookup_keys(tokens: list[str]) -> list[str]:
-    """The lookup key of each token."""
-    return [key(token) for token in tokens]
