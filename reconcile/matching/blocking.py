@@ -32,6 +32,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(1_000_003)
 _WIDTH = 32  # characters of a local part taken into its deletion variants
 _CHUNK = 200_000
+_MIN_SHARED_LOCAL = 3  # local parts this long are looked up at other domains (capped blocks)
 
 
 def join_equal(
@@ -171,7 +172,7 @@ def candidate_pairs(
     g_re, c_re = gr.at("reordered", rows), crm.at("reordered", crm_mail)
     add(*codes(np.where(g_re != "", g_re + "@" + g_dom, ""), c_re + "@" + c_dom), rows, crm_mail)
 
-    long_g = np.where(gr.at("local_len", rows) >= min_typo, g_local, "")
+    long_g = np.where(gr.at("local_len", rows) >= _MIN_SHARED_LOCAL, g_local, "")
     add(*codes(long_g, c_local), rows, crm_mail)
 
     add(*codes(gr.at("name_key", rows), crm.at("name_key", crm_all)), rows, crm_all)

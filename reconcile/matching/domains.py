@@ -35,8 +35,7 @@ PROVIDERS = frozenset(
         "protonmail.com", "protonmail.ch", "proton.me", "pm.me", "tutanota.com", "zoho.com",
         "yandex.ru", "yandex.com", "mail.ru", "libero.it", "skynet.be", "telenet.be",
         "bluewin.ch", "sunrise.ch", "fastmail.com", "hushmail.com", "qq.com",
-        "163.com", "btinternet.com", "sky.com", "orange.com", "wanadoo.com", "mail.com",
-        "email.com",
+        "163.com", "btinternet.com", "sky.com", "orange.com", "wanadoo.com",
     }
 )  # fmt: skip
 
@@ -82,7 +81,7 @@ KNOWN_TYPOS: Mapping[str, str] = {
 TLD_TYPOS: Mapping[str, str] = {
     "con": "com", "cm": "com", "om": "com", "cpm": "com", "comm": "com", "vom": "com",
     "xom": "com", "fe": "fr", "ft": "fr", "frr": "fr", "rf": "fr", "fr.fr": "fr", "nte": "net",
-    "ne": "net", "nett": "net",
+    "ne": "net", "nett": "net", "co": "com",
 }  # fmt: skip
 
 # A company domain is a correction target when it has at least this many contacts and at
@@ -114,7 +113,8 @@ def correct_domains(domains: Iterable[str], counts: Mapping[str, int]) -> dict[s
         for typo, tld_fix in TLD_TYPOS.items():
             if domain.endswith("." + typo):
                 candidate = domain[: -len(typo)] + tld_fix
-                if candidate in targets and candidate != domain:
+                own = max(counts.get(domain, 0), 1)
+                if candidate in PROVIDERS or counts.get(candidate, 0) >= _DOMINANCE * own:
                     fixed[domain] = candidate
                 break
         else:

@@ -41,7 +41,7 @@ class MatchOptions:
     """Allow links on email typos at all; False sends every fuzzy match to review."""
     max_block: int = 50
     """Name or local-part blocks with more CRM contacts than this are too common to suggest."""
-    min_typo_length: int = 5
+    min_typo_length: int = 6
     """Local parts shorter than this are not searched for typos (too many look-alikes)."""
 
     def __post_init__(self) -> None:

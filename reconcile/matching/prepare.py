@@ -189,8 +189,10 @@ def prepare_gr(gr: pd.DataFrame) -> Side:
         first = fold_names(_strings(gr.get(model.FIRST_NAME), n))
         last = fold_names(_strings(gr.get(model.LAST_NAME), n))
         full = _join(first, last)
-        typed = fold_names(_strings(gr.get(model.NAME), n))
-        full = pc.if_else(pc.equal(full, _EMPTY), typed, full)
+        empty = pc.equal(full, _EMPTY)
+        if model.NAME in gr.columns and pc.any(empty).as_py():  # e.g. a company name
+            typed = fold_names(_strings(gr[model.NAME], n).filter(empty))
+            full = pc.replace_with_mask(full, empty, typed)
     else:
         full = fold_names(_strings(gr.get(model.NAME), n))
         first, last = _first_rest(full)
@@ -217,23 +219,23 @@ def correct_both(gr: Side, crm: Side) -> dict[str, str]:
     """Fix mistyped domains on both sides in place (``fixed_domain``, and ``local`` where the
     corrected domain has its own rules); returns the mapping used."""
     counts: Counter[str] = Counter()
+    encodings = []
     for side in (gr, crm):
-        valid = pa.array(side.valid)
-        found = pc.value_counts(side.domain.filter(valid))
+        encoded = pc.dictionary_encode(side.domain)
+        encodings.append(encoded)
+        codes = encoded.indices.to_numpy(zero_copy_only=False)[side.valid]
+        found = np.bincount(codes, minlength=len(encoded.dictionary))
         counts.update(
-            dict(
-                zip(
-                    found.field("values").to_pylist(),
-                    found.field("counts").to_pylist(),
-                    strict=True,
-                )
-            )
+            {
+                d: int(c)
+                for d, c in zip(encoded.dictionary.to_pylist(), found.tolist(), strict=True)
+                if c
+            }
         )
     mapping = correct_domains(counts, counts)
     if not mapping:
         return mapping
-    for side in (gr, crm):
-        encoded = pc.dictionary_encode(side.domain)
+    for side, encoded in zip((gr, crm), encodings, strict=True):
         uniq = encoded.dictionary.to_pylist()
         fixed_uniq = pa.array([mapping.get(d, d) for d in uniq], type=STRING)
         side.fixed_domain = fixed_uniq.take(encoded.indices)
@@ -241,16 +243,20 @@ def correct_both(gr: Side, crm: Side) -> dict[str, str]:
             pc.not_equal(side.fixed_domain, side.domain).to_numpy(zero_copy_only=False) & side.valid
         )
         if len(changed):
-            # The corrected domain's own rules apply: gmial.com -> gmail.com drops the dots.
+            # The corrected domain's own rules apply: gmial.com -> gmail.com drops the dots,
+            # googlemail.con -> googlemail.com is gmail.com.
             locals_ = side.at("local", changed)
             domains = side.at("fixed_domain", changed)
-            new = [
-                split_email(email_key(f"{lo}@{d}"))[0]
-                for lo, d in zip(locals_, domains, strict=True)
+            keys = [
+                split_email(email_key(f"{lo}@{d}")) for lo, d in zip(locals_, domains, strict=True)
             ]
             mask = np.zeros(side.n, dtype=bool)
             mask[changed] = True
+            mask = pa.array(mask)
             side.local = pc.replace_with_mask(
-                side.local, pa.array(mask), pa.array(new, type=STRING)
+                side.local, mask, pa.array([k[0] for k in keys], type=STRING)
+            )
+            side.fixed_domain = pc.replace_with_mask(
+                side.fixed_domain, mask, pa.array([k[1] for k in keys], type=STRING)
             )
     return mapping

@@ -91,10 +91,11 @@ def uuids(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _base_people(n: int, seed: int) -> pd.DataFrame:
-    """``n`` people whose addresses are distinct even under provider rules (gmail dots)."""
+    """``n`` people with valid addresses, distinct even under provider rules (gmail dots)."""
     base = people(int(n * 1.03) + 50, seed)
-    keys = normalize_emails(base["email"])["email_key"]
-    base = base[~keys.duplicated().to_numpy()].reset_index(drop=True)
+    norm = normalize_emails(base["email"])
+    keep = ~norm["email_key"].duplicated().to_numpy() & norm["email_valid"].to_numpy()
+    base = base[keep].reset_index(drop=True)
     if len(base) < n:  # pragma: no cover - the 3% margin is ample
         raise RuntimeError("could not draw enough distinct people")
     return base.iloc[:n].reset_index(drop=True)
