@@ -52,6 +52,8 @@ INITIAL_ONLY = "initial only"
 
 def is_initial(word: str) -> bool:
     """'J', 'J.', 'J.-P.', 'JP' (two or three consonant capitals): initials, not names."""
+    if len(word) > 3 and "." not in word:
+        return False  # the usual case, decided fast (``_vector._initials`` agrees)
     letters = [char for char in word if char.isalpha()]
     if len(letters) == 1:
         return True
@@ -229,7 +231,7 @@ class Orderer:
         return None
 
     def two(self, tokens: list[str], classes: list[int]) -> tuple[list, list, str]:
-        """Two plain words: the lexicon decides \"Dupont Jean\" from \"Jean Dupont\"."""
+        """Two plain words: the lexicon tells "Dupont Jean" from "Jean Dupont"."""
         first, second = classes
         if second == INITIAL:
             if first == FAMILY:

@@ -204,3 +204,11 @@ def test_long_two_word_names_take_the_same_path_everywhere() -> None:
     assert frame[model.NAME_NEEDS_REVIEW].iloc[0]
     assert frame["name_review_reason"].iloc[0] == split_name(names[0]).reason
     assert not frame[model.NAME_NEEDS_REVIEW].iloc[1]
+
+
+def test_initial_like_hyphenated_words_agree_on_both_paths() -> None:
+    splitter = default_splitter()
+    texts = ["B-CD Dupont", "Dupont B-CD", "DUPONT B-CD", "B-CD DUPONT", "J-P Martin", "JP Martin"]
+    positions, first, last, _ = splitter.vector.split(texts)
+    for position, given, family in zip(positions, first, last, strict=True):
+        assert (given, family) == splitter.split(texts[position])[:2], texts[position]
