@@ -9,7 +9,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconcile.names import split_name, split_names
+from reconcile.names import default_splitter, split_name, split_names
 from reconcile.names._vocab import SUFFIXES, TITLES
 
 # Names people type: words from real given/family names, in any case, with noise around.
@@ -119,3 +119,49 @@ def test_split_names_equals_split_name_row_by_row(values: list[str | None]) -> N
         assert (row.first_name, row.last_name) == (one.first, one.last)
         assert bool(row.name_needs_review) == one.needs_review
         assert row.name_review_reason == one.reason
+
+
+LATIN_1_LETTERS = "".join(chr(c) for c in range(0x41, 0x100) if chr(c).isalpha() and c != 0xAA)
+KNOWN = [
+    "jean",
+    "DUPONT",
+    "Marie",
+    "martin",
+    "Ayşe",
+    "Sophie",
+    "Thomas",
+    "Nguyen",
+    "de",
+    "M.",
+    "Mme",
+]
+
+
+@st.composite
+def latin_words(draw: st.DrawFn) -> str:
+    if draw(st.booleans()):
+        word = draw(st.sampled_from(KNOWN))
+    else:
+        word = draw(st.text(alphabet=LATIN_1_LETTERS, min_size=1, max_size=7))
+    if draw(st.integers(0, 4)) == 0:
+        word += "-" + draw(st.sampled_from([*KNOWN, "pierre", "X"]))
+    return draw(st.sampled_from([word, word.upper(), word.lower(), word.title()]))
+
+
+@st.composite
+def two_word_shapes(draw: st.DrawFn) -> str:
+    one, two = draw(latin_words()), draw(latin_words())
+    title = draw(st.sampled_from(["M.", "Mme", "DR", "Don", "Xy"]))
+    return draw(st.sampled_from([f"{one} {two}", f"{title} {one} {two}", f"{one}, {two}"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(two_word_shapes(), min_size=1, max_size=40))
+def test_the_arrow_path_agrees_with_split_name_on_any_latin_words(texts: list[str]) -> None:
+    splitter = default_splitter()
+    positions, first, last, guessed = splitter.vector.split(texts)
+    for position, given_name, family, order_guessed in zip(
+        positions, first, last, guessed, strict=True
+    ):
+        expected = splitter.split(texts[position])
+        assert (given_name, family, bool(order_guessed)) == expected[:3], texts[position]
