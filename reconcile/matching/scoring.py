@@ -74,6 +74,8 @@ def _sim(a: np.ndarray, b: np.ndarray, scorer) -> np.ndarray:  # type: ignore[no
 
 # A masculine and a feminine first name built on one stem count as this similar.
 GENDERED_SIMILARITY = 60
+# A first name one typo away (4+ letters) counts as this similar.
+TYPO_SIMILARITY = 90
 _FEMININE_ENDINGS = ("e", "ne", "le", "te", "tte", "ette", "ine")
 
 
@@ -116,12 +118,19 @@ def _name_similarities(gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray) -> _
     )
     first_sim = np.where(swapped, cross, direct)
     last_sim = np.where(swapped, cross_last, direct_last)
-    # Louis / Louise, Jean / Jeanne, Michel / Michèle: one letter apart, two people.
-    close = np.flatnonzero((first_sim >= 70) & (first_sim < 100))
+    # One slip of a key in a first name of 4+ letters (Jeqn, Mnih, Agathe/Agahte) is the same
+    # name; but Louis / Louise, Jean / Jeanne, Michel / Michèle are two people.
+    close = np.flatnonzero((first_sim >= 50) & (first_sim < 100))
     if len(close):
         g_name = np.where(swapped[close], g_last[close], g_first[close])
-        gendered = [_gendered_pair(a, b) for a, b in zip(g_name, c_first[close], strict=True)]
-        first_sim[close[np.asarray(gendered, dtype=bool)]] = GENDERED_SIMILARITY
+        c_name = c_first[close]
+        gendered = np.array(
+            [_gendered_pair(a, b) for a, b in zip(g_name, c_name, strict=True)], dtype=bool
+        )
+        lengths = np.array([min(len(a), len(b)) for a, b in zip(g_name, c_name, strict=True)])
+        one_typo = (_sim(g_name, c_name, OSA.distance) == 1) & (lengths >= 4) & ~gendered
+        first_sim[close[one_typo]] = np.maximum(first_sim[close[one_typo]], TYPO_SIMILARITY)
+        first_sim[close[gendered]] = GENDERED_SIMILARITY
     # An initial fits a first name that starts with it ("J. Dupont" is Jean Dupont).
     g_len, c_len = gr.first_len[gi], crm.first_len[ci]
     initial = (np.minimum(g_len, c_len) == 1) & (np.maximum(g_len, c_len) > 1)

@@ -114,6 +114,20 @@ def test_exact_email_with_another_first_name_is_reviewed_as_a_shared_mailbox() -
     assert row[CANDIDATE_IDS] == ("c1",)
 
 
+def test_a_typo_in_the_first_name_does_not_hide_an_exact_email() -> None:
+    row = one(("g1", "jean.bertrand@free.fr", "Jeqn Bertrand"),
+              ("c1", "jean.bertrand@free.fr", "Jean", "Bertrand"))  # fmt: skip
+    assert row["decision"] == "link"
+
+
+def test_masculine_and_feminine_first_names_are_two_people() -> None:
+    for gr_first, crm_first in (("Louise", "Louis"), ("Jeanne", "Jean"), ("Michel", "Michele")):
+        row = one(("g1", "famille.martin@orange.fr", f"{gr_first} Martin"),
+                  ("c1", "famille.martin@orange.fr", crm_first, "Martin"))  # fmt: skip
+        assert row["decision"] == "review", (gr_first, crm_first)
+        assert "different first name" in row["reason"]
+
+
 def test_domain_typo_links_and_says_which_typo() -> None:
     row = one(("g1", "marie.curie@gmial.com", "Marie Curie"),
               ("c1", "mariecurie@gmail.com", "Marie", "Curie"), *BACKGROUND)  # fmt: skip
