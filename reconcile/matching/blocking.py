@@ -21,6 +21,8 @@ contacts says nothing about which one is meant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -155,27 +157,28 @@ def candidate_pairs(
     crm_mail = crm_all[crm.valid[crm_all]]
     found: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def add(left: np.ndarray, right: np.ndarray, lrows: np.ndarray, rrows: np.ndarray) -> None:
-        li, ri = join_equal(left, right, max_block)
+    def add(keys: Sequence[np.ndarray], lrows: np.ndarray, rrows: np.ndarray) -> None:
+        """Pairs of ``lrows`` x ``rrows`` whose keys (left, right) are equal."""
+        li, ri = join_equal(keys[0], keys[1], max_block)
         found.append((lrows[li], rrows[ri]))
 
     g_local, c_local = gr.at("local", rows), crm.at("local", crm_mail)
     g_dom, c_dom = gr.at("fixed_domain", rows), crm.at("fixed_domain", crm_mail)
-    add(*codes(g_local + "@" + g_dom, c_local + "@" + c_dom), rows, crm_mail)
+    add(codes(g_local + "@" + g_dom, c_local + "@" + c_dom), rows, crm_mail)
 
     g_code, c_code = codes(g_dom, c_dom)
     g_rows, g_hash = deletion_hashes(gr.local.take(pa.array(rows)), g_code, min_typo)
     c_rows, c_hash = deletion_hashes(crm.local.take(pa.array(crm_mail)), c_code, min_typo)
     if len(g_hash) and len(c_hash):
-        add(g_hash, c_hash, rows[g_rows], crm_mail[c_rows])
+        add((g_hash, c_hash), rows[g_rows], crm_mail[c_rows])
 
     g_re, c_re = gr.at("reordered", rows), crm.at("reordered", crm_mail)
-    add(*codes(np.where(g_re != "", g_re + "@" + g_dom, ""), c_re + "@" + c_dom), rows, crm_mail)
+    add(codes(np.where(g_re != "", g_re + "@" + g_dom, ""), c_re + "@" + c_dom), rows, crm_mail)
 
     long_g = np.where(gr.at("local_len", rows) >= _MIN_SHARED_LOCAL, g_local, "")
-    add(*codes(long_g, c_local), rows, crm_mail)
+    add(codes(long_g, c_local), rows, crm_mail)
 
-    add(*codes(gr.at("name_key", rows), crm.at("name_key", crm_all)), rows, crm_all)
+    add(codes(gr.at("name_key", rows), crm.at("name_key", crm_all)), rows, crm_all)
 
     # A GR name given with an initial ("J. Dupont", "Dupont J.") meets "Jean Dupont".
     initials = rows[(gr.first_len[rows] == 1) | (gr.last_len[rows] == 1)]
@@ -184,7 +187,7 @@ def candidate_pairs(
         for field in ("last_initial", "first_initial"):
             g_initial = gr.at(field, initials)
             g_initial = np.where(_has_both(g_initial), g_initial, "")
-            add(*codes(g_initial, c_initial), initials, crm_all)
+            add(codes(g_initial, c_initial), initials, crm_all)
 
     gi = np.concatenate([f[0] for f in found])
     ci = np.concatenate([f[1] for f in found])

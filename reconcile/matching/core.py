@@ -120,7 +120,7 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), dtype=object)
 
 
-def _crm_values(crm: pd.DataFrame, index: np.ndarray) -> tuple[np.ndarray, ...]:
+def _crm_values(crm: pd.DataFrame, index: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(id, "First Last", email) of the CRM rows at ``index``, as object arrays."""
 
     def values(name: str) -> pd.Series:
@@ -130,7 +130,7 @@ def _crm_values(crm: pd.DataFrame, index: np.ndarray) -> tuple[np.ndarray, ...]:
     names = (values(model.CRM_FIRST_NAME) + " " + values(model.CRM_LAST_NAME)).str.strip()
     names = names.where(names != "", values(model.CRM_NAME)).to_numpy(dtype=object)
     emails = _column(crm, model.CRM_EMAIL).iloc[index].astype("str").to_numpy(dtype=object)
-    emails = np.where(pd.isna(emails), None, emails)
+    emails[np.asarray(pd.isna(emails), dtype=bool)] = None
     return ids, names, emails
 
 
