@@ -88,7 +88,6 @@ _MAX_LOCAL, _MAX_TOTAL = 64, 254
 # Provider rules for email_key. Only what each provider documents (see docs/matching.md).
 _GMAIL = frozenset({"gmail.com", "googlemail.com"})
 PROTON_DOMAINS = frozenset({"protonmail.com", "protonmail.ch", "proton.me", "pm.me"})
-_PROTON = PROTON_DOMAINS
 _PLUS_ONLY = frozenset(
     {
         *(f"hotmail.{tld}" for tld in ("com", "fr", "be", "ch", "co.uk", "de", "it", "es", "ca")),
@@ -193,7 +192,7 @@ def email_key(normalized: str) -> str:
         return normalized
     if domain in _GMAIL:
         return f"{_cut_tag(local).replace('.', '')}@gmail.com"
-    if domain in _PROTON:
+    if domain in PROTON_DOMAINS:
         return f"{re.sub(r'[._-]', '', _cut_tag(local))}@{domain}"
     if domain in _PLUS_ONLY:
         return f"{_cut_tag(local)}@{domain}"
@@ -222,12 +221,11 @@ def _normalize_arrow(arr: pa.Array) -> pa.Array:
     characters, IDN domains) through ``normalize_email`` itself, so both paths agree."""
     non_ascii = pc.fill_null(pc.invert(pc.string_is_ascii(arr)), False)
     ascii_ = pc.ascii_trim_whitespace(pc.ascii_lower(arr))
-    wrapped = pc.starts_with(ascii_, "mailto:")
-    for prefix, suffix in (("<", ">"), ("<", ".")):
-        wrapped = pc.or_(
-            wrapped, pc.or_(pc.starts_with(ascii_, prefix), pc.ends_with(ascii_, suffix))
-        )
-    wrapped = pc.and_(wrapped, pc.invert(non_ascii))
+    # Only values that start or end like a wrapper go through the (slower) regex.
+    wrapped = pc.invert(non_ascii)
+    ends = pc.or_(pc.ends_with(ascii_, ">"), pc.ends_with(ascii_, "."))
+    starts = pc.or_(pc.starts_with(ascii_, "mailto:"), pc.starts_with(ascii_, "<"))
+    wrapped = pc.and_(wrapped, pc.or_(starts, ends))
     out = _apply_where(ascii_, wrapped, lambda a: pc.replace_substring_regex(a, _RE2_WRAPPER, ""))
     if pc.any(non_ascii).as_py():
         out = pc.replace_with_mask(out, non_ascii, _python_rows(arr.filter(non_ascii)))
@@ -300,7 +298,10 @@ def _keys(keys: pa.Array, domains: pa.Array) -> pa.Array:
     if not uniq:
         return keys
     kind = np.array(
-        [2 if d in _GMAIL else 3 if d in _PROTON else 1 if d in _PLUS_ONLY else 0 for d in uniq],
+        [
+            2 if d in _GMAIL else 3 if d in PROTON_DOMAINS else 1 if d in _PLUS_ONLY else 0
+            for d in uniq
+        ],
         dtype=np.int8,
     )
     row_kind = kind[pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)]

@@ -35,6 +35,7 @@ STAGES = (
     "Searching typos and other addresses",
     "Deciding and explaining",
 )
+CANDIDATE_IDS = "candidate_ids"  # tuple of CRM ids, best first (link and review rows)
 OUTPUT_COLUMNS = [
     model.GR_CONTACT_ID,
     model.EMAIL,
@@ -48,9 +49,8 @@ OUTPUT_COLUMNS = [
     model.SCORE,
     model.REASON,
     model.CANDIDATES,
-    "candidate_ids",
+    CANDIDATE_IDS,
 ]
-CANDIDATE_IDS = "candidate_ids"  # fmt: skip
 
 
 def _concat(a: Pairs, b: Pairs) -> Pairs:
@@ -108,8 +108,7 @@ def match_contacts(
 
     with progress.task(STAGES[3], total=None):
         shared = np.zeros(c.n, dtype=np.int64)  # CRM contacts on the same mailbox
-        key_counts = pd.Series(c_codes).map(pd.Series(c_codes).value_counts()).to_numpy()
-        shared[c_valid] = key_counts
+        shared[c_valid] = np.bincount(c_codes)[c_codes] if len(c_codes) else 0
         decided = decide(g, c, _concat(mailbox, fuzzy), shared, options)
         return _assemble(gr, crm, decided)
 
