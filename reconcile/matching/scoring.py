@@ -222,8 +222,11 @@ def score_pairs(
         last_sim >= options.typo_name_agreement
     )
     domain_typo = email.local_equal & first_ok
+    # With a one- or two-letter first name (Vu, Li), "vnguyen@" and "vunguyen@" are the
+    # initial and the full-name pattern of two namesakes, not a typo.
+    long_first = np.minimum(gr.first_len[gi], crm.first_len[ci]) >= 3
     local_typo = (
-        email.one_edit & ~email.separators & has_names & same_person
+        email.one_edit & ~email.separators & has_names & same_person & long_first
         & (email.shortest >= options.min_typo_length)
     )  # fmt: skip
     fuzzy_linkable = (
