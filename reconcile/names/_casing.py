@@ -25,7 +25,24 @@ _VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿ")
 
 # Particles written lowercase inside a family name when re-casing from capitals.
 LOWER_PARTICLES = frozenset(
-    {"de", "du", "des", "d'", "van", "von", "der", "den", "ter", "ten", "zu", "vom", "zum", "zur"}
+    {
+        "de",
+        "du",
+        "des",
+        "d'",
+        "van",
+        "von",
+        "der",
+        "den",
+        "ter",
+        "ten",
+        "zu",
+        "vom",
+        "zum",
+        "zur",
+        "'s",
+        "'t",
+    }
 )
 
 
@@ -75,10 +92,10 @@ def recase_word(
     ``respell`` maps capitals to a known spelling that re-casing cannot rebuild
     ("ALTINKAYA" -> "Altınkaya", "İNÖNÜ" -> "İnönü"): see ``Lexicon.respell``.
     """
+    if particle and word.isupper() and key(word) in LOWER_PARTICLES:
+        return word.lower()  # "DE GAULLE" -> "de Gaulle", "'S GRAVENSANDE" -> "'s Gravensande"
     if not needs_recasing(word):
         return word
-    if particle and key(word) in LOWER_PARTICLES:
-        return word.lower()
     if respell and word.isupper():
         known = respell.get(word)
         if known is not None:

@@ -92,12 +92,12 @@ def username_words(token: str) -> list[str] | None:
     return None
 
 
-_COMPANY = LEGAL_FORMS | COMPANY_WORDS
+BUSINESS_WORDS = LEGAL_FORMS | COMPANY_WORDS
 
 
 def is_company(tokens: list[str], keys: list[str]) -> bool:
     """A legal form or a business/role word anywhere in the name."""
-    if not _COMPANY.isdisjoint(keys):
+    if not BUSINESS_WORDS.isdisjoint(keys):
         return True
     if len(tokens) > 1 and not CAPS_ONLY_LEGAL_FORMS.isdisjoint(keys):
         return any(

@@ -78,6 +78,7 @@ class Orderer:
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.western_given = lexicon.given - lexicon.east_asian_given
+        self.western_family = lexicon.family - EAST_ASIAN_FAMILY
 
     # --- word classes -------------------------------------------------------------------------
     def word_class(self, word: str, token: str) -> int:
@@ -159,6 +160,8 @@ class Orderer:
         for token, word, upper in zip(tokens, keys, uppers, strict=True):
             if not upper:
                 marks.append(None if word in PARTICLES else False)  # "de" may sit in either part
+            elif word in PARTICLES:
+                marks.append(True)  # "'S GRAVENSANDE", "DE LA FONTAINE"
             else:
                 marks.append(not is_initial(token))  # "JP", "J." are initials, not a family name
         flags = [mark for mark in marks if mark is not None]
@@ -196,19 +199,23 @@ class Orderer:
         index = 1
         while index < len(keys) and keys[index] in PARTICLES:
             index += 1
-        if not leading and index == 1:
-            return 0  # "Van Nguyen", "Ben Smith": a given name
+        if not leading and (index == 1 or tokens[1].islower()):
+            return 0  # "Van Nguyen", "Ben Smith", "Ben van de Ven": a given name
         return min(index + 1, len(keys))
 
     def _east_asian(self, tokens: list[str], keys: list[str]) -> tuple[list, list, str] | None:
         """ "Nguyen Van Anh", "Wang Wei", "Kim Min-jun", "Tanaka Hiroshi": family first."""
         first, rest = keys[0], keys[1:]
+        lexicon = self.lexicon
         if any(
-            (word in self.western_given and word not in self.lexicon.east_asian_given)
+            (
+                word not in lexicon.east_asian_given
+                and (word in self.western_given or word in self.western_family)
+            )
             or (word in PARTICLES and word not in VI_MIDDLE)
             for word in rest
         ):
-            return None
+            return None  # "Lee Payne", "Kim Smith": not a romanized Asian given name
         two_given = len(rest) == 2 and rest[0] in VI_MIDDLE
         if first in VI_FAMILY and (two_given or (len(rest) == 1 and rest[0] not in VI_FAMILY)):
             return tokens[1:], tokens[:1], ""
@@ -253,6 +260,10 @@ class Orderer:
             return tokens[:2], tokens[2:], ""  # "Иван Иванович Иванов"
         if classes[0] == FAMILY and all(kind in (GIVEN, BOTH, INITIAL) for kind in classes[1:]):
             return tokens[1:], tokens[:1], ""  # "Dupont Jean Pierre"
+        phrases = self.lexicon.family_phrases
+        for index in range(1, count - 1):
+            if " ".join(keys[index:]) in phrases:
+                return tokens[:index], tokens[index:], ""  # a known multi-word family name
         start = 1
         if keys[0] in BOUND_GIVEN:
             start = 2  # "Abdel Kader Benali"

@@ -31,6 +31,7 @@ from reconcile.names._vocab import (
     FAMILY_WORDS,
     LEGAL_FORMS,
     MAIDEN_MARKERS,
+    NON_GIVEN_PARTICLES,
     PARTICLES,
     PLACEHOLDERS,
     SUFFIXES,
@@ -57,6 +58,7 @@ MAX_LENGTH = 300  # Dynamics keeps 50 characters of a first or last name; past t
 
 _SPECIAL = re.compile(r"[@(\[\"“«,\d._&+/]")
 _DIGIT = re.compile(r"\d")
+_ENDS_WITH_INITIAL = re.compile(r"(?:^|[-.])\w\.$")
 _STRIP_LEAD = "-'’.;:!?*/\\|~^_=#<>"
 _STRIP_TRAIL = "-;:!?*/\\|~^_=#<>,"
 _ROMAN = frozenset({"ii", "iii", "iv", "vii", "viii"})
@@ -85,9 +87,15 @@ def _words(text: str) -> list[str]:
             continue
         if raw.isalpha():
             token = raw  # the usual case: nothing to strip
+        elif key(raw) in ("'s", "'t"):
+            token = raw  # Dutch "'s Gravensande", "'t Hooft": the apostrophe is the word
         else:
             token = raw.lstrip(_STRIP_LEAD).rstrip(_STRIP_TRAIL)
-            if token.endswith(".") and sum(c.isalpha() for c in token) > 4:
+            if (
+                token.endswith(".")
+                and sum(c.isalpha() for c in token) > 4
+                and not _ENDS_WITH_INITIAL.search(token)  # "Hans-H." keeps its period
+            ):
                 token = token.rstrip(".")
             if not _clean.is_word(token):
                 continue
@@ -215,13 +223,33 @@ class Splitter:
         return self._tokens(tokens, reasons, title_hint)
 
     # --- the person, or not ---------------------------------------------------------------------
+    def _named_person(self, tokens: list[str], keys: list[str]) -> bool:
+        """ "Jordi Sales", "Claudio Company": the business words are family names here.
+
+        Only where every business word is also a known family name and another word is a
+        known given name; "Dupont Immobilier", "ACME SARL" and "Google France SAS" (a legal
+        form in capitals) stay companies.
+        """
+        business = [
+            (token, word)
+            for token, word in zip(tokens, keys, strict=True)
+            if word in _clean.BUSINESS_WORDS
+        ]
+        if not business or any(
+            word not in self.lexicon.family or (word in LEGAL_FORMS and token.isupper())
+            for token, word in business
+        ):
+            return False
+        named = {word for _, word in business}
+        return any(word in self.lexicon.given for word in keys if word not in named)
+
     def _known(self, keys: list[str]) -> bool:
         """At least one word is a known given or family name."""
         given, family = self.lexicon.given, self.lexicon.family
         return any(word in given or word in family for word in keys)
 
     def _not_a_person(self, tokens: list[str], keys: list[str], known: bool) -> str:
-        if _clean.is_company(tokens, keys):
+        if _clean.is_company(tokens, keys) and not self._named_person(tokens, keys):
             return COMPANY
         if not known and _clean.is_placeholder_text(keys):
             return NOT_A_NAME
@@ -240,8 +268,11 @@ class Splitter:
         if problem:
             return "", "", True, "", "", problem
         if len(keys) > 2 and not COUPLE_WORDS.isdisjoint(keys[1:-1]):
-            index = next(i for i in range(1, len(keys) - 1) if keys[i] in COUPLE_WORDS)
-            return self._couple(tokens, keys, index, reasons)
+            for index in range(1, len(keys) - 1):
+                if keys[index] in NON_GIVEN_PARTICLES:
+                    break  # "Coreth von und zu Coredo und Starkenberg" is one family name
+                if keys[index] in COUPLE_WORDS:
+                    return self._couple(tokens, keys, index, reasons)
         if keys[0] in FAMILY_WORDS and len(keys) > 1:
             person = self._person(tokens[1:], keys[1:], reasons)
             family = [person[1]] if person[1] else []

@@ -18,7 +18,8 @@ from reconcile.names._lexicon import Lexicon
 from reconcile.names._vocab import PATRONYMIC_ENDINGS, SLAVIC_FAMILY_ENDINGS
 
 # Two words of Latin-1 letters (hyphens inside), one space: nothing else to clean or read.
-_WORD = "[A-Za-zÀ-ÖØ-öø-ÿ]+(?:-[A-Za-zÀ-ÖØ-öø-ÿ]+)*"
+_PART = "[A-Za-zÀ-ÖØ-Þà-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ]*"  # not opening on ß: "ßa".title() differs
+_WORD = f"{_PART}(?:-{_PART})*"
 _SHAPES = (
     f"^{_WORD} {_WORD}$",  # Jean Dupont
     rf"^[^\s,]+ {_WORD} {_WORD}$",  # Mme Marie Dupont (the first word must be a title)

@@ -72,7 +72,7 @@ MAY_BE_GIVEN_PARTICLES = _set(
 )
 PARTICLES = NON_GIVEN_PARTICLES | MAY_BE_GIVEN_PARTICLES
 # Joiners inside a family name: "Ortega y Gasset", "Silva e Costa", "Puig i Cadafalch".
-FAMILY_JOINERS = frozenset({"y", "e", "i"})
+FAMILY_JOINERS = frozenset({"y", "e", "i", "und"})  # and "von und zu Liechtenstein"
 # Given names that continue across a particle: "María del Carmen", "Maria de Fátima".
 GIVEN_AFTER_PARTICLE = _set(
     """
@@ -200,7 +200,7 @@ KO_COMPOUND_FAMILY = _set("남궁 황보 제갈 선우 독고 사공 서문 동�
 # Common Japanese family names in kanji (unspaced kanji names split after them).
 JA_KANJI_FAMILY = _set(
     """
-    佐藤 鈴木 高橋 田中 伊藤 渡辺 渡邊 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本
+    佐藤 鈴木 高橋 田中 斉藤 齊藤 伊藤 渡辺 渡邊 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本
     井上 木村 林 清水 山崎 森 阿部 池田 橋本 山下 石川 中島 前田 藤田 小川 後藤
     岡田 長谷川 村上 近藤 石井 斎藤 齋藤 坂本 遠藤 青木 藤井 西村 福田 太田 三浦 藤原
     岡本 松田 中川 中野 原田 小野 田村 竹内 金子 和田 中山 石田 上田 森田 原 柴田

@@ -212,3 +212,10 @@ def test_initial_like_hyphenated_words_agree_on_both_paths() -> None:
     positions, first, last, _ = splitter.vector.split(texts)
     for position, given, family in zip(positions, first, last, strict=True):
         assert (given, family) == splitter.split(texts[position])[:2], texts[position]
+
+
+def test_a_known_multi_word_family_name_is_kept_whole() -> None:
+    lexicon = Lexicon.from_names(given=["Anna", "Lea"], family=["Grein Groth"])
+    splitter = Splitter(lexicon)
+    assert splitter.split("Anna Lea Grein Groth")[:2] == ("Anna Lea", "Grein Groth")
+    assert Splitter(Lexicon()).split("Anna Lea Grein Groth")[:2] == ("Anna Lea Grein", "Groth")
