@@ -36,6 +36,10 @@ OTHER_DOMAIN_WEIGHT = 0.8
 EMAIL_WEIGHT = 0.6  # the rest is the name's
 NO_NAME_PENALTY = 5  # a fuzzy email with no name to confirm it
 NO_EMAIL_SIMILARITY = 50  # email similarity counted when the CRM contact has no address
+# An identical mailbox whose first names disagree (a shared mailbox?) scores this, plus the
+# bonus when the last names agree: reviewed, above plain name matches.
+SHARED_MAILBOX_SCORE = 65
+SAME_LAST_NAME_BONUS = 10
 
 
 @dataclass
@@ -198,7 +202,9 @@ def score_pairs(
     )
     namesake_like = email.same_domain & (email.digits_differ | email.separators)
     email_sim = np.where(namesake_like, email_sim * OTHER_DOMAIN_WEIGHT, email_sim)
-    email_sim = np.where(kind == EXACT, 100.0, np.where(kind == KEY, 98.0, email_sim))
+    email_sim = np.where(
+        kind == EXACT, 100.0, np.where(kind == KEY, SAME_MAILBOX_SIMILARITY, email_sim)
+    )
     # Without a typo-like email to go on, a name says as much as it is rare: one CRM
     # contact named "Adèle Morel" is a lead, forty "Jean Martin" are not.
     # Addresses differing by their digits or a separator are how namesakes tell their
@@ -213,7 +219,7 @@ def score_pairs(
         email_sim - NO_NAME_PENALTY,
     )
     # Identical mailbox: certain unless the first names say these are two people.
-    conflict_score = 65 + 10 * last_ok
+    conflict_score = SHARED_MAILBOX_SCORE + SAME_LAST_NAME_BONUS * last_ok
     mailbox_score = np.where(first_ok, email_sim, conflict_score)
     score = np.where(kind == FUZZY, fuzzy_score, mailbox_score)
     score = np.clip(np.rint(score), 0, 100).astype(np.int16)
