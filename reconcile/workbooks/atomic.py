@@ -14,6 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def staged_file(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces ``path``."""
@@ -24,6 +30,9 @@ def staged_file(path: str | Path) -> Iterator[Path]:
     temp_path = Path(temp)
     try:
         yield temp_path
+        # mkstemp makes the file private (0600); the output is an ordinary file the admin
+        # shares with colleagues, so give it the permissions any new file would get.
+        os.chmod(temp_path, 0o666 & ~_umask())
         os.replace(temp_path, path)
     finally:
         temp_path.unlink(missing_ok=True)
