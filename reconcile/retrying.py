@@ -93,11 +93,14 @@ def send_with_retry(
     sleep: Sleep = time.sleep,
     wait_hint: WaitHint | None = None,
     on_retry: Callable[[Attempt], None] | None = None,
+    final: Callable[[httpx.Response], bool] | None = None,
 ) -> httpx.Response:
     """Send ``request``, retrying what the policy allows; return the last response.
 
     Transport errors that exhaust the attempts are re-raised; a retryable status that
-    exhausts them is returned, so the caller maps the body to its typed error.
+    exhausts them is returned, so the caller maps the body to its typed error. ``final``
+    lets a client say that a response with a retryable status is nevertheless a definite
+    answer (Dataverse reports a duplicate-detection refusal as a 500): it is returned at once.
     """
     attempt = 0
     while True:
@@ -120,6 +123,8 @@ def send_with_retry(
         if status != 429 and not idempotent:
             return response
         response.read()
+        if final is not None and final(response):
+            return response
         server_wait = wait_hint(response) if wait_hint else None
         if server_wait is None:
             server_wait = parse_retry_after(response.headers.get("Retry-After"))

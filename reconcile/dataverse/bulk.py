@@ -25,6 +25,7 @@ from reconcile.dataverse import query as q
 from reconcile.dataverse.errors import (
     ConnectionFailed,
     DataverseError,
+    DuplicateDetected,
     DuplicateRecord,
     NotSupported,
     RecordNotFound,
@@ -42,6 +43,11 @@ log = logging.getLogger("reconcile.dataverse")
 CHUNK_SIZE = 1000  # the $batch limit, and 100 requests per 100,000 records
 _ID_LOOKUP_CHUNK = 100  # GUIDs per "does it exist" read (URL length stays ~5 KB)
 _FATAL = (Throttled, ServiceUnavailable, ConnectionFailed)
+# What a create of a record that already exists with its client-chosen id may be refused
+# with: the key clash, or — with duplicate detection on — the rule that finds "another"
+# record like it. Either way, an existing id means an earlier attempt landed.
+_ALREADY_THERE = (DuplicateRecord, DuplicateDetected)
+DETECT_DUPLICATES = {"MSCRM.SuppressDuplicateDetection": "false"}
 
 
 @dataclass
@@ -73,6 +79,7 @@ class _Plan:
     target: Callable[[Mapping[str, Any]], dict[str, Any]]  # bulk-message target for a record
     operation: Callable[[int, Mapping[str, Any]], b.Operation]  # $batch operation for a record
     result_id: Callable[[Mapping[str, Any]], str | None]
+    headers: Mapping[str, str] = field(default_factory=dict)  # sent with every request
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[range]:
@@ -135,13 +142,14 @@ class _Writer:
                     idempotent=True,
                     attempts=attempts,
                     record=f"{len(targets)} {plan.entity_set} ({plan.message})",
+                    headers=plan.headers or None,
                 )
                 or {}
             )
         except _FATAL:
             raise  # handled in write(): the run stops
         except DataverseError as exc:
-            if isinstance(exc, DuplicateRecord) and attempts and plan.message == "CreateMultiple":
+            if isinstance(exc, _ALREADY_THERE) and attempts and plan.message == "CreateMultiple":
                 self._confirm_created(span)
                 return
             if isinstance(exc, NotSupported) or (
@@ -186,7 +194,7 @@ class _Writer:
                 continue
             error = res.error()
             assert error is not None
-            if isinstance(error, DuplicateRecord) and plan.message == "CreateMultiple":
+            if isinstance(error, _ALREADY_THERE) and plan.message == "CreateMultiple":
                 duplicates.append(i)
             self.result.errors[i] = error
         if duplicates:  # maybe our own earlier attempt; confirm by id
@@ -239,13 +247,20 @@ def create_many(
     chunk_size: int = CHUNK_SIZE,
     use_bulk: bool | None = None,
     workers: int = 1,
+    detect_duplicates: bool = False,
     progress: Progress = SILENT,
 ) -> BulkResult:
     """Create ``records`` in ``entity_set``; GUIDs are assigned here when missing (and
-    written back into a copy, so the caller can read ``result.ids``)."""
+    written back into a copy, so the caller can read ``result.ids``).
+
+    ``detect_duplicates`` sends ``MSCRM.SuppressDuplicateDetection: false``, so that the
+    environment's duplicate detection rules apply (as the Import Wizard's "Allow Duplicates:
+    No" does): a record they refuse fails with :class:`DuplicateDetected` and the others
+    are written."""
     prepared = [dict(r) for r in records]
     for record in prepared:
         record[id_column] = str(record.get(id_column) or uuid.uuid4()).lower()
+    headers = dict(DETECT_DUPLICATES) if detect_duplicates else {}
     odata_type = f"Microsoft.Dynamics.CRM.{logical_name}"
     plan = _Plan(
         entity_set=entity_set,
@@ -257,10 +272,12 @@ def create_many(
             "POST",
             q.quote_segment(entity_set),
             body=dict(r),
+            headers=dict(headers),
             repeatable=True,
             record=f"{logical_name} #{i + 1} ({r[id_column]})",
         ),
         result_id=lambda r: str(r[id_column]).lower(),
+        headers=headers,
     )
     return _run(
         client,

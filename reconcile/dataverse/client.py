@@ -31,11 +31,13 @@ import httpx
 
 from reconcile.dataverse import query as q
 from reconcile.dataverse.errors import (
+    DUPLICATE_DETECTED,
     DataverseError,
     DuplicateRecord,
     RecordNotFound,
     connection_error,
     error_from_response,
+    parse_error_body,
 )
 from reconcile.dataverse.odata import (
     DEFAULT_HEADERS,
@@ -162,6 +164,14 @@ class DataverseClient:
         return wait
 
     @staticmethod
+    def _final(response: httpx.Response) -> bool:
+        """A 500 that is a business answer, not a failure: duplicate detection refused the
+        write, and sending it again would be refused again."""
+        return response.status_code == 500 and (
+            parse_error_body(response.content)[0] == DUPLICATE_DETECTED
+        )
+
+    @staticmethod
     def _log_retry(attempt: Attempt, request: httpx.Request) -> None:
         cause = attempt.response.status_code if attempt.response is not None else attempt.error
         log.info(
@@ -215,6 +225,7 @@ class DataverseClient:
                     sleep=self._sleep,
                     wait_hint=self._wait_hint,
                     on_retry=on_retry,
+                    final=self._final,
                 )
         except httpx.TransportError as exc:
             raise connection_error(exc, method=method, record=record) from exc
@@ -439,6 +450,7 @@ class DataverseClient:
         idempotent: bool = False,
         record: str | None = None,
         attempts: list[Attempt] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
         """Call an OData action (POST); its JSON result, or None for 204."""
         path = name if not bound_to else f"{bound_to}/Microsoft.Dynamics.CRM.{name}"
@@ -446,6 +458,7 @@ class DataverseClient:
             "POST",
             path,
             json=dict(body or {}),
+            headers=headers,
             idempotent=idempotent,
             record=record or name,
             attempts=attempts,

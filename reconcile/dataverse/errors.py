@@ -12,6 +12,7 @@ reach these messages: only the method, the URL path and the service's own text a
           ├── PrivilegeDenied            403 / 0x80040220: a security role lacks a privilege
           ├── RecordNotFound             404 / 0x80040217
           ├── DuplicateRecord            0x80040237: a record with the same key exists
+          ├── DuplicateDetected          0x80040333: duplicate detection rules refused a write
           ├── ConcurrencyConflict        412: the record changed since it was read
           ├── ValidationFailed           400: a value the service rejected
           ├── RequestTooLarge            413
@@ -34,6 +35,9 @@ from reconcile.errors import ServiceError
 # and the service protection page (research/dataverse-api.md §5).
 OBJECT_DOES_NOT_EXIST = "0x80040217"
 DUPLICATE_RECORD = "0x80040237"
+# Duplicate detection (MSCRM.SuppressDuplicateDetection: false) refused a create or update;
+# the service answers it with HTTP 500 (research/dataverse-api.md, docs/dataverse-api.md).
+DUPLICATE_DETECTED = "0x80040333"
 PRIVILEGE_DENIED = "0x80040220"
 CONCURRENCY_VERSION_MISMATCH = "0x80060882"
 THROTTLING_CODES = {
@@ -44,6 +48,7 @@ THROTTLING_CODES = {
 _SIGNED = {  # the same codes as signed integers, as some versions send them
     "-2147220969": OBJECT_DOES_NOT_EXIST,
     "-2147220937": DUPLICATE_RECORD,
+    "-2147220685": DUPLICATE_DETECTED,
     "-2147220960": PRIVILEGE_DENIED,
     "-2147015902": "0x80072322",
     "-2147015903": "0x80072321",
@@ -98,6 +103,16 @@ class DuplicateRecord(DataverseError):
     default_hint = (
         "A record with the same key already exists: update it instead of creating it, or "
         "remove the duplicate in Dynamics."
+    )
+
+
+class DuplicateDetected(DataverseError):
+    """Dynamics' duplicate detection rules found a record like this one (a contact with the
+    same email, by the default rule). Not a failure of the service: nothing to retry."""
+
+    default_hint = (
+        "A record like this one already exists (Dynamics' duplicate detection rules): merge or "
+        "correct the records in Dynamics, or write it anyway where the job allows duplicates."
     )
 
 
@@ -175,6 +190,8 @@ def classify(status: int | None, code: str | None) -> type[DataverseError]:
         return Throttled
     if code == DUPLICATE_RECORD:
         return DuplicateRecord
+    if code == DUPLICATE_DETECTED:
+        return DuplicateDetected
     if code == OBJECT_DOES_NOT_EXIST or status == 404:
         return RecordNotFound
     if code == PRIVILEGE_DENIED or status == 403:
