@@ -144,8 +144,16 @@ def contact_query(
     changed_to: When | None = None,
     sort: Mapping[str, str] | None = None,
     fields: Sequence[str] | None = None,
+    with_custom_fields: bool = False,
 ) -> dict[str, Any]:
-    """Query parameters of ``GET /contacts`` (filters are ANDed; dates for incremental reads)."""
+    """Query parameters of ``GET /contacts`` (filters are ANDed; dates for incremental reads).
+
+    ``with_custom_fields`` asks for each contact's custom field values in the list itself
+    (``additionalFlags=customFieldValues``, documented in GetResponse's own API guide though
+    not in the OpenAPI description), instead of one ``GET /contacts/{id}`` per contact."""
+    flags = [
+        f for f, on in (("exactMatch", exact), ("customFieldValues", with_custom_fields)) if on
+    ]
     return {
         "query": {
             "campaignId": campaign_id,
@@ -157,7 +165,7 @@ def contact_query(
         },
         "sort": sort,
         "fields": fields,
-        "additionalFlags": "exactMatch" if exact else None,
+        "additionalFlags": ",".join(flags) or None,
     }
 
 

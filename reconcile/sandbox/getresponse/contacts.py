@@ -25,6 +25,7 @@ from reconcile.sandbox.getresponse.views import (
     CONTACT,
     CONTACT_ACTIVITY,
     CONTACT_SOURCE,
+    CONTACT_WITH_FIELDS,
     projection,
 )
 
@@ -67,8 +68,14 @@ class Contacts:
             number = self.campaigns.row_id(campaign_cid, missing="1001")
             where.append(f"c.campaign = {number}")
         needs_join = any("k." in clause for clause in query.where)
+        flags = (params.get("additionalFlags") or "").split(",")
+        view = (
+            CONTACT_WITH_FIELDS
+            if "customFieldValues" in flags and campaign_cid is None
+            else CONTACT
+        )
         return self.s.page(
-            CONTACT,
+            view,
             CONTACT_SOURCE,
             query,
             params,

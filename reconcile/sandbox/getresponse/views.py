@@ -79,6 +79,22 @@ CONTACT = View(
 )
 CONTACT_SOURCE = "contacts c JOIN campaigns k ON k.id = c.campaign"
 
+# ``GET /contacts?additionalFlags=customFieldValues``: each list element also carries the
+# contact's custom field values, as ``GET /contacts/{id}`` shows them. The official OpenAPI
+# description lists only ``exactMatch``; GetResponse's own published guide documents this flag
+# ("Add ``additionalFlags=customFieldValues`` to include custom field data in response",
+# GetResponse/public-api-agent-skills, getresponse-newsletter-skill/references/api-guide.md).
+_FIELD_VALUES = (
+    "json((SELECT json_group_array(json(v)) FROM (SELECT json_object("
+    "'customFieldId', f.cid, 'name', f.name, 'value', json(cf.vals), 'values', json(cf.vals),"
+    " 'type', f.format, 'fieldType', f.format, 'valueType', f.type) AS v"
+    " FROM contact_fields cf JOIN custom_fields f ON f.id = cf.field"
+    " WHERE cf.contact = c.id ORDER BY f.name)))"
+)
+CONTACT_WITH_FIELDS = View(
+    CONTACT.id_key, (*CONTACT.fields, _f("customFieldValues", _FIELD_VALUES))
+)
+
 CAMPAIGN = View(
     "campaignId",
     (
