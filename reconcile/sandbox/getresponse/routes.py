@@ -218,6 +218,11 @@ def table(sandbox: GetResponseSandbox) -> Table:
             "POST",
             api(s, lambda r, b, d: s.contacts.upsert_fields(pid(r, "contactId"), d), body=True),
         ),
+        (
+            "/search-contacts/contacts",
+            "POST",
+            api(s, lambda r, b, d: s.search.contacts(r.query_params, d, b), body=True),
+        ),
         ("/custom-fields", "GET", api(s, lambda r, b: s.fields.page(r.query_params, b))),
         (
             "/custom-fields",

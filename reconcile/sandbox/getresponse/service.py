@@ -30,6 +30,7 @@ from reconcile.sandbox.getresponse.models import ACCOUNT, Campaigns, Settings, S
 from reconcile.sandbox.getresponse.queue import AddQueue
 from reconcile.sandbox.getresponse.ratelimit import RateLimiter, RateLimits
 from reconcile.sandbox.getresponse.routes import routes
+from reconcile.sandbox.getresponse.search import Search
 from reconcile.sandbox.getresponse.views import projection
 
 DEFAULT_CONTACT_DELAY = 1.0
@@ -79,6 +80,7 @@ class GetResponseSandbox:
         self.blocklist = Blocklist(self.state)
         self.contacts = Contacts(self.state, self.campaigns)
         self.queue = AddQueue(self.state, self.campaigns, self.contacts, self.blocklist)
+        self.search = Search(self.state)
         self.messages = Messages(self.state, self.campaigns, self.from_fields)
         self.imports = Imports(self.state, self.campaigns, self.tags, self.contacts, self.blocklist)
         self.faults = FaultPlan()

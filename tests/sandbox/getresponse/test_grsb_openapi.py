@@ -148,6 +148,27 @@ def test_every_emulated_operation_conforms(
     advance(control, DELAY)
     api.get(f"/imports/{job['importId']}")
     api.get("/imports", params={"sort[createdOn]": "DESC"})
+    search = {
+        "subscribersType": ["subscribed"],
+        "sectionLogicOperator": "or",
+        "section": [
+            {
+                "campaignIdsList": [clients],
+                "logicOperator": "or",
+                "subscriberCycle": ["receiving_autoresponder", "not_receiving_autoresponder"],
+                "subscriptionDate": "all_time",
+                "conditions": [
+                    {"conditionType": "tag", "operatorType": "exists", "operator": "exists",
+                     "value": tag},
+                    {"conditionType": "email", "operatorType": "string_operator",
+                     "operator": "contains", "value": "gmail"},
+                ],
+            }
+        ],
+    }  # fmt: skip
+    found = api.post("/search-contacts/contacts", params={"perPage": 50}, json=search)
+    assert found.status_code == 200
+    assert found.json()
     api.delete(f"/contacts/{contact}")
 
     wanted = {openapi.operation_id(method, path) for method, path in operations(sandbox)}

@@ -165,6 +165,30 @@ def writes(
                 {"customFieldValues": [{"customFieldId": ville, "value": ["Lille"]}]},
             )
             assert values[0].values == ["Lille"]
+            tagged = await gr.search_contacts.get_contacts_from_search_contacts_conditions(
+                {
+                    "subscribersType": ["subscribed"],
+                    "sectionLogicOperator": "or",
+                    "section": [
+                        {
+                            "campaignIdsList": [created.campaign_id],
+                            "logicOperator": "and",
+                            "subscriberCycle": ["receiving_autoresponder"],
+                            "subscriptionDate": "all_time",
+                            "conditions": [
+                                {
+                                    "conditionType": "tag",
+                                    "operatorType": "exists",
+                                    "operator": "exists",
+                                    "value": vip,
+                                }
+                            ],
+                        }
+                    ],
+                },
+                per_page=100,
+            )
+            assert [c.contact_id for c in tagged] == [person.contact_id]
             await gr.contacts.delete_contact(person.contact_id)
             with pytest.raises(GetResponseApiError) as gone:
                 await gr.contacts.get_contact_by_id(person.contact_id)
