@@ -170,10 +170,12 @@ class Translator:
     # ----------------------------------------------------------------- conditions
     def condition(self, node: ast._Node, lambdas: dict[str, Scope], scope: Scope) -> str:
         if isinstance(node, ast.BoolOp):
+            # A chain of one operator (``a or b or c …``, hundreds long when a client asks for
+            # many values) becomes one flat SQL expression: nested parentheses would overflow
+            # SQLite's parser stack, which the service itself does not have.
             op = "AND" if isinstance(node.op, ast.And) else "OR"
-            left = self.condition(node.left, lambdas, scope)
-            right = self.condition(node.right, lambdas, scope)
-            return f"({left} {op} {right})"
+            parts = [self.condition(n, lambdas, scope) for n in _chain(node, type(node.op))]
+            return f"({f' {op} '.join(parts)})"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return f"(NOT {self.condition(node.operand, lambdas, scope)})"
         if isinstance(node, ast.Compare):
@@ -404,6 +406,20 @@ def _check_types(left: str | None, right: str | None, kind: str) -> None:
         "A binary operator with incompatible types was detected. Found operand types "
         f"'{left}' and '{right}' for operator kind '{kind}'."
     )
+
+
+def _chain(node: ast.BoolOp, op: type) -> list[ast._Node]:
+    """The operands of a run of the same boolean operator, left to right, without recursion."""
+    out: list[ast._Node] = []
+    stack: list[ast._Node] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.BoolOp) and isinstance(current.op, op):
+            stack.append(current.right)
+            stack.append(current.left)
+        else:
+            out.append(current)
+    return out
 
 
 def _describe(node: ast._Node) -> str:
