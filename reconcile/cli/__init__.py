@@ -31,16 +31,18 @@ def cli() -> None:
     """Move a GetResponse base into Dynamics 365, and keep the two in step.
 
     \b
-    Start with:  reconcile demo          (everything on bundled sample data)
+    Start with:  reconcile demo          (the migration on bundled sample data)
+    Migrate:     reconcile migrate plan --list NAME -o review.xlsx
+                 reconcile migrate apply review.xlsx
     Offline:     reconcile match GR_FILE CRM_FILE -o review.xlsx
                  reconcile build-import review.xlsx -o import/
     """
 
 
 def _register() -> None:
-    from reconcile.cli import dataverse, offline, sandbox
+    from reconcile.cli import dataverse, migrate, offline, sandbox
 
-    for module in (offline, sandbox, dataverse):
+    for module in (offline, migrate, sandbox, dataverse):
         for command in module.COMMANDS:
             cli.add_command(command)
 

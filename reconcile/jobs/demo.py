@@ -1,20 +1,24 @@
-"""``reconcile demo``: the whole offline round-trip on generated sample data, in one folder.
+"""``reconcile demo``: the migration, end to end, against both sandboxes started in-process.
 
-1. Realistic Dynamics exports of both sides from the seeded sample generator (French and
-   international names, shared mailboxes, typos, namesakes, unusable addresses…):
-   ``exports/Active GetResponse contacts.xlsx`` and ``exports/My Active Contacts.xlsx``.
-2. ``match`` → ``review.xlsx`` (review rows are left for a person, as in real life).
-3. ``build-import`` → ``import/`` (files 1 and 2).
-4. What Dynamics would do when file 1 is imported — every new row becomes a contact with a
-   fresh GUID — is *simulated* from the file itself, giving the export an admin takes next:
-   ``exports/My Active Contacts (after import).xlsx``.
-5. ``build-import --crm-export`` → ``import-after/`` (file 3).
+1. Both emulators start on loopback ports; GetResponse gets two lists of a few thousand
+   contacts (scores, origins, custom fields, tags, some people on both lists), the CRM an
+   overlapping base (typos, shared mailboxes, duplicates, namesakes) — ``demo_data.py``.
+2. The connector's tables and roles are installed; the connector's identity gets the
+   *GetResponse Service User* and *Connection User* roles (it must create contacts); the
+   admin brings ``clients_fr`` over as SPEC 5.3 says (a GetResponse List record linked to a
+   static marketing list).
+3. ``migrate plan`` (custom fields and tags sent, confident review rows accepted) writes
+   ``review.xlsx``.
+4. Meanwhile somebody merges a few CRM contacts that the plan links to (SPEC 8.4).
+5. ``migrate apply`` writes it all and ``review-report.xlsx`` says what happened.
 
-The generator knows the truth, so the demo also reports how many proposed links are right.
+The generator knows the truth, so the demo also says how many links are right. No network,
+no account: everything runs on 127.0.0.1 and stops at the end.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,132 +26,147 @@ from typing import Any
 import pandas as pd
 
 from reconcile import model
-from reconcile.jobs.roundtrip import BuildResult, MatchSummary, build_import, match_files
-from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
-from reconcile.sample.contacts import BENCH_MIX, HARD_MIX, pairs
-from reconcile.workbooks import dynamics, tables
-from reconcile.workbooks.columns import CONTACT_LOOKUP
-from reconcile.workbooks.safety import formula_cells
-from reconcile.workbooks.validate import read_review
 
-# Half a real migration (mostly identical mailboxes), half the traps: every hard case shows up
-# a few dozen times in a few thousand rows.
-DEMO_MIX = {k: (BENCH_MIX[k] + HARD_MIX[k]) / 2 for k in BENCH_MIX}
+MERGED_DURING_REVIEW = 5
 
 
 @dataclass
 class DemoResult:
     out_dir: str
-    exports: list[str]
-    match: MatchSummary
-    first_pass: BuildResult
-    second_pass: BuildResult
+    review: str
+    report: str
+    state: str
+    plan: dict[str, Any]
+    run: dict[str, Any]
+    summary: list[str]
+    merged: int = 0
     links_checked: int = 0
     links_wrong: int = 0
     new_wrong: int = 0
     formula_cells: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["match"] = self.match.as_dict()
-        out["first_pass"] = self.first_pass.as_dict()
-        out["second_pass"] = self.second_pass.as_dict()
-        return out
+        return asdict(self)
 
 
-def _crm_frame(crm: pd.DataFrame) -> pd.DataFrame:
-    full = (
-        crm[model.CRM_FIRST_NAME].fillna("") + " " + crm[model.CRM_LAST_NAME].fillna("")
-    ).str.strip()
-    return crm.assign(**{model.CRM_NAME: full})
-
-
-def simulate_contact_import(files: list[Path], crm: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """The Contacts table after Dynamics imported ``files``: one new GUID per imported row.
-
-    The rows are read back from the written import workbooks, so the demo also proves that
-    those files hold what the wizard needs under the headers it maps.
-    """
-    created = []
-    for path in files:
-        book = tables.open_workbook(path)
-        table = tables.read_sheet(path, book, tables.visible_sheets(book)[0])
-        frame = pd.DataFrame(table.rows, columns=[str(h) for h in table.header], dtype=object)
-        created.append(frame)
-    if not created:
-        return crm
-    new = pd.concat(created, ignore_index=True)
-    new = pd.DataFrame(
-        {
-            model.CRM_CONTACT_ID: [
-                dynamics.new_guid(f"demo-{seed}", str(i)) for i in range(len(new))
-            ],
-            model.CRM_FIRST_NAME: new.iloc[:, 0].astype(str),
-            model.CRM_LAST_NAME: new.iloc[:, 1].astype(str),
-            model.CRM_EMAIL: new.iloc[:, 2].astype(str),
-        }
-    )
-    return pd.concat([crm, _crm_frame(new)], ignore_index=True)
-
-
-def _score(review_path: Path, truth: pd.DataFrame) -> tuple[int, int, int]:
-    """(links proposed, links to a wrong contact, new rows that had a CRM contact)."""
-    review = read_review(review_path).rows[
-        [model.GR_CONTACT_ID, model.DECISION, model.CRM_CONTACT_ID]
-    ]
-    merged = review.merge(truth, on=model.GR_CONTACT_ID, how="left")
-    link = merged[model.DECISION] == Decision.LINK
-    right = [
-        cid in ids.split("|")
-        for cid, ids in zip(
-            merged.loc[link, model.CRM_CONTACT_ID], merged.loc[link, "crm_contact_ids"], strict=True
+def _merge_some(dataverse: Any, client: Any, review: pd.DataFrame, count: int) -> dict[str, str]:
+    """Merge ``count`` linked CRM contacts into the duplicate a colleague created meanwhile
+    (same name and email); returns master -> merged contact."""
+    linked = review[review[model.DECISION] == "link"].head(count)
+    rows, merges, masters = [], [], {}
+    for target in linked[model.CRM_CONTACT_ID]:
+        found = client.retrieve(
+            "contacts", target, select=["firstname", "lastname", "emailaddress1"]
         )
-    ]
-    new = merged[model.DECISION] == Decision.NEW
-    return (
-        int(link.sum()),
-        right.count(False),
-        int((merged.loc[new, "crm_contact_ids"] != "").sum()),
+        master = f"{target[:-12]}{'d' * 12}"
+        copy = {k: found.get(k) for k in ("firstname", "lastname", "emailaddress1") if found.get(k)}
+        rows.append({"contactid": master, "lastname": "-", **copy})
+        merges.append({"master": master, "subordinate": target})
+        masters[master] = target
+    if rows:
+        dataverse.bulk_contacts(rows)
+        dataverse.load({"merges": merges})
+    return masters
+
+
+def _score(
+    run: Any, truth: pd.DataFrame, masters: dict[str, str], plan: Any
+) -> tuple[int, int, int]:
+    """(links made, links to a wrong contact, contacts created for people the CRM had)."""
+    ids = dict(zip(truth["gr_id"], truth["crm_contact_ids"], strict=True))
+    wrong = 0
+    for row in run.linked:
+        if row["created_by_migration"]:
+            continue
+        crm = masters.get(row["crm_contact"], row["crm_contact"])
+        wrong += crm not in str(ids.get(row["getresponse_contact"], "")).split("|")
+    created = {c["contact_id"] for c in run.created}
+    new_wrong = sum(
+        1
+        for contact in plan.contacts
+        if contact.contact_id in created and any(ids.get(g) for g in contact.gr_ids)
     )
+    checked = sum(1 for row in run.linked if not row["created_by_migration"])
+    return checked, wrong, new_wrong
 
 
 def run_demo(
-    out_dir: str | Path, rows: int = 3000, seed: int = 7, progress: Progress = SILENT
+    out_dir: str | Path,
+    *,
+    rows: int = 3000,
+    seed: int = 7,
+    accept_above: float | None = 90.0,
+    progress: Progress = SILENT,
 ) -> DemoResult:
-    """Run the whole round-trip on sample data into ``out_dir`` (see the module docstring)."""
+    """Run the whole migration on the sandboxes into ``out_dir`` (see the module docstring)."""
+    from reconcile import sandbox
+    from reconcile.config import SyncSettings
+    from reconcile.dataverse import BearerTokenAuth, DataverseClient, install_roles, install_schema
+    from reconcile.dataverse.roles import CONNECTION_USER, SERVICE_USER
+    from reconcile.getresponse import ApiKeyAuth, GetResponseClient
+    from reconcile.jobs.demo_data import LISTS, bring_list_over, seed_both
+    from reconcile.jobs.migrate import apply_plan, load_plan, make_plan
+    from reconcile.state import StateStore
+    from reconcile.workbooks.migration import write_run_report
+    from reconcile.workbooks.safety import formula_cells
+    from reconcile.workbooks.validate import read_review
+
+    started = time.perf_counter()
     out = Path(out_dir)
-    exports = out / "exports"
-    exports.mkdir(parents=True, exist_ok=True)
-    with progress.task("Generating sample exports", total=None):
-        gr, crm, truth = pairs(rows, int(rows * 1.4) + 50, seed=seed, mix=DEMO_MIX)
-        crm = _crm_frame(crm)
-        # Not linked yet: the view shows an empty Contact lookup, which the re-import fills.
-        gr = gr.assign(**{CONTACT_LOOKUP: ""})
-        gr_path = dynamics.write_export(
-            gr, exports / "Active GetResponse contacts.xlsx", dynamics.GETRESPONSE_CONTACT
-        )
-        crm_path = dynamics.write_export(crm, exports / "My Active Contacts.xlsx", dynamics.CONTACT)
-    review = out / "review.xlsx"
-    summary = match_files(gr_path, crm_path, review, progress=progress)
-    first = build_import(review, out / "import", progress=progress)
-    contact_files = [f.path for f in first.files if f.kind == "contacts import"]
-    after = simulate_contact_import(contact_files, crm, seed)
-    after_path = dynamics.write_export(
-        after, exports / "My Active Contacts (after import).xlsx", dynamics.CONTACT
-    )
-    second = build_import(review, out / "import-after", crm_export=after_path, progress=progress)
-    links, wrong, new_wrong = _score(review, truth)
-    written = [gr_path, crm_path, after_path, review, *(f.path for f in first.files + second.files)]
-    unsafe = [f"{p.name}: {part}" for p in written for part in formula_cells(p)]
+    out.mkdir(parents=True, exist_ok=True)
+    review_path, report_path = out / "review.xlsx", out / "review-report.xlsx"
+    state_path = out / "state.sqlite3"
+    with sandbox.start(seed=None) as running:
+        dv_sandbox, gr_sandbox = running["dataverse"].sandbox, running["getresponse"].sandbox
+        dv_info, gr_info = running["dataverse"].info, running["getresponse"].info
+
+        def client(identity: str) -> DataverseClient:
+            token = dv_info["identities"][identity]["token"]
+            return DataverseClient(dv_info["url"], auth=BearerTokenAuth(token))
+
+        with progress.task("Seeding both sandboxes with sample data", total=None):
+            seeded = seed_both(gr_sandbox, dv_sandbox, rows=rows, seed=seed)
+        with client("admin") as admin:
+            with progress.task("Installing the connector's tables and roles", total=None):
+                install_schema(admin)
+                install_roles(admin)
+            roles = [SERVICE_USER.name, CONNECTION_USER.name]
+            dv_sandbox.load({"identity_roles": {"service": roles}})
+            bring_list_over(admin, seeded.lists[LISTS[0]], LISTS[0], "Clients FR")
+        sync = SyncSettings(send_custom_fields=True, send_tags=True)
+        with (
+            client("service") as service,
+            GetResponseClient(ApiKeyAuth(gr_info["api_key"]), base_url=gr_info["url"]) as gr,
+        ):
+            summary = make_plan(
+                service, review_path, gr=gr, sync=sync, accept_above=accept_above,
+                progress=progress,
+            )  # fmt: skip
+            reviewed = read_review(review_path).rows
+            masters = _merge_some(dv_sandbox, service, reviewed, MERGED_DURING_REVIEW)
+            plan = load_plan(review_path, allow_duplicates=False, progress=progress)
+            with StateStore(state_path) as state:
+                run = apply_plan(
+                    service, plan, workbook=str(review_path), state=state, progress=progress
+                )
+    run.report_path = str(report_path)
+    write_run_report(run.as_dict(), run.summary(), report_path)
+    checked, wrong, new_wrong = _score(run, seeded.truth, masters, plan)
+    unsafe = [f"{p.name}: {part}" for p in (review_path, report_path) for part in formula_cells(p)]
     return DemoResult(
         out_dir=str(out),
-        exports=[str(gr_path), str(crm_path), str(after_path)],
-        match=summary,
-        first_pass=first,
-        second_pass=second,
-        links_checked=links,
+        review=str(review_path),
+        report=str(report_path),
+        state=str(state_path),
+        plan=summary.as_dict(),
+        run=run.as_dict(),
+        summary=run.summary(),
+        merged=len(masters),
+        links_checked=checked,
         links_wrong=wrong,
         new_wrong=new_wrong,
         formula_cells=unsafe,
+        seconds=round(time.perf_counter() - started, 1),
     )

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,17 @@ def summary_frame(decisions: pd.Series, extra: Mapping[str, int]) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class ExtraSheet:
+    """A sheet a job adds to the review workbook (``reconcile migrate``'s ``Plan`` and its
+    hidden copy of what ``apply`` needs), written after ``Summary``."""
+
+    name: str
+    frame: pd.DataFrame
+    hidden: bool = False
+    widths: Mapping[str, float] = field(default_factory=dict)
+
+
 def write_review(
     review: pd.DataFrame,
     path: str | Path,
@@ -182,12 +194,14 @@ def write_review(
     *,
     summary_extra: Mapping[str, int] | None = None,
     rows_per_sheet: int = SHEET_ROWS - 1,
+    extra_sheets: Sequence[ExtraSheet] = (),
     progress: Progress = SILENT,
 ) -> list[str]:
     """Write the review workbook atomically; returns the Review sheet names.
 
     ``review`` has the canonical columns of :data:`REVIEW_HEADERS` plus ``candidate_ids``
     (tuples of ids), ``row_checksum`` and ``modified_on``. ``meta`` is stored as JSON.
+    ``extra_sheets`` are written after ``Summary`` (hidden ones are hidden).
     """
     names = sheet_names(len(review), rows_per_sheet)
     with progress.task("Writing the review workbook", total=None):
@@ -211,6 +225,7 @@ def write_review(
             for i, name in enumerate(names)
         ]
         sheets.append((SUMMARY_SHEET, summary_frame(review[model.DECISION], summary_extra or {})))
+        sheets.extend((extra.name, extra.frame) for extra in extra_sheets)
         sheets.append(
             (
                 META_SHEET,
@@ -225,7 +240,15 @@ def write_review(
         )
         sheets.append((ORIGINAL_SHEET, packed))
         with staged_file(path) as temp:
-            rx.write_worksheets(sheets, str(temp), bold_headers=True, **_review_options(names))
+            options = _review_options(names)
+            for extra in extra_sheets:
+                if extra.hidden:
+                    options["sheet_view"][extra.name] = {"hidden": True}
+                if extra.widths:
+                    options["column_widths"][extra.name] = {
+                        k: float(v) for k, v in extra.widths.items()
+                    }
+            rx.write_worksheets(sheets, str(temp), bold_headers=True, **options)
     return names
 
 

@@ -1,4 +1,5 @@
-"""``reconcile match``, ``build-import`` and ``demo`` through click: output, JSON, exit codes."""
+"""``reconcile match``, ``build-import`` and ``demo --offline`` through click: output, JSON, exit
+codes."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def test_unlinked_new_contacts_exit_1(exports: tuple[Path, Path], tmp_path: Path
 
 def test_demo_runs_the_whole_round_trip(tmp_path: Path):
     out = tmp_path / "demo"
-    result = _run("demo", "--out", str(out), "--rows", "400", "-q")
+    result = _run("demo", "--offline", "--out", str(out), "--rows", "400", "-q")
     assert result.exit_code == 0, result.output
     assert "Formula cells in the written workbooks: none." in result.output
     for name in (
@@ -137,7 +138,9 @@ def test_demo_runs_the_whole_round_trip(tmp_path: Path):
         assert (out / name).exists(), name
         assert formula_cells(out / name) == []
     data = json.loads(
-        _run("demo", "--out", str(tmp_path / "d2"), "--rows", "400", "--json", "-q").stdout
+        _run(
+            "demo", "--offline", "--out", str(tmp_path / "d2"), "--rows", "400", "--json", "-q"
+        ).stdout
     )
     assert data["links_wrong"] <= 0.005 * data["links_checked"]  # the matcher's precision bar
     assert data["second_pass"]["unresolved"] == []
