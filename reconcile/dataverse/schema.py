@@ -481,6 +481,28 @@ CRM_TABLES = {
 }
 
 
+KEY_MARK = "~"
+
+
+def getresponse_key(getresponse_id: str) -> str:
+    """What a connector table's ``grc_getresponseid`` holds for a GetResponse id.
+
+    GetResponse ids are case-sensitive (``pV3r`` and ``pv3r`` are two contacts; ids are
+    base-62 strings), but Dataverse compares text without case, alternate keys included: two
+    such contacts would be one record, and an upsert of one would overwrite the other. The
+    stored value is the id itself, followed — when it has capitals — by ``~`` and the
+    positions of its capitals as a hexadecimal bit mask (``RrrA`` → ``RrrA~9``), which keeps
+    it readable and unique under any case folding. :func:`getresponse_id` reverses it."""
+    mask = sum(1 << i for i, ch in enumerate(getresponse_id) if ch.isupper())
+    return f"{getresponse_id}{KEY_MARK}{mask:x}" if mask else getresponse_id
+
+
+def getresponse_id(key: str) -> str:
+    """The GetResponse id a ``grc_getresponseid`` value stands for (see
+    :func:`getresponse_key`)."""
+    return key.split(KEY_MARK, 1)[0]
+
+
 def primary_id_of(logical_name: str) -> str:
     if logical_name in CRM_TABLES:
         return CRM_TABLES[logical_name].primary_id
