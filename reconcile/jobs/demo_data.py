@@ -177,7 +177,7 @@ def bring_list_over(client: Any, campaign_id: str, name: str, marketing_list: st
     list of contacts, and a GetResponse List record for the GetResponse list, linked to it.
     Returns the marketing list's id."""
     from reconcile.dataverse.schema import LISTS as RECORDS
-    from reconcile.dataverse.schema import SYNC_STATUS_VALUES
+    from reconcile.dataverse.schema import SYNC_STATUS_VALUES, getresponse_key
     from reconcile.model import SyncStatus
 
     list_id = client.create(
@@ -189,7 +189,7 @@ def bring_list_over(client: Any, campaign_id: str, name: str, marketing_list: st
         RECORDS.entity_set,
         {
             "grc_name": name,
-            "grc_getresponseid": campaign_id,
+            "grc_getresponseid": getresponse_key(campaign_id),
             "grc_iscreatedingetresponse": True,
             "grc_synchronizationstatus": SYNC_STATUS_VALUES[SyncStatus.CREATED_IN_GETRESPONSE],
             "grc_MarketingListId@odata.bind": f"/lists({list_id})",

@@ -37,7 +37,7 @@ from reconcile.dataverse.errors import DataverseError
 from reconcile.errors import InputError, Problem, ServiceError
 from reconcile.jobs.migrate import checks, writes
 from reconcile.jobs.migrate.plan import NewContact, Plan, RecordWrite, build_plan, environment_key
-from reconcile.jobs.migrate.report import Failure, RunReport
+from reconcile.jobs.migrate.report import RunReport
 from reconcile.jobs.migrate.sources import list_records
 from reconcile.progress import SILENT, Progress
 from reconcile.state import DONE, FAILED, StateStore
@@ -127,6 +127,10 @@ class _Run:
                 self.list_ids[item.campaign_id] = found.record_id
                 if found.marketing_list_id:
                     self.marketing[item.campaign_id] = found.marketing_list_id
+                key = f"list:{item.campaign_id}"
+                if found.record_id == item.record_id and key in self.states and self.todo(key):
+                    # Created by this run before it was interrupted (our planned GUID).
+                    self.mark({key: (DONE, {"record_id": item.record_id}, None)})
             else:
                 self.list_ids[item.campaign_id] = item.record_id
                 missing.append(item)
@@ -379,8 +383,17 @@ def apply_plan(
     key = input_key(plan)
     last = state.last_run(JOB, key)
     if last is not None and last[1] == "finished":
-        stored = state.entries(last[0], kind="run")
-        report = _from_journal(stored, report, last[0])
+        # Everything was done: report that run from its journal, write nothing.
+        run = _Run(client, plan, None, last[0], report, progress, chunk, _now())
+        _load_journal(run, state, last[0])
+        report.run_id, report.already_applied = last[0], True
+        run.list_ids = {
+            x.campaign_id: str((run.results.get(f"list:{x.campaign_id}") or {}).get("record_id")
+                               or x.record_id)
+            for x in plan.lists
+        }  # fmt: skip
+        writes.fill_report(report, plan, run.results, run.states, run.list_ids)
+        report.requests = {"dataverse": client.requests_sent - sent_before}
         report.seconds = round(time.perf_counter() - started, 2)
         return report
     checks.require_privileges(client, plan)
@@ -399,7 +412,7 @@ def apply_plan(
             state.intend(run_id, [("run", "run", {"at": run.at})])
         report = _execute(run, started, sent_before)
         if not report.aborted and not state.entries(run_id, state=FAILED):
-            state.mark(run_id, [("run", DONE, _summary_of(report), None)])
+            state.mark(run_id, [("run", DONE, {"finished": _now()}, None)])
             state.finish_run(run_id)
         return report
 
@@ -433,20 +446,3 @@ def _execute(run: _Run, started: float, sent_before: int) -> RunReport:
     run.report.requests = {"dataverse": run.client.requests_sent - sent_before}
     run.report.seconds = round(time.perf_counter() - started, 2)
     return run.report
-
-
-def _summary_of(report: RunReport) -> dict[str, Any]:
-    data = report.as_dict()
-    return {k: data[k] for k in ("counts", "duplicates", "failures", "lists", "notes")}
-
-
-def _from_journal(entries: list[Any], report: RunReport, run_id: int) -> RunReport:
-    report.already_applied = True
-    report.run_id = run_id
-    stored = (entries[0].result if entries else None) or {}
-    report.counts.update(stored.get("counts") or {})
-    report.duplicates = [Failure(**f) for f in stored.get("duplicates") or []]
-    report.failures = [Failure(**f) for f in stored.get("failures") or []]
-    report.lists = list(stored.get("lists") or [])
-    report.notes = list(stored.get("notes") or [])
-    return report

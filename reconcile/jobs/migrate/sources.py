@@ -113,7 +113,7 @@ def list_records(client: DataverseClient) -> dict[str, ListRecord]:
     )
     found: dict[str, ListRecord] = {}
     for row in client.query(LISTS.entity_set, q.Query(select=select), page_size=PAGE):
-        campaign = _text(row.get("grc_getresponseid"))
+        campaign = s.getresponse_id(_text(row.get("grc_getresponseid")))
         if campaign:
             found[campaign] = ListRecord(
                 str(row["grc_getresponselistid"]).lower(),
@@ -210,7 +210,7 @@ def read_getresponse(
     records = list_records(dv)
     lists = [GrList(cid, name, records.get(cid)) for cid, name in chosen]
     linked = {
-        str(r["grc_getresponseid"])
+        s.getresponse_id(str(r["grc_getresponseid"]))
         for r in _records_of_lists(dv, [x.record for x in lists if x.record], linked=True)
     }
     tags = tags_by_contact(gr, [x.campaign_id for x in lists], progress) if sync.send_tags else {}
@@ -250,7 +250,7 @@ def read_crm_records(
     for row in rows:
         item = by_record[row["_list"].record_id]
         item.contacts += 1
-        columns[model.GR_CONTACT_ID].append(_text(row.get("grc_getresponseid")))
+        columns[model.GR_CONTACT_ID].append(s.getresponse_id(_text(row.get("grc_getresponseid"))))
         columns[model.EMAIL].append(_text(row.get("grc_email")))
         columns[model.NAME].append(_text(row.get("grc_name")))
         columns[GR_LIST_ID].append(item.campaign_id)

@@ -54,7 +54,7 @@ def list_body(item: PlanList, at: str) -> dict[str, Any]:
     return {
         LISTS.primary_id: item.record_id,
         "grc_name": item.name[:64],
-        "grc_getresponseid": item.campaign_id,
+        "grc_getresponseid": s.getresponse_key(item.campaign_id),
         "grc_iscreatedingetresponse": True,
         STATUS: status_value(SyncStatus.CREATED_IN_GETRESPONSE),
         "grc_lastsynchronizedon": at,
@@ -83,7 +83,7 @@ def record_body(
     a problem → Error with the reason; otherwise New ("without CRM contact")."""
     status = SyncStatus.SYNCHRONIZED if link else SyncStatus.ERROR if error else SyncStatus.NEW
     body: dict[str, Any] = {
-        "grc_getresponseid": record.gr_id,
+        "grc_getresponseid": s.getresponse_key(record.gr_id),
         "grc_name": (record.name or record.email or record.gr_id)[:200],
         "grc_email": record.email[:100] or None,
         "grc_GetResponseListId@odata.bind": f"/{q.record_path(LISTS.entity_set, list_id)}",
@@ -115,14 +115,14 @@ def field_body(record: RecordWrite, value: list[Any], link: str | None) -> dict[
     GetResponse Contact record (by that record's alternate key) and to the CRM contact."""
     field_id, name, kind, values = value
     body: dict[str, Any] = {
-        "grc_getresponseid": field_id,
-        "grc_contactgetresponseid": record.gr_id,
+        "grc_getresponseid": s.getresponse_key(field_id),
+        "grc_contactgetresponseid": s.getresponse_key(record.gr_id),
         "grc_name": (name or field_id)[:128],
         "grc_value": "; ".join(str(v) for v in values)[:MAX_MEMO] or None,
         "grc_fieldtype": (kind or "")[:50] or None,
         STATUS: status_value(SyncStatus.SYNCHRONIZED),
         "grc_GetResponseContactId@odata.bind": "/"
-        + q.record_path(RECORDS.entity_set, {"grc_getresponseid": record.gr_id}),
+        + q.record_path(RECORDS.entity_set, {"grc_getresponseid": s.getresponse_key(record.gr_id)}),
     }
     if link:
         body["grc_ContactId@odata.bind"] = f"/{q.record_path('contacts', link)}"
