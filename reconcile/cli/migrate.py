@@ -197,6 +197,13 @@ def render_plan(summary: Any, next_step: bool = True) -> None:
     help="The run report workbook (default: next to REVIEW, '<name>-report.xlsx').",
 )
 @click.option(
+    "--batch-size",
+    type=click.IntRange(1, 1000),
+    default=1000,
+    show_default=True,
+    help="Records per bulk request; lower it if Dataverse times out on large requests.",
+)
+@click.option(
     "--state",
     "state_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -212,6 +219,7 @@ def apply_command(
     dry_run: bool,
     allow_duplicates: bool,
     report_path: Path | None,
+    batch_size: int,
     state_path: Path | None,
     as_json: bool,
     quiet: bool,
@@ -242,7 +250,13 @@ def apply_command(
     plan = load_plan(review, allow_duplicates=allow_duplicates, progress=progress)
     with StateStore(state_path or default_state()) as state, connect(settings) as dv:
         report = apply_plan(
-            dv, plan, workbook=str(review), state=state, dry_run=dry_run, progress=progress
+            dv,
+            plan,
+            workbook=str(review),
+            state=state,
+            dry_run=dry_run,
+            chunk=batch_size,
+            progress=progress,
         )
     suffix = "-dry-run-report.xlsx" if dry_run else "-report.xlsx"
     target = report_path or review.with_name(review.stem + suffix)

@@ -144,6 +144,19 @@ def crm_rows(crm: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def sample(
+    rows: int, seed: int, *, crm_ratio: float = 1.4, details: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(GetResponse rows as :func:`gr_rows` makes them, with the truth; CRM contacts)."""
+    gr, crm, truth = pairs(rows, int(rows * crm_ratio) + 50, seed=seed, mix=DEMO_MIX)
+    return gr_rows(gr.merge(truth, on=model.GR_CONTACT_ID), seed, details=details), crm
+
+
+def seed_crm(dataverse: Any, crm: pd.DataFrame) -> None:
+    for start in range(0, len(crm), 20_000):
+        dataverse.bulk_contacts(crm_rows(crm.iloc[start : start + 20_000]))
+
+
 def seed_both(
     getresponse: Any,
     dataverse: Any,
@@ -154,40 +167,51 @@ def seed_both(
     details: bool = True,
 ) -> Seeded:
     """Seed both sandboxes with one labelled migration (see the module docstring)."""
-    gr, crm, truth = pairs(rows, int(rows * crm_ratio) + 50, seed=seed, mix=DEMO_MIX)
-    frame = gr_rows(gr.merge(truth, on=model.GR_CONTACT_ID), seed, details=details)
+    frame, crm = sample(rows, seed, crm_ratio=crm_ratio, details=details)
     ids = seed_getresponse(getresponse, frame, details=details)
-    for start in range(0, len(crm), 20_000):
-        dataverse.bulk_contacts(crm_rows(crm.iloc[start : start + 20_000]))
+    seed_crm(dataverse, crm)
     frame["gr_id"] = [
         ids["contacts"].get(lst, {}).get(email, "")
         for lst, email in zip(frame["list"], frame["email_gr"], strict=True)
     ]
-    seeded = Seeded(
+    return Seeded(
         lists=ids["campaigns"],
         truth=frame[["gr_id", "list", "email_gr", "scenario", "crm_contact_ids"]],
         crm_contacts=len(crm),
         gr_contacts=len(frame),
     )
-    return seeded
 
 
-def bring_list_over(client: Any, campaign_id: str, name: str, marketing_list: str) -> str:
+def bring_list_over(
+    client: Any,
+    campaign_id: str,
+    name: str,
+    marketing_list: str,
+    *,
+    ids: tuple[str, str] | None = None,
+) -> str:
     """What an admin does in Dynamics before migrating a list (SPEC 5.3): a static marketing
     list of contacts, and a GetResponse List record for the GetResponse list, linked to it.
-    Returns the marketing list's id."""
+    ``ids``: (marketing list id, record id) to use. Returns the marketing list's id."""
     from reconcile.dataverse.schema import LISTS as RECORDS
     from reconcile.dataverse.schema import SYNC_STATUS_VALUES, getresponse_key
     from reconcile.model import SyncStatus
 
+    chosen = dict(zip(("listid", RECORDS.primary_id), ids, strict=True)) if ids else {}
     list_id = client.create(
         "lists",
-        {"listname": marketing_list, "type": False, "createdfromcode": 2},
+        {
+            "listname": marketing_list,
+            "type": False,
+            "createdfromcode": 2,
+            **{k: v for k, v in chosen.items() if k == "listid"},
+        },
         id_column="listid",
     )
     client.create(
         RECORDS.entity_set,
         {
+            **{k: v for k, v in chosen.items() if k != "listid"},
             "grc_name": name,
             "grc_getresponseid": getresponse_key(campaign_id),
             "grc_iscreatedingetresponse": True,

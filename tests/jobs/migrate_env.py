@@ -171,9 +171,11 @@ def crm_state(client: DataverseClient) -> dict[str, Any]:
         (r["grc_getresponselistid"], r["grc_getresponseid"], r["grc_name"])
         for r in rows(client, "grc_getresponselists")
     )
-    fields = sorted(
+    keys = {r["grc_getresponsecontactid"]: r["grc_getresponseid"]
+            for r in rows(client, "grc_getresponsecontacts")}  # fmt: skip
+    fields = sorted(  # a record's GUID is the service's choice: compare its GetResponse key
         (r["grc_getresponseid"], r["grc_contactgetresponseid"], r.get("grc_value"),
-         r.get("_grc_contactid_value"), r.get("_grc_getresponsecontactid_value"))
+         r.get("_grc_contactid_value"), keys.get(r.get("_grc_getresponsecontactid_value")))
         for r in rows(client, "grc_getresponsecustomfields")
     )  # fmt: skip
     members = sorted(
