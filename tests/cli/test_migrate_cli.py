@@ -1,0 +1,171 @@
+"""``reconcile migrate plan|apply`` and ``reconcile demo`` through click, against both sandboxes:
+output, JSON, the report workbook, exit codes (0, 1, 2, 3), and no secret in any output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from reconcile.cli import cli
+from reconcile.workbooks.safety import formula_cells
+from tests.jobs import migrate_env
+from tests.jobs.migrate_env import Env, crm_state, seed_small, set_decision
+
+
+@pytest.fixture(scope="module")
+def _servers() -> Iterator[Env]:
+    yield from migrate_env.servers()
+
+
+@pytest.fixture
+def env(_servers: Env) -> Iterator[Env]:
+    yield from migrate_env.fresh(_servers)
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def secrets(env: Env) -> list[str]:
+    info = env.dv_info
+    return [
+        env.gr_info["api_key"],
+        *(i["token"] for i in info["identities"].values()),
+        *(i["client_secret"] for i in info["identities"].values()),
+    ]
+
+
+@pytest.mark.parametrize("command", [["migrate", "plan"], ["migrate", "apply"], ["demo"]])
+def test_help_has_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert f"reconcile {' '.join(command)}" in result.output
+
+
+def test_plan_then_apply_from_the_command_line(env: Env, tmp_path: Path) -> None:
+    seed_small(env)
+    settings = {**env.settings_env(), "RECONCILE_SYNC_SEND_CUSTOM_FIELDS": "true"}
+    review, state = tmp_path / "review.xlsx", tmp_path / "state.sqlite3"
+    code, out, err = run(["migrate", "plan", "-o", str(review), "-q"], settings)
+    assert code == 0, err
+    assert "link             2  linked to an existing CRM contact" in out
+    assert "Plan: create 2 CRM contacts, link 5 GetResponse contacts" in out
+    assert f'reconcile migrate apply "{review}" --dry-run' in out
+    code, out, err = run(
+        ["migrate", "apply", str(review), "--dry-run", "--json", "--state", str(state)], settings
+    )
+    assert code == 0, err
+    dry = json.loads(out)
+    assert dry["dry_run"] is True
+    assert dry["counts"]["contacts_created"] == 2
+    assert (tmp_path / "review-dry-run-report.xlsx").exists()
+    code, out, err = run(["migrate", "apply", str(review), "--state", str(state), "-q"], settings)
+    assert code == 0, err
+    assert "CRM contacts created" in out
+    report = tmp_path / "review-report.xlsx"
+    assert f"Report: {report}" in out
+    book = openpyxl.load_workbook(report, read_only=True)
+    assert book.sheetnames == ["Summary", "Failed", "Duplicates", "Created", "Linked", "Skipped",
+                               "Lists"]  # fmt: skip
+    assert len(list(book["Created"].iter_rows(min_row=2))) == 2
+    assert formula_cells(report) == []
+    code, out, _ = run(["migrate", "apply", str(review), "--state", str(state)], settings)
+    assert code == 0
+    assert out.startswith("Nothing to do:")
+    for secret in secrets(env):
+        assert secret not in out + err
+
+
+def test_a_broken_workbook_exits_2_and_writes_nothing(env: Env, tmp_path: Path) -> None:
+    ids = seed_small(env)
+    settings = env.settings_env()
+    review = tmp_path / "review.xlsx"
+    assert run(["migrate", "plan", "-o", str(review), "-q"], settings)[0] == 0
+    zoe = ids["contacts"][("newsletter", "zoe.leroy@laposte.net")]
+    set_decision(review, zoe, "maybe")
+    anna = ids["contacts"][("clients_fr", "anna.martin@gmail.com")]
+    set_decision(review, anna, "link", "00000000-0000-0000-0000-000000000001")
+    before = crm_state(env.dataverse())
+    code, _, err = run(
+        ["migrate", "apply", str(review), "--state", str(tmp_path / "s")], settings
+    )
+    assert code == 2
+    assert "sheet 'Review', row " in err
+    assert "column 'Decision': unknown decision 'maybe'" in err
+    assert "was not a candidate for this contact" in err
+    assert crm_state(env.dataverse()) == before
+    assert not (tmp_path / "review-report.xlsx").exists()
+
+
+def test_a_reviewed_decision_is_applied(env: Env, tmp_path: Path) -> None:
+    ids = seed_small(env)
+    settings = env.settings_env()
+    review = tmp_path / "review.xlsx"
+    run(["migrate", "plan", "-o", str(review), "-q"], settings)
+    marie = ids["contacts"][("newsletter", "famille.roux@wanadoo.fr")]
+    set_decision(review, marie, "link", ids["crm"]["famille.roux@wanadoo.fr"])
+    code, out, _ = run(["migrate", "apply", str(review), "--state", str(tmp_path / "s"), "--json"],
+                       settings)  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["counts"]["linked_existing"] == 3
+    record = migrate_env.records(env.dataverse())[marie]
+    assert record["_grc_contactid_value"] == ids["crm"]["famille.roux@wanadoo.fr"]
+
+
+def test_settings_and_services_map_to_exit_codes(env: Env, tmp_path: Path) -> None:
+    seed_small(env)
+    settings = env.settings_env()
+    review = tmp_path / "review.xlsx"
+    run(["migrate", "plan", "-o", str(review), "-q"], settings)
+    no_token = {k: v for k, v in settings.items() if k != "RECONCILE_DYNAMICS_ACCESS_TOKEN"}
+    code, _, err = run(["migrate", "apply", str(review), "--state", str(tmp_path / "s")], no_token)
+    assert code == 2
+    assert "Dynamics connection settings are missing" in err
+    refused = {**settings, "RECONCILE_DYNAMICS_ACCESS_TOKEN": "not-a-token"}
+    code, _, err = run(["migrate", "plan", "-o", str(tmp_path / "x.xlsx"), "-q"], refused)
+    assert code == 3
+    assert "not-a-token" not in err
+    assert not (tmp_path / "x.xlsx").exists()
+    no_key = {k: v for k, v in settings.items() if k != "RECONCILE_GETRESPONSE_API_KEY"}
+    code, _, err = run(["migrate", "plan", "-o", str(tmp_path / "y.xlsx")], no_key)
+    assert code == 2
+    assert "No GetResponse API key" in err
+    code, _, err = run(["migrate", "plan", "--list", "nope", "-o", str(tmp_path / "z.xlsx")],
+                       settings)  # fmt: skip
+    assert code == 2
+    assert "no list called 'nope'" in err
+    code, _, err = run(
+        ["migrate", "apply", str(review), "--state", str(tmp_path / "s"), "-q"],
+        env.settings_env("service"),
+    )
+    assert code == 3
+    assert "prvCreateContact" in err
+
+
+def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(
+        cli, ["demo", "--out", str(out), "--rows", "400", "-q"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Review workbook: {out / 'review.xlsx'}" in result.output
+    assert f"Report workbook: {out / 'review-report.xlsx'}" in result.output
+    assert "Formula cells in the written workbooks: none." in result.output
+    assert "CRM contacts created" in result.output
+    data = json.loads(
+        CliRunner()
+        .invoke(cli, ["demo", "--out", str(tmp_path / "d2"), "--rows", "400", "--json", "-q"])
+        .stdout
+    )
+    assert data["run"]["counts"]["linked_existing"] > 200
+    assert data["run"]["counts"]["contacts_created"] > 10
+    assert data["run"]["counts"]["linked_master"] >= 1
+    assert data["links_wrong"] <= 0.005 * data["links_checked"]
+    assert data["run"]["aborted"] is None
