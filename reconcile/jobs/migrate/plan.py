@@ -29,7 +29,7 @@ import pandas as pd
 
 from reconcile import model
 from reconcile.emails import normalize_email
-from reconcile.jobs.migrate.sources import GR_DATA, GR_LIST_ID, GR_LIST_NAME, Inputs
+from reconcile.jobs.migrate.sources import GR_DATA, GR_LIST_ID, Inputs
 from reconcile.matching import CANDIDATE_IDS, MatchOptions
 from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
@@ -78,28 +78,46 @@ def _candidate_scores(text: str) -> list[tuple[str, float, str, str]]:
 def accept_confident(review: pd.DataFrame, score: float, margin: float) -> int:
     """Turn ``review`` rows into ``link`` when their best candidate scores at least ``score``
     and no other candidate comes within ``margin`` of it; returns how many."""
-    accepted = 0
+    chosen: list[Any] = []
+    values: dict[str, list[Any]] = {
+        model.CRM_CONTACT_ID: [],
+        model.CRM_NAME: [],
+        model.CRM_EMAIL: [],
+        model.SCORE: [],
+        model.REASON: [],
+    }
     rows = review.index[review[model.DECISION] == Decision.REVIEW.value]
-    for i in rows:
-        candidates = _candidate_scores(review.at[i, model.CANDIDATES])
+    texts, offered = review.loc[rows, model.CANDIDATES], review.loc[rows, CANDIDATE_IDS]
+    reasons = review.loc[rows, model.REASON]
+    for i, text, ids, reason in zip(rows, texts, offered, reasons, strict=True):
+        candidates = sorted(_candidate_scores(text), key=lambda c: -c[1])
         if not candidates:
             continue
-        candidates.sort(key=lambda c: -c[1])
         best = candidates[0]
         if best[1] < score or (len(candidates) > 1 and candidates[1][1] > best[1] - margin):
             continue
-        if best[0] not in review.at[i, CANDIDATE_IDS]:
+        if best[0] not in ids:
             continue
-        review.at[i, model.DECISION] = Decision.LINK.value
-        review.at[i, model.CRM_CONTACT_ID] = best[0]
-        review.at[i, model.CRM_NAME] = best[2]
-        review.at[i, model.CRM_EMAIL] = best[3] or None
-        review.at[i, model.SCORE] = best[1]
-        review.at[i, model.REASON] = (
-            f"accepted (--accept-above {score:g}): {review.at[i, model.REASON]}"
-        )
-        accepted += 1
-    return accepted
+        chosen.append(i)
+        for column, value in zip(
+            values,
+            (
+                best[0],
+                best[2],
+                best[3] or None,
+                best[1],
+                f"accepted (--accept-above {score:g}): {reason}",
+            ),
+            strict=True,
+        ):
+            values[column].append(value)
+    if chosen:
+        review.loc[chosen, model.DECISION] = Decision.LINK.value
+        review[model.SCORE] = pd.to_numeric(review[model.SCORE], errors="coerce").astype(float)
+        for column, column_values in values.items():
+            kind = float if column == model.SCORE else object
+            review.loc[chosen, column] = pd.Series(column_values, index=chosen, dtype=kind)
+    return len(chosen)
 
 
 def propose(
@@ -197,6 +215,7 @@ class Plan:
     records: list[RecordWrite] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     sync: dict[str, Any] = field(default_factory=dict)
+    field_values: int = 0  # custom field values the records carry
 
     def counts(self) -> dict[str, int]:
         linked_existing = sum(1 for r in self.records if r.link and not r.new)
@@ -213,7 +232,7 @@ class Plan:
             "flagged_duplicates": flagged,
             "records_to_write": len(self.records),
             "lists_to_create": sum(1 for x in self.lists if not x.exists),
-            "custom_field_values": sum(len(_fields(r.data)) for r in self.records),
+            "custom_field_values": self.field_values,
             **{f"left_{k}": v for k, v in sorted(reasons.items())},
         }
 
@@ -245,9 +264,11 @@ SKIP_REASONS = {
 }
 
 
-def _where(row: Any) -> str:
-    sheet, number = row.get("sheet"), row.get("row")
-    return f"{sheet} row {number}" if sheet and number else ""
+def _texts(frame: pd.DataFrame, column: str) -> list[str]:
+    """A column as plain strings ('' for blanks), for a fast row loop."""
+    if column not in frame.columns:
+        return [""] * len(frame)
+    return frame[column].astype(object).where(frame[column].notna(), "").astype(str).tolist()
 
 
 def build_plan(
@@ -274,35 +295,42 @@ def build_plan(
     plan = Plan(environment, source, allow_duplicates, lists, sync=dict(meta.get("sync") or {}))
     mirror = source == "getresponse"  # every contact of the lists gets its record
     contacts: dict[str, NewContact] = {}
+    members: dict[str, list[str]] = {}  # GUID -> the GetResponse contacts it stands for
     creator_of_email: dict[str, str] = {}  # normalized email -> GUID of the first new contact
-    joined = rows.reset_index(drop=True).join(
-        payload[[GR_LIST_ID, GR_LIST_NAME, GR_DATA]].reset_index(drop=True)
+    plan.rows = len(rows)
+    sheets, numbers = _texts(rows, "sheet"), _texts(rows, "row")
+    columns = zip(
+        _texts(rows, model.GR_CONTACT_ID),
+        _texts(rows, model.EMAIL),
+        _texts(rows, model.NAME),
+        _texts(rows, model.FIRST_NAME),
+        _texts(rows, model.LAST_NAME),
+        _texts(rows, model.DECISION),
+        _texts(rows, model.CRM_CONTACT_ID),
+        _texts(payload, GR_LIST_ID),
+        _texts(payload, GR_DATA),
+        sheets,
+        numbers,
+        strict=True,
     )
-    plan.rows = len(joined)
-    for row in joined.to_dict("records"):
-        decision = str(row[model.DECISION])
-        gr_id, email = str(row[model.GR_CONTACT_ID]), str(row[model.EMAIL] or "").strip()
-        where = _where(row)
-        record = RecordWrite(
-            gr_id,
-            str(row[GR_LIST_ID]),
-            str(row[model.NAME] or ""),
-            email,
-            str(row[GR_DATA] or ""),
-            decision,
-            where=where,
-        )
+    records, skipped = plan.records, plan.skipped
+    for gr_id, email, name, first, last, decision, crm, campaign, data, sheet, n in columns:
+        email = email.strip()
+        where = f"{sheet} row {n}" if sheet and n else ""
         if decision == Decision.LINK.value:
-            link = str(row[model.CRM_CONTACT_ID]).strip().lower()
-            plan.records.append(_with(record, link=link))
+            link = crm.strip().lower()
+            records.append(
+                RecordWrite(gr_id, campaign, name, email, data, decision, link, where=where)
+            )
             continue
         if decision != Decision.NEW.value:
             reason = SKIP_REASONS.get(decision, f"decision {decision!r}")
-            plan.skipped.append(Skip(gr_id, email, decision, reason, where))
+            skipped.append(Skip(gr_id, email, decision, reason, where))
             if mirror:
-                plan.records.append(record)
+                records.append(
+                    RecordWrite(gr_id, campaign, name, email, data, decision, where=where)
+                )
             continue
-        first, last = str(row[model.FIRST_NAME] or ""), str(row[model.LAST_NAME] or "")
         normalized = normalize_email(email) or email.lower()
         guid = contact_guid(environment, normalized, first, last)
         creator = creator_of_email.setdefault(normalized, guid)
@@ -313,19 +341,21 @@ def build_plan(
                 f"({other.first_name} {other.last_name}, {other.where}); link this "
                 "GetResponse contact to it or use --allow-duplicates"
             )
-            plan.records.append(_with(record, problem=problem))
+            records.append(
+                RecordWrite(
+                    gr_id, campaign, name, email, data, decision, problem=problem, where=where
+                )
+            )
             continue
-        if guid in contacts:
-            known = contacts[guid]
-            contacts[guid] = _with(known, gr_ids=(*known.gr_ids, gr_id))
-        else:
-            contacts[guid] = NewContact(guid, first, last, email, (gr_id,), where)
-        plan.records.append(_with(record, link=guid, new=True))
-    plan.contacts = list(contacts.values())
+        if guid not in contacts:
+            contacts[guid] = NewContact(guid, first, last, email, (), where)
+        members.setdefault(guid, []).append(gr_id)
+        records.append(
+            RecordWrite(gr_id, campaign, name, email, data, decision, guid, True, where=where)
+        )
+    plan.contacts = [
+        NewContact(c.contact_id, c.first_name, c.last_name, c.email, tuple(members[g]), c.where)
+        for g, c in contacts.items()
+    ]
+    plan.field_values = sum(len(_fields(r.data)) for r in records if '"fields"' in r.data)
     return plan
-
-
-def _with(item: Any, **changes: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(item, **changes)
