@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconcile.cli.bars import bars
 from reconcile.cli.dataverse import settings_options
+
+if TYPE_CHECKING:
+    import httpx
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 _quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
@@ -39,6 +42,7 @@ def getresponse_client(settings: Any) -> Any:
     from reconcile.getresponse import ApiKeyAuth, BearerAuth, GetResponseClient
 
     gr = require_getresponse(settings)
+    auth: httpx.Auth
     if gr.api_key is not None:
         auth = ApiKeyAuth(gr.api_key.reveal(), domain=gr.domain)
     else:

@@ -86,7 +86,7 @@ def read_payload(reviewed: Reviewed) -> pd.DataFrame:
     if header[: len(PAYLOAD_COLUMNS)] != list(PAYLOAD_COLUMNS):
         raise _broken(path, f"the hidden sheet {PAYLOAD_SHEET!r} was changed")
     cells = {
-        name: [r[i] for r in rows[1:] if i < len(r) and r[i] != ""]
+        name: [str(r[i]) for r in rows[1:] if i < len(r) and r[i] != ""]
         for i, name in enumerate(PAYLOAD_COLUMNS)
     }
     if digest(cells) != meta["payload"]:
@@ -149,7 +149,7 @@ def write_run_report(report: Mapping[str, Any], summary: Sequence[str], path: st
     sheets: list[tuple[str, pd.DataFrame]] = [
         ("Summary", pd.DataFrame({"Run": list(summary)}, dtype=object))
     ]
-    widths: dict[str, dict[str, float]] = {"Summary": {"Run": 120.0}}
+    widths: dict[str, dict[str, float] | list[float]] = {"Summary": {"Run": 120.0}}
     for key, (sheet, columns) in REPORT_SHEETS.items():
         rows = [{c: _cell(item.get(c)) for c in columns} for item in report.get(key) or []]
         frame = pd.DataFrame(rows, columns=list(columns), dtype=object)

@@ -65,14 +65,25 @@ def load_plan(path: str | Path, *, allow_duplicates: bool, progress: Progress = 
 def input_key(plan: Plan) -> str:
     """What identifies "the same apply": the environment and every planned write."""
     digest = hashlib.sha256()
-    parts: list[Any] = [plan.environment, plan.allow_duplicates, plan.sync]
-    parts += [(x.campaign_id, x.record_id) for x in plan.lists]
-    parts += [(c.contact_id, c.email, c.first_name, c.last_name) for c in plan.contacts]
+    head = [plan.environment, plan.allow_duplicates, plan.sync]
+    head += [(x.campaign_id, x.record_id) for x in plan.lists]
+    digest.update(json.dumps(head, default=str, sort_keys=True).encode())
+    for c in plan.contacts:
+        digest.update("\x1f".join(("c", c.contact_id, c.email, c.first_name, c.last_name)).encode())
     for r in plan.records:
-        parts.append((r.gr_id, r.campaign_id, r.link, r.new, r.problem, r.name, r.email, r.data))
-    for part in parts:
-        digest.update(json.dumps(part, default=str, sort_keys=True).encode())
-        digest.update(b"\n")
+        fields = (
+            "r",
+            r.gr_id,
+            r.campaign_id,
+            r.link or "",
+            str(r.new),
+            r.problem or "",
+            r.name,
+            r.email,
+            r.data,
+        )
+        digest.update("\x1f".join(fields).encode())
+        digest.update(b"\x1e")
     return digest.hexdigest()
 
 
@@ -282,13 +293,13 @@ class _Run:
     def fields(self) -> None:
         items = []
         for record in self.plan.records:
-            result = self.results.get(f"record:{record.gr_id}")
-            if not result or self.states.get(f"record:{record.gr_id}") != DONE:
+            written = self.results.get(f"record:{record.gr_id}")
+            if not written or self.states.get(f"record:{record.gr_id}") != DONE:
                 continue
             for value in writes.field_values(record.data):
                 key = f"field:{record.gr_id}:{value[0]}"
                 if self.todo(key) or f"record:{record.gr_id}" in self.touched:
-                    items.append((key, record, value, result.get("link")))
+                    items.append((key, record, value, written.get("link")))
         with self.progress.task("Writing custom field values", total=len(items)) as task:
             for chunk in _chunks(items, self.chunk):
                 keys = [k for k, *_ in chunk]
@@ -307,7 +318,7 @@ class _Run:
                         chunk_size=len(bodies),
                     )
                     errors, aborted = result.errors, result.aborted
-                outcomes = {}
+                outcomes: dict[str, tuple[str, dict[str, Any], str | None]] = {}
                 for n, key in enumerate(keys):
                     error = errors.get(n)
                     if error is not None and error is aborted:
@@ -388,10 +399,11 @@ def apply_plan(
         _load_journal(run, state, last[0])
         report.run_id, report.already_applied = last[0], True
         run.list_ids = {
-            x.campaign_id: str((run.results.get(f"list:{x.campaign_id}") or {}).get("record_id")
-                               or x.record_id)
+            x.campaign_id: str(
+                (run.results.get(f"list:{x.campaign_id}") or {}).get("record_id") or x.record_id
+            )
             for x in plan.lists
-        }  # fmt: skip
+        }
         writes.fill_report(report, plan, run.results, run.states, run.list_ids)
         report.requests = {"dataverse": client.requests_sent - sent_before}
         report.seconds = round(time.perf_counter() - started, 2)

@@ -193,7 +193,7 @@ def make_plan(
     }
     payload = inputs.gr[[model.GR_CONTACT_ID, *sources.GR_COLUMNS[3:]]].reset_index(drop=True)
     plan = build_plan(review, payload, migrate_meta)
-    source_meta = {
+    source_meta: dict[str, Any] = {
         "files": [],
         "sheet": None,
         "headers": {},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import lru_cache
 from typing import Any
 
 from reconcile.dataverse import query as q
@@ -76,6 +77,11 @@ def _data(record: RecordWrite) -> dict[str, Any]:
     return json.loads(record.data) if record.data else {}
 
 
+@lru_cache(maxsize=1024)
+def _list_bind(list_id: str) -> str:
+    return f"/{q.record_path(LISTS.entity_set, list_id)}"
+
+
 def record_body(
     record: RecordWrite, list_id: str, link: str | None, error: str | None, at: str
 ) -> dict[str, Any]:
@@ -86,7 +92,7 @@ def record_body(
         "grc_getresponseid": s.getresponse_key(record.gr_id),
         "grc_name": (record.name or record.email or record.gr_id)[:200],
         "grc_email": record.email[:100] or None,
-        "grc_GetResponseListId@odata.bind": f"/{q.record_path(LISTS.entity_set, list_id)}",
+        "grc_GetResponseListId@odata.bind": _list_bind(list_id),
         STATUS: status_value(status),
         ERROR_TEXT: error[:MAX_MEMO] if error else None,
         "grc_lastsynchronizedon": at,
