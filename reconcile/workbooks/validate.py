@@ -189,7 +189,8 @@ def _read_sheets(path: Path, book: Any, meta: dict[str, Any], problems: _Problem
         frame["sheet"] = name
         frame["row"] = range(table.header_row + 1, table.header_row + 1 + len(frame))
         filled = [any(values) for values in zip(*(data[c] for c in NEEDED), strict=True)]
-        frames.append(frame[filled])
+        # A boolean Series, not a list: an empty list would select no *columns*.
+        frames.append(frame[pd.Series(filled, index=frame.index, dtype=bool)])
     if not frames:
         return pd.DataFrame(columns=[*NEEDED, *LOCATION])
     return pd.concat(frames, ignore_index=True)
