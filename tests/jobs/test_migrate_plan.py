@@ -154,6 +154,25 @@ def test_plan_from_the_crms_unlinked_records(env: Env, tmp_path: Path) -> None:
     assert plan_sheet(out)["GetResponse contacts read"] == 2
 
 
+def test_an_empty_list_and_a_crm_without_the_tables(env: Env, tmp_path: Path) -> None:
+    from reconcile.errors import ConfigError
+    from reconcile.jobs.migrate import apply_plan, load_plan
+    from reconcile.state import StateStore
+
+    env.gr.seed({"campaigns": [{"name": "empty_list"}]})
+    out = tmp_path / "review.xlsx"
+    summary = make_plan(env.dataverse(), out, gr=env.getresponse())
+    assert (summary.gr_contacts, summary.plan["lists_to_create"]) == (0, 1)
+    plan = load_plan(out, allow_duplicates=False)  # an empty Review sheet reads back
+    with StateStore(tmp_path / "s.sqlite3") as state:
+        report = apply_plan(env.dataverse(), plan, workbook=str(out), state=state)
+    assert report.counts["lists_created"] == 1
+    env.dv.reset()  # no connector tables any more
+    with pytest.raises(ConfigError) as info:
+        make_plan(env.dataverse(), out, gr=env.getresponse())
+    assert "reconcile schema install" in str(info.value)
+
+
 # --- the pure plan ---------------------------------------------------------------------------
 
 

@@ -28,8 +28,9 @@ from reconcile import model
 from reconcile.config import SyncSettings
 from reconcile.dataverse import query as q
 from reconcile.dataverse import schema as s
+from reconcile.dataverse.errors import RecordNotFound
 from reconcile.dataverse.resources import active_contacts
-from reconcile.errors import InputError, Problem
+from reconcile.errors import ConfigError, InputError, Problem
 from reconcile.progress import SILENT, Progress
 
 if TYPE_CHECKING:
@@ -112,7 +113,16 @@ def list_records(client: DataverseClient) -> dict[str, ListRecord]:
         "_grc_marketinglistid_value",
     )
     found: dict[str, ListRecord] = {}
-    for row in client.query(LISTS.entity_set, q.Query(select=select), page_size=PAGE):
+    try:
+        rows = list(client.query(LISTS.entity_set, q.Query(select=select), page_size=PAGE))
+    except RecordNotFound as exc:
+        raise ConfigError(
+            f"The connector's tables are not installed in {client.environment_url} "
+            f"({LISTS.entity_set} does not exist).",
+            hint="Run `reconcile schema install` as an administrator (`reconcile schema check` "
+            "lists what is missing), then plan again. Nothing was written.",
+        ) from exc
+    for row in rows:
         campaign = s.getresponse_id(_text(row.get("grc_getresponseid")))
         if campaign:
             found[campaign] = ListRecord(
