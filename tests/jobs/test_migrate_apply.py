@@ -239,3 +239,23 @@ def test_a_plan_for_another_environment_is_refused(env: Env, tmp_path: Path) -> 
     with StateStore(tmp_path / "s.sqlite3") as store, pytest.raises(InputError) as info:
         apply_plan(env.dataverse(), plan, workbook=str(review), state=store)
     assert "this plan was made for https://elsewhere.crm4.dynamics.com" in str(info.value)
+
+
+def test_two_applies_cannot_run_at_once(env: Env, tmp_path: Path) -> None:
+    import socket
+
+    from reconcile.state import StateError
+
+    review, _ = planned(env, tmp_path)
+    state = tmp_path / "state.sqlite3"
+    with StateStore(state) as store:  # another live process (pid 1) holds the lock
+        store._db.execute(
+            "INSERT INTO locks (name, owner, acquired_at) VALUES (?, ?, 0)",
+            (f"migrate:{env.dv_url}", f"{socket.gethostname()}:1"),
+        )
+    before = crm_state(env.dataverse())
+    with pytest.raises(StateError) as info:
+        apply(env, review, state)
+    assert "already doing 'migrate:" in str(info.value)
+    assert crm_state(env.dataverse()) == before
+    assert apply(env, review, state, dry_run=True).counts["contacts_created"] == 2  # reads only
