@@ -93,9 +93,7 @@ def test_a_broken_workbook_exits_2_and_writes_nothing(env: Env, tmp_path: Path) 
     anna = ids["contacts"][("clients_fr", "anna.martin@gmail.com")]
     set_decision(review, anna, "link", "00000000-0000-0000-0000-000000000001")
     before = crm_state(env.dataverse())
-    code, _, err = run(
-        ["migrate", "apply", str(review), "--state", str(tmp_path / "s")], settings
-    )
+    code, _, err = run(["migrate", "apply", str(review), "--state", str(tmp_path / "s")], settings)
     assert code == 2
     assert "sheet 'Review', row " in err
     assert "column 'Decision': unknown decision 'maybe'" in err
