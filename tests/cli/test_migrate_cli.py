@@ -72,8 +72,15 @@ def test_plan_then_apply_from_the_command_line(env: Env, tmp_path: Path) -> None
     report = tmp_path / "review-report.xlsx"
     assert f"Report: {report}" in out
     book = openpyxl.load_workbook(report, read_only=True)
-    assert book.sheetnames == ["Summary", "Failed", "Duplicates", "Created", "Linked", "Skipped",
-                               "Lists"]  # fmt: skip
+    assert book.sheetnames == [
+        "Summary",
+        "Failed",
+        "Duplicates",
+        "Created",
+        "Linked",
+        "Skipped",
+        "Lists",
+    ]
     assert len(list(book["Created"].iter_rows(min_row=2))) == 2
     assert formula_cells(report) == []
     code, out, _ = run(["migrate", "apply", str(review), "--state", str(state)], settings)
@@ -109,8 +116,9 @@ def test_a_reviewed_decision_is_applied(env: Env, tmp_path: Path) -> None:
     run(["migrate", "plan", "-o", str(review), "-q"], settings)
     marie = ids["contacts"][("newsletter", "famille.roux@wanadoo.fr")]
     set_decision(review, marie, "link", ids["crm"]["famille.roux@wanadoo.fr"])
-    code, out, _ = run(["migrate", "apply", str(review), "--state", str(tmp_path / "s"), "--json"],
-                       settings)  # fmt: skip
+    code, out, _ = run(
+        ["migrate", "apply", str(review), "--state", str(tmp_path / "s"), "--json"], settings
+    )
     assert code == 0
     assert json.loads(out)["counts"]["linked_existing"] == 3
     record = migrate_env.records(env.dataverse())[marie]
@@ -135,8 +143,9 @@ def test_settings_and_services_map_to_exit_codes(env: Env, tmp_path: Path) -> No
     code, _, err = run(["migrate", "plan", "-o", str(tmp_path / "y.xlsx")], no_key)
     assert code == 2
     assert "No GetResponse API key" in err
-    code, _, err = run(["migrate", "plan", "--list", "nope", "-o", str(tmp_path / "z.xlsx")],
-                       settings)  # fmt: skip
+    code, _, err = run(
+        ["migrate", "plan", "--list", "nope", "-o", str(tmp_path / "z.xlsx")], settings
+    )
     assert code == 2
     assert "no list called 'nope'" in err
     code, _, err = run(
@@ -167,3 +176,44 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     assert data["run"]["counts"]["linked_master"] >= 1
     assert data["links_wrong"] <= 0.005 * data["links_checked"]
     assert data["run"]["aborted"] is None
+
+
+def test_settings_file_profiles_and_sync_settings(env: Env, tmp_path: Path) -> None:
+    seed_small(env)
+    config = tmp_path / "reconcile.toml"
+    config.write_text(
+        "[dynamics]\n"
+        f'environment_url = "{env.dv_url}"\n'
+        "[getresponse]\n"
+        f'api_url = "{env.gr_info["url"]}"\n'
+        "[sync]\n"
+        "send_custom_fields = true\n"
+        'custom_fields = ["ville"]\n'
+        "send_tags = true\n"
+        "[profiles.quiet.sync]\n"
+        "send_custom_fields = false\n"
+        "send_tags = false\n",
+        encoding="utf-8",
+    )
+    secrets_only = {
+        "RECONCILE_DYNAMICS_ACCESS_TOKEN": env.dv_info["identities"]["admin"]["token"],
+        "RECONCILE_GETRESPONSE_API_KEY": env.gr_info["api_key"],
+        "XDG_CONFIG_HOME": "/nonexistent",
+    }
+    base = ["migrate", "plan", "--config", str(config), "--json", "-q"]
+    code, out, err = run([*base, "-o", str(tmp_path / "a.xlsx")], secrets_only)
+    assert code == 0, err
+    full = json.loads(out)
+    assert full["requests"]["getresponse"] == 6  # lists, pages, tags and one search per tag
+    assert full["plan"]["custom_field_values"] == 2
+    code, out, err = run(
+        [*base, "--profile", "quiet", "-o", str(tmp_path / "b.xlsx")], secrets_only
+    )
+    assert code == 0, err
+    quiet = json.loads(out)
+    assert quiet["requests"]["getresponse"] == 3
+    assert quiet["plan"]["custom_field_values"] == 0
+    sheet = openpyxl.load_workbook(tmp_path / "a.xlsx", read_only=True)["Plan"]
+    texts = {r[0]: r[2] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert texts["Tags"] == "sent (sync.send_tags)"
+    assert texts["Custom field values to write"].endswith(": ville")
