@@ -19,6 +19,7 @@ no account: everything runs on 127.0.0.1 and stops at the end.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def _merge_some(dataverse: Any, client: Any, review: pd.DataFrame, count: int) -
         found = client.retrieve(
             "contacts", target, select=["firstname", "lastname", "emailaddress1"]
         )
-        master = f"{target[:-12]}{'d' * 12}"
+        master = str(uuid.uuid5(uuid.NAMESPACE_URL, f"reconcile-demo-merge:{target}"))
         copy = {k: found.get(k) for k in ("firstname", "lastname", "emailaddress1") if found.get(k)}
         rows.append({"contactid": master, "lastname": "-", **copy})
         merges.append({"master": master, "subordinate": target})

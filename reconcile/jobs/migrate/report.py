@@ -13,7 +13,7 @@ from reconcile.errors import EXIT_FAILED, EXIT_OK, EXIT_SERVICE
 COUNTS = (
     ("lists_created", "GetResponse List records created"),
     ("contacts_created", "CRM contacts created"),
-    ("contacts_existed", "CRM contacts already created by an earlier run"),
+    ("contacts_existed", "CRM contacts already there (created before an interruption)"),
     ("linked_existing", "GetResponse contacts linked to an existing CRM contact"),
     ("linked_new", "GetResponse contacts linked to a contact created by this migration"),
     ("linked_master", "  of which linked to the master of a merged contact"),
