@@ -135,8 +135,19 @@ REPORT_SHEETS = {
 WIDE = {"message": 70.0, "action": 70.0, "reason": 70.0, "note": 50.0}
 
 
+TITLES = {
+    "getresponse_contact": "GetResponse contact",
+    "getresponse_contacts": "GetResponse contacts",
+    "crm_contact": "CRM contact",
+    "contact_id": "CRM contact id",
+    "campaign_id": "GetResponse list id",
+    "record_id": "GetResponse List record",
+    "where": "Review row",
+}
+
+
 def _title(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return TITLES.get(name, name.replace("_", " ").capitalize())
 
 
 def write_run_report(report: Mapping[str, Any], summary: Sequence[str], path: str | Path) -> Path:
