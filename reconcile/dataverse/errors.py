@@ -11,7 +11,8 @@ reach these messages: only the method, the URL path and the service's own text a
           ├── AuthenticationFailed       401: token refused or could not be obtained
           ├── PrivilegeDenied            403 / 0x80040220: a security role lacks a privilege
           ├── RecordNotFound             404 / 0x80040217
-          ├── DuplicateRecord            0x80040237: a record with the same key exists
+          ├── DuplicateRecord            0x80040237 / 0x80060892: a record with the same
+          │                              primary or alternate key exists
           ├── DuplicateDetected          0x80040333: duplicate detection rules refused a write
           ├── ConcurrencyConflict        412: the record changed since it was read
           ├── ValidationFailed           400: a value the service rejected
@@ -35,6 +36,9 @@ from reconcile.errors import ServiceError
 # and the service protection page (research/dataverse-api.md §5).
 OBJECT_DOES_NOT_EXIST = "0x80040217"
 DUPLICATE_RECORD = "0x80040237"
+# DuplicateRecordEntityKey: another record has these alternate-key values. HTTP 412, like a
+# concurrency mismatch, so only the code tells them apart (docs/dataverse-api.md, [D4]).
+DUPLICATE_RECORD_ENTITY_KEY = "0x80060892"
 # Duplicate detection (MSCRM.SuppressDuplicateDetection: false) refused a create or update;
 # the service answers it with HTTP 500 (research/dataverse-api.md, docs/dataverse-api.md).
 DUPLICATE_DETECTED = "0x80040333"
@@ -48,6 +52,7 @@ THROTTLING_CODES = {
 _SIGNED = {  # the same codes as signed integers, as some versions send them
     "-2147220969": OBJECT_DOES_NOT_EXIST,
     "-2147220937": DUPLICATE_RECORD,
+    "-2147088238": DUPLICATE_RECORD_ENTITY_KEY,
     "-2147220685": DUPLICATE_DETECTED,
     "-2147220960": PRIVILEGE_DENIED,
     "-2147015902": "0x80072322",
@@ -188,7 +193,7 @@ def classify(status: int | None, code: str | None) -> type[DataverseError]:
     """The error class for an HTTP status and a Dataverse code."""
     if code in THROTTLING_CODES or status == 429:
         return Throttled
-    if code == DUPLICATE_RECORD:
+    if code in (DUPLICATE_RECORD, DUPLICATE_RECORD_ENTITY_KEY):
         return DuplicateRecord
     if code == DUPLICATE_DETECTED:
         return DuplicateDetected

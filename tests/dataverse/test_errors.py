@@ -91,3 +91,18 @@ def test_connection_errors_do_not_leak_the_request() -> None:
     )
     assert isinstance(dropped, e.ServiceUnavailable)
     assert e.error_details(dropped)["error"] == "ServiceUnavailable"
+
+
+@pytest.mark.parametrize("code", ["0x80060892", "-2147088238"])
+def test_an_alternate_key_clash_is_a_duplicate_not_a_concurrency_conflict(code: str) -> None:
+    # DuplicateRecordEntityKey answers HTTP 412 like ConcurrencyVersionMismatch, but it means
+    # "another record already has these key values" (docs/dataverse-api.md, Errors [D4]).
+    error = e.error_for(
+        412,
+        _body(code, "A record that has the attribute values x already exists."),
+        method="POST",
+        record="grc_getresponselists(grc_listid='A~1')",
+    )
+    assert type(error) is e.DuplicateRecord
+    assert error.code == "0x80060892"
+    assert "update it instead" in str(error.hint)
