@@ -156,10 +156,15 @@ class ConnectionFailed(DataverseError):
 
 
 def normalize_code(code: object) -> str | None:
-    """``-2147220969`` and ``0x80040217`` name the same error; return the hex form."""
+    """``-2147220969`` and ``0x80040217`` name the same error; return the hex form.
+
+    Zero (``0x0``, what the OData layer sends for an unknown segment or a bad query) is no
+    platform code at all, like an empty one: None."""
     if code is None or code == "":
         return None
     text = str(code).strip()
+    if text.lower() in ("0", "0x0", "0x00000000"):
+        return None
     if text in _SIGNED:
         return _SIGNED[text]
     if text.lstrip("-").isdigit():

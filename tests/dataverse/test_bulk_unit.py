@@ -19,9 +19,10 @@ GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 class Fake:
     """Just enough of Dataverse: contacts, CreateMultiple, UpsertMultiple, $batch, id reads."""
 
-    def __init__(self, *, bulk: bool = True) -> None:
+    def __init__(self, *, bulk: bool = True, missing_code: str = "") -> None:
         self.contacts: dict[str, dict] = {}
         self.bulk = bulk
+        self.missing_code = missing_code  # the code of the 404 for an unknown message
         self.calls: list[str] = []
         self.drop_after_commit = 0  # lose the answer of this many bulk requests
         self.throttle = 0  # answer this many requests with 429
@@ -64,7 +65,7 @@ class Fake:
                     404,
                     json={
                         "error": {
-                            "code": "",
+                            "code": self.missing_code,
                             "message": "Resource not found for the segment 'CreateMultiple'.",
                         }
                     },
@@ -178,8 +179,12 @@ def test_older_versions_write_through_batch() -> None:
     assert not result.used_bulk_messages
 
 
-def test_a_table_without_the_message_falls_back_to_batch_for_the_rest_of_the_run() -> None:
-    fake = Fake(bulk=False)
+@pytest.mark.parametrize("missing_code", ["", "0x0"])
+def test_a_table_without_the_message_falls_back_to_batch_for_the_rest_of_the_run(
+    missing_code: str,
+) -> None:
+    # The service's OData layer answers an unknown segment with code 0x0 (docs/dataverse-api.md).
+    fake = Fake(bulk=False, missing_code=missing_code)
     result = create_many(
         client_for(fake), "contacts", people(2000), logical_name="contact", id_column="contactid"
     )

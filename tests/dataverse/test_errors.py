@@ -106,3 +106,12 @@ def test_an_alternate_key_clash_is_a_duplicate_not_a_concurrency_conflict(code: 
     assert type(error) is e.DuplicateRecord
     assert error.code == "0x80060892"
     assert "update it instead" in str(error.hint)
+
+
+def test_the_odata_layers_zero_code_is_no_code() -> None:
+    assert e.normalize_code("0x0") is None
+    error = e.error_for(
+        404, _body("0x0", "Resource not found for the segment 'x'."), method="GET", record=None
+    )
+    assert error.code is None
+    assert "(HTTP 404)" in str(error)
