@@ -321,6 +321,9 @@ def build_import(
     jobs: list[tuple[imports.Layout, pd.DataFrame, imports.ColumnsFor]] = []
     if crm_export is None:
         new = rows[decision == Decision.NEW]
+        # One person in several GetResponse lists is several "new" rows: one CRM contact for
+        # them all (the second pass links every row to it by the same key).
+        new = new[~_key(new[model.EMAIL], new[model.FIRST_NAME], new[model.LAST_NAME]).duplicated()]
         language = meta["crm"].get("language", "en")
         layout = imports.contacts_layout(CONTACTS_STEM)
         jobs.append((layout, new, imports.contact_columns(new, language)))

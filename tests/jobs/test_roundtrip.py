@@ -179,3 +179,40 @@ def test_a_rerun_replaces_stale_parts(matched: Path, tmp_path: Path):
     names = sorted(p.name for p in out.iterdir())
     assert "2-getresponse-contacts-link-part07.xlsx" not in names
     assert "keep-me.txt" in names
+
+
+def test_one_person_in_two_lists_is_created_once_and_both_records_link_to_it(tmp_path: Path):
+    """GetResponse keeps one contact per list: the same person twice must be one CRM contact,
+    or the Contacts import creates a duplicate (or fails one row as a duplicate)."""
+    ids = [dynamics.new_guid("gr", str(i)) for i in range(3)]
+    people = [
+        [ids[0], "Léon Blum", "leon.blum@example.com"],
+        [ids[1], "Léon Blum", "Leon.Blum@example.com"],
+        [ids[2], "Marie Curie", "marie@example.org"],
+    ]
+    gr = helpers.write_csv(tmp_path / "gr.csv", ["GetResponse Contact ID", "Name", "Email"], people)
+    crm = helpers.crm_export(tmp_path / "crm.xlsx")
+    match_files(gr, crm, tmp_path / "review.xlsx")
+    assert set(_by_id(tmp_path / "review.xlsx")["decision"]) == {"new"}
+    build_import(tmp_path / "review.xlsx", tmp_path / "import")
+    contacts = _sheet_rows(tmp_path / "import" / "1-contacts-import.xlsx")
+    assert [c["Email"].lower() for c in contacts] == [
+        "leon.blum@example.com",
+        "marie@example.org",
+    ]
+    created = [dynamics.new_guid("created", str(i)) for i in range(len(contacts))]
+    added = pd.DataFrame(
+        {
+            "crm_contact_id": created,
+            "crm_first_name": [c["First Name"] for c in contacts],
+            "crm_last_name": [c["Last Name"] for c in contacts],
+            "crm_name": [f"{c['First Name']} {c['Last Name']}" for c in contacts],
+            "crm_email": [c["Email"] for c in contacts],
+        }
+    )
+    export = helpers.crm_export(tmp_path / "after.xlsx", frame=added)
+    second = build_import(tmp_path / "review.xlsx", tmp_path / "after", crm_export=export)
+    assert second.unresolved == []
+    (file,) = second.files
+    links = {r["(Do Not Modify) GetResponse Contact"]: r["Contact"] for r in _sheet_rows(file.path)}
+    assert links == {ids[0]: created[0], ids[1]: created[0], ids[2]: created[1]}
