@@ -258,18 +258,20 @@ def fill_report(
                     "Choose another CRM contact in the workbook, then apply it again.",
                 )
             )
+    records = {r.gr_id: r for r in plan.records}
     for key, state in states.items():
         if key.startswith("field:"):
             if state == DONE:
                 counts["custom_field_values"] += 1
             elif state == FAILED:
-                gr_id = key.split(":")[1]
+                gr_id = key[6:].rpartition(":")[0]
+                owner = records.get(gr_id)
                 report.failures.append(
                     Failure(
                         "custom field value",
                         key[6:],
-                        "",
-                        gr_id,
+                        owner.email if owner else "",
+                        owner.where if owner else gr_id,
                         str((results.get(key) or {}).get("message") or ""),
                         RETRY_ACTION,
                     )
