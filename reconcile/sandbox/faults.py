@@ -4,6 +4,11 @@ Faults are data, set over HTTP (``POST /__sandbox__/faults``) so that any client
 tests, a third-party SDK, an admin trying the demo — can provoke them. Each fault fires
 ``count`` times, or with a seeded ``probability`` (repeatable runs), optionally only on a
 path prefix and method. Each sandbox renders error statuses in its own service's shape.
+
+A drop comes in two kinds, because a client must treat them differently: by default the
+connection breaks before the service sees the request (nothing happened); with
+``"after": true`` the service handles the request first and only the answer is lost (the
+write happened; repeating it must not do it twice).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class Fault:
     seed: int | None = None  # ... drawn from a generator seeded here
     path: str = ""  # only requests whose path starts with this
     method: str | None = None  # only this HTTP method
+    after: bool = False  # for kind=drop: let the service handle the request, lose the answer
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -48,6 +54,9 @@ class Fault:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         if kind == "status" and not isinstance(data.get("status"), int):
             raise ValueError("a status fault needs an integer 'status'")
+        after = data.get("after", False)
+        if not isinstance(after, bool) or (after and kind != "drop"):
+            raise ValueError("'after' is true or false, and only for a drop fault")
         count, probability = data.get("count"), data.get("probability")
         if count is None and probability is None:
             count = 1
@@ -62,6 +71,7 @@ class Fault:
             seed=data.get("seed"),
             path=str(data.get("path", "")),
             method=(data.get("method") or None) and str(data["method"]).upper(),
+            after=after,
         )
         fault._rng = random.Random(fault.seed)
         return fault
@@ -139,6 +149,8 @@ class FaultMiddleware:
             if fault.kind == "latency":
                 await asyncio.sleep(fault.latency_ms / 1000)
             elif fault.kind == "drop":
+                if fault.after:  # the service does the work; its answer never arrives
+                    await self.app(scope, receive, _discard)
                 await send(
                     {
                         "type": "http.response.start",
@@ -156,6 +168,10 @@ class FaultMiddleware:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+async def _discard(message: Any) -> None:
+    """An ASGI ``send`` that throws the service's answer away."""
 
 
 def fault_routes(plan: FaultPlan) -> list[Route]:

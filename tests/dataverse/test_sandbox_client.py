@@ -185,6 +185,21 @@ def test_dropped_connections_and_5xx_are_retried_only_when_safe(dv: Target) -> N
     assert [(r["lastname"], r["firstname"]) for r in rows] == [("with id", "ok")]
 
 
+def test_a_create_whose_answer_is_lost_is_repeated_without_a_second_record(dv: Target) -> None:
+    # The sandbox creates the contact, then the connection drops before the answer: with a
+    # client-chosen id the repeat meets its own record and counts it as created.
+    client = dv.client()
+    path = "/api/data/v9.2/contacts"
+    dv.faults({"kind": "drop", "after": True, "count": 1, "path": path, "method": "POST"})
+    cid = client.create("contacts", {"lastname": "answer lost"}, id_column="contactid")
+    dv.faults({"kind": "drop", "after": True, "count": 1, "path": path, "method": "POST"})
+    with pytest.raises(errors.ServiceUnavailable):  # no id of ours: not repeated
+        client.create("contacts", {"lastname": "no id, answer lost"})
+    rows = list(client.query("contacts", Query(select=("contactid", "lastname"))))
+    assert sorted(r["lastname"] for r in rows) == ["answer lost", "no id, answer lost"]
+    assert cid in {r["contactid"] for r in rows}
+
+
 def test_batch_with_changesets_content_ids_and_continue_on_error(dv: Target) -> None:
     client = dv.client()
     results = execute_batch(
@@ -320,3 +335,24 @@ def test_raw_requests_are_plain_httpx_underneath(dv: Target) -> None:
     response = client.request("GET", "WhoAmI", idempotent=True)
     assert response.headers["OData-Version"] == "4.0"
     assert isinstance(response, httpx.Response)
+
+
+@pytest.mark.parametrize(
+    ("version", "path"),
+    [
+        ("9.2", "/api/data/v9.2/contacts/Microsoft.Dynamics.CRM.CreateMultiple"),
+        ("9.1", "/api/data/v9.1/$batch"),
+    ],
+)
+def test_a_bulk_create_whose_answer_is_lost_creates_every_record_once(
+    dv: Target, version: str, path: str
+) -> None:
+    client = dv.client(version)
+    dv.faults({"kind": "drop", "after": True, "count": 1, "path": path, "method": "POST"})
+    records = [{"lastname": f"L{i}"} for i in range(30)]
+    result = create_many(client, "contacts", records, logical_name="contact", id_column="contactid")
+    assert result.succeeded == 30
+    assert not result.errors
+    rows = list(client.query("contacts", Query(select=("contactid", "lastname"))))
+    assert len(rows) == 30
+    assert {r["contactid"] for r in rows} == set(result.ids)

@@ -187,6 +187,19 @@ def test_a_create_dropped_mid_answer_is_repeated_and_queued_once(
     assert [q["email"] for q in gr.queue()] == ["dropped@example.fr"]
 
 
+def test_a_create_whose_answer_is_lost_is_repeated_and_reported_as_ours(
+    gr: SandboxHandle, client: GetResponseClient
+) -> None:
+    # The first POST is queued by the sandbox, then the connection drops: the repeat is
+    # refused with 409, which after a retry is our own first attempt, not a prior contact.
+    campaign_id = seed_list(gr, 0)
+    gr.fault(kind="drop", after=True, count=1, path="/v3/contacts", method="POST")
+    outcome = create_contact(client, campaign_id, NewContact("lost@example.fr"))
+    assert (outcome.outcome, outcome.after_retry) == (CreateOutcome.ALREADY_EXISTS, True)
+    assert client.stats.retries == 1
+    assert [q["email"] for q in gr.queue()] == ["lost@example.fr"]
+
+
 def test_rejected_contacts_stay_missing_and_cannot_be_added_again(
     gr: SandboxHandle, client: GetResponseClient
 ) -> None:

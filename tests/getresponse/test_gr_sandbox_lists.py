@@ -83,6 +83,18 @@ def test_a_dropped_create_is_retried_without_duplicating(
     assert client.stats.retries == 1
 
 
+def test_a_create_whose_answer_is_lost_finds_the_list_it_made(
+    gr: SandboxHandle, client: GetResponseClient
+) -> None:
+    gr.fault(kind="drop", after=True, count=1, path="/v3/campaigns", method="POST")
+    campaign = create_campaign(client, "answer_lost")
+    assert campaign.name == "answer_lost"
+    assert [c.campaign_id for c in iter_campaigns(client, name="answer_lost")] == [
+        campaign.campaign_id
+    ]
+    assert client.stats.retries == 1
+
+
 def test_tags(gr: SandboxHandle, client: GetResponseClient) -> None:
     vip = create_tag(client, "vip_customer")
     assert vip.created_at is not None

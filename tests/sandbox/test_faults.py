@@ -95,3 +95,32 @@ def test_bad_fault_is_refused_with_a_reason(client: httpx.Client) -> None:
     response = client.post("/__sandbox__/faults", json={"kind": "explode"})
     assert response.status_code == 400
     assert "kind must be one of" in response.json()["error"]
+
+
+def test_a_drop_after_lets_the_service_do_the_work_and_loses_the_answer() -> None:
+    handled: list[str] = []
+
+    async def record(request: Request) -> Response:
+        handled.append(request.method)
+        return JSONResponse({"ok": True}, status_code=201)
+
+    plan = FaultPlan()
+    app = FaultMiddleware(
+        Starlette(routes=[Route("/v3/things", record, methods=["POST"]), *fault_routes(plan)]),
+        plan,
+        _render,
+    )
+    with SandboxServer(app) as server, httpx.Client(base_url=server.url) as http:
+        http.post("/__sandbox__/faults", json={"kind": "drop", "method": "POST"})
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.post("/v3/things")
+        assert handled == []  # a plain drop: the service never saw the request
+        http.post("/__sandbox__/faults", json={"kind": "drop", "after": True})
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.post("/v3/things")
+        assert handled == ["POST"]  # handled, but the answer was lost
+        assert http.post("/v3/things").status_code == 201
+        assert handled == ["POST", "POST"]
+        refused = http.post("/__sandbox__/faults", json={"kind": "latency", "after": True})
+        assert refused.status_code == 400
+        assert "only for a drop fault" in refused.json()["error"]
