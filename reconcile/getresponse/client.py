@@ -31,7 +31,12 @@ import httpx
 
 from reconcile import __version__
 from reconcile.getresponse.auth import STANDARD_API, GetResponseAuth
-from reconcile.getresponse.errors import ConnectionFailed, error_from_response, parse_seconds
+from reconcile.getresponse.errors import (
+    ConnectionFailed,
+    NotFound,
+    error_from_response,
+    parse_seconds,
+)
 from reconcile.getresponse.paging import MAX_PER_PAGE, Page, PageNumberPaginator, page_from_response
 from reconcile.getresponse.wire import Params, decode_json, encode_params, to_int, wait_hint
 from reconcile.retrying import (
@@ -292,8 +297,17 @@ class GetResponseClient:
             self.request("POST", path, json=body, idempotent=idempotent, on_retry=on_retry)
         )
 
-    def delete(self, path: str, params: Params | None = None) -> None:
-        self.request("DELETE", path, params=params)
+    def delete(self, path: str, params: Params | None = None) -> bool:
+        """DELETE → True when deleted now, False when it was already gone (404). A 404 after
+        our own retried attempt counts as deleted now: that attempt landed, its answer was
+        lost."""
+        retried: list[Attempt] = []
+        try:
+            self.request("DELETE", path, params=params, on_retry=retried.append)
+        except NotFound:
+            if not retried:
+                return False
+        return True
 
     # -- paging ----------------------------------------------------------------------------
     def pages(

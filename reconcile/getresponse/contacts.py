@@ -346,9 +346,4 @@ def add_tags(client: GetResponseClient, contact_id: str, tag_ids: Sequence[str])
 def delete_contact(client: GetResponseClient, contact_id: str) -> bool:
     """``DELETE /contacts/{id}`` → True when deleted now, False when it was already gone
     (a 404 after our own retried attempt counts as deleted now)."""
-    retried: list[Attempt] = []
-    try:
-        client.request("DELETE", path("contacts", contact_id), on_retry=retried.append)
-    except NotFound:
-        return bool(retried)
-    return True
+    return client.delete(path("contacts", contact_id))

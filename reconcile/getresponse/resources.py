@@ -149,8 +149,9 @@ def ensure_tag(client: GetResponseClient, name: str) -> Tag:
         return found
 
 
-def delete_tag(client: GetResponseClient, tag_id: str) -> None:
-    client.delete(path("tags", tag_id))
+def delete_tag(client: GetResponseClient, tag_id: str) -> bool:
+    """``DELETE /tags/{id}`` → True when deleted now, False when it was already gone."""
+    return client.delete(path("tags", tag_id))
 
 
 # -- custom fields -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from reconcile.getresponse import (
     create_contact,
     create_import,
     delete_contact,
+    delete_tag,
     iter_contact_activities,
     send_draft,
     submit_batch,
@@ -111,6 +112,16 @@ def test_delete_reports_already_gone_but_counts_a_404_after_retry_as_deleted() -
     assert delete_contact(client, "k1") is False
     client, _ = make_client(Script(httpx.ReadTimeout("slow"), error(404, 1013)))
     assert delete_contact(client, "k1") is True
+
+
+def test_every_delete_counts_a_404_after_its_own_retry_as_deleted() -> None:
+    # The first DELETE landed but its answer was lost; the repeat finds the tag gone.
+    client, _ = make_client(Script(httpx.ReadTimeout("slow"), error(404, 1013, tagId="t1")))
+    assert delete_tag(client, "t1") is True
+    client, _ = make_client(Script(httpx.Response(204)))
+    assert delete_tag(client, "t1") is True
+    client, _ = make_client(Script(error(404, 1013, tagId="t1")))
+    assert delete_tag(client, "t1") is False
 
 
 def test_campaign_create_409_is_a_conflict_unless_it_follows_our_own_retry() -> None:
