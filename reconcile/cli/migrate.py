@@ -17,6 +17,7 @@ import click
 
 from reconcile.cli.bars import bars
 from reconcile.cli.dataverse import settings_options
+from reconcile.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
     import httpx
@@ -265,12 +266,26 @@ def apply_command(
     suffix = "-dry-run-report.xlsx" if dry_run else "-report.xlsx"
     target = report_path or review.with_name(review.stem + suffix)
     report.report_path = str(target)
-    write_run_report(report.as_dict(), report.summary(), target)
+    unwritten = None
+    try:
+        write_run_report(report.as_dict(), report.summary(), target)
+    except OSError as exc:
+        # The writes are made and journaled: show what they were before saying what failed.
+        report.report_path, unwritten = None, exc
     if as_json:
         _emit(report.as_dict())
     else:
         for line in report.summary():
             click.echo(line)
+    if unwritten is not None:
+        click.echo(
+            f"Error: the run report {target} could not be written "
+            f"({unwritten.strerror or unwritten}). Close it if Excel has it open, or give "
+            "--report another path, and run the same command again: it writes the report "
+            "without redoing what is done.",
+            err=True,
+        )
+        raise SystemExit(report.exit_code or EXIT_FAILED)
     raise SystemExit(report.exit_code)
 
 

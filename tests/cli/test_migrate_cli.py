@@ -125,6 +125,28 @@ def test_a_reviewed_decision_is_applied(env: Env, tmp_path: Path) -> None:
     assert record["_grc_contactid_value"] == ids["crm"]["famille.roux@wanadoo.fr"]
 
 
+def test_a_report_that_cannot_be_written_still_shows_what_was_applied(
+    env: Env, tmp_path: Path
+) -> None:
+    seed_small(env)
+    settings = env.settings_env()
+    review, state = tmp_path / "review.xlsx", tmp_path / "state.sqlite3"
+    assert run(["migrate", "plan", "-o", str(review), "-q"], settings)[0] == 0
+    (tmp_path / "blocked").write_text("a file where the report's folder should be")
+    unwritable = tmp_path / "blocked" / "report.xlsx"
+    args = ["migrate", "apply", str(review), "--state", str(state), "-q"]
+    code, out, err = run([*args, "--report", str(unwritable)], settings)
+    assert code == 1
+    assert "CRM contacts created" in out  # the writes were made: the admin sees them
+    assert "Report:" not in out
+    assert f"the run report {unwritable} could not be written" in err
+    assert "Traceback" not in err
+    code, out, _ = run(args, settings)  # the same command with a writable report
+    assert code == 0
+    assert out.startswith("Nothing to do:")
+    assert (tmp_path / "review-report.xlsx").exists()
+
+
 def test_settings_and_services_map_to_exit_codes(env: Env, tmp_path: Path) -> None:
     seed_small(env)
     settings = env.settings_env()
