@@ -44,6 +44,9 @@ DUPLICATE_RECORD_ENTITY_KEY = "0x80060892"
 DUPLICATE_DETECTED = "0x80040333"
 PRIVILEGE_DENIED = "0x80040220"
 CONCURRENCY_VERSION_MISMATCH = "0x80060882"
+# A change-tracking delta token older than the organization keeps them (7 days by default):
+# "Version stamp associated with the client has expired. Please perform a full sync."
+EXPIRED_VERSION_STAMP = "0x80044352"
 THROTTLING_CODES = {
     "0x80072322": "more than 6000 requests in 5 minutes",
     "0x80072321": "more than 20 minutes of combined execution time in 5 minutes",

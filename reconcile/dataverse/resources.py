@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from reconcile.dataverse import fetchxml
 from reconcile.dataverse import query as q
-from reconcile.dataverse.errors import NotSupported, ValidationFailed
+from reconcile.dataverse.errors import (
+    EXPIRED_VERSION_STAMP,
+    DataverseError,
+    NotSupported,
+    ValidationFailed,
+)
 from reconcile.dataverse.paging import fetch_rows, pages
 
 if TYPE_CHECKING:
@@ -161,13 +166,15 @@ def contacts_changed_since(
     """
     columns = tuple(dict.fromkeys(["contactid", "modifiedon", *select]))
     if watermark is not None and watermark.kind == "delta":
-        changes = _delta(client, columns, start=watermark.value, page_size=page_size)
+        try:
+            changes = _delta(client, columns, start=watermark.value, page_size=page_size)
+        except DataverseError as exc:
+            if exc.code != EXPIRED_VERSION_STAMP:
+                raise
+            raise _delta_lost("The contacts change-tracking token has expired.") from exc
         if changes.watermark.kind != "delta":
-            raise NotSupported(
-                "Dataverse no longer returns a change-tracking delta link for contacts.",
-                record="contacts",
-                hint="Change tracking may have been turned off or the token expired (7 days "
-                "by default): reset the contacts watermark to read everything once more.",
+            raise _delta_lost(
+                "Dataverse no longer returns a change-tracking delta link for contacts."
             )
         return changes
     if watermark is None and use_change_tracking is not False:
@@ -177,6 +184,15 @@ def contacts_changed_since(
     query = q.Query(select=columns, filter=condition, orderby=("modifiedon asc", "contactid asc"))
     changed = list(client.query("contacts", query, page_size=page_size))
     return ContactChanges(changed, [], _modifiedon_watermark(changed, since))
+
+
+def _delta_lost(message: str) -> NotSupported:
+    return NotSupported(
+        message,
+        record="contacts",
+        hint="Change tracking may have been turned off or the token expired (7 days "
+        "by default): reset the contacts watermark to read everything once more.",
+    )
 
 
 def _modifiedon_watermark(rows: list[dict[str, Any]], since: str | None) -> Watermark:

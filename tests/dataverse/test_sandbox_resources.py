@@ -159,6 +159,27 @@ def test_changes_since_a_watermark_with_change_tracking(dv: Target, crm: dict[st
     assert third.deleted == []
 
 
+def test_an_expired_change_tracking_token_says_to_read_everything_again(
+    dv: Target, crm: dict[str, Any]
+) -> None:
+    from urllib.parse import parse_qsl, quote, urlsplit
+
+    from reconcile.dataverse import NotSupported
+
+    client = dv.client()
+    first = contacts_changed_since(client, None)
+    link = urlsplit(first.watermark.value)
+    params = parse_qsl(link.query, keep_blank_values=True)
+    version = dict(params)["$deltatoken"].split("!")[0]
+    stale = {"$deltatoken": f"{version}!01/02/2020 03:04:05"}  # older than the 7 days kept
+    query = "&".join(f"{k}={quote(stale.get(k, v), safe='')}" for k, v in params)
+    expired = Watermark("delta", link._replace(query=query).geturl())
+    with pytest.raises(NotSupported) as caught:
+        contacts_changed_since(client, expired)
+    assert "expired" in caught.value.message
+    assert "reset the contacts watermark" in str(caught.value.hint)
+
+
 def test_changes_since_a_watermark_by_modifiedon(dv: Target, crm: dict[str, Any]) -> None:
     client = dv.client()
     c = crm["contacts"]
