@@ -50,13 +50,6 @@ def parse(fetch_xml: str, *, source: str = "FetchXML") -> ET.Element:
     return root
 
 
-def entity_name(fetch_xml: str, *, source: str = "FetchXML") -> str:
-    """The logical name of the table the query reads (``contact``)."""
-    entity = parse(fetch_xml, source=source).find("entity")
-    assert entity is not None
-    return entity.get("name", "")
-
-
 @dataclass(frozen=True)
 class CurrentUserCondition:
     """One condition that depends on the running identity."""

@@ -507,9 +507,3 @@ def primary_id_of(logical_name: str) -> str:
     if logical_name in CRM_TABLES:
         return CRM_TABLES[logical_name].primary_id
     return BY_LOGICAL_NAME[logical_name].primary_id
-
-
-def entity_set_of(logical_name: str) -> str:
-    if logical_name in CRM_TABLES:
-        return CRM_TABLES[logical_name].entity_set
-    return BY_LOGICAL_NAME[logical_name].entity_set
