@@ -18,7 +18,7 @@ from typing import Any
 from reconcile.errors import ConfigError
 from reconcile.getresponse.client import GetResponseClient
 from reconcile.getresponse.dates import format_send_on
-from reconcile.getresponse.errors import ConnectionFailed
+from reconcile.getresponse.errors import ConnectionFailed, ForbiddenState
 from reconcile.getresponse.records import (
     Newsletter,
     NewsletterActivity,
@@ -27,6 +27,7 @@ from reconcile.getresponse.records import (
 )
 from reconcile.getresponse.resources import list_time_zones
 from reconcile.getresponse.wire import path
+from reconcile.retrying import Attempt
 
 When = date | datetime
 UTC_ZONE_NAMES = ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Universal", "Universal")
@@ -189,10 +190,26 @@ def send_draft(
 
 
 def cancel_newsletter(client: GetResponseClient, newsletter_id: str) -> Newsletter:
-    """``POST /newsletters/{id}/cancel``: stop sending; the message becomes a draft again."""
-    return Newsletter.from_api(
-        client.post(path("newsletters", newsletter_id, "cancel"), None, idempotent=True)
-    )
+    """``POST /newsletters/{id}/cancel``: stop sending; the message becomes a draft again.
+
+    Repeated after an uncertain failure: if our first attempt landed, the repeat is refused
+    (1002, a draft cannot be cancelled), so that refusal after a retry of ours is checked
+    by reading the message back: a draft now means the cancel was done."""
+    retried: list[Attempt] = []
+    try:
+        answer = client.post(
+            path("newsletters", newsletter_id, "cancel"),
+            None,
+            idempotent=True,
+            on_retry=retried.append,
+        )
+    except ForbiddenState:
+        if retried:
+            current = get_newsletter(client, newsletter_id)
+            if current.is_draft:
+                return current
+        raise
+    return Newsletter.from_api(answer)
 
 
 def iter_newsletter_activities(

@@ -195,3 +195,17 @@ def test_an_import_is_tracked_to_its_statistics(
         "anna@example.fr",
         "jan@example.fr",
     ]
+
+
+def test_a_cancel_whose_answer_is_lost_is_repeated_and_reports_the_draft(
+    gr: SandboxHandle, client: GetResponseClient
+) -> None:
+    ids = seed_messages(gr)
+    target = ids["newsletters"]["Next week"]
+    gr.fault(kind="drop", after=True, count=1, path=f"/v3/newsletters/{target}/cancel")
+    cancelled = cancel_newsletter(client, target)  # the repeat finds it a draft already
+    assert cancelled.is_draft
+    assert cancelled.newsletter_id == target
+    assert client.stats.retries == 1
+    with pytest.raises(ForbiddenState):  # without a retry of ours, a draft is refused as before
+        cancel_newsletter(client, target)
