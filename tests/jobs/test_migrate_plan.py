@@ -232,6 +232,7 @@ def test_accept_above_takes_a_lone_confident_candidate_only() -> None:
     line = "{id} · Jean Dupont jean@x.fr · {score} · email typo"
     review = pd.DataFrame(
         {
+            model.EMAIL: ["jean@x.fr", "jean@y.fr", "jean@z.fr", "jean@w.fr"],
             model.DECISION: ["review", "review", "review", "link"],
             model.CANDIDATES: [
                 line.format(id="c1", score=95),
@@ -256,3 +257,32 @@ def test_accept_above_takes_a_lone_confident_candidate_only() -> None:
     )
     assert review.at[0, model.REASON].startswith("accepted (--accept-above 90)")
     assert Decision.REVIEW.value == review.at[1, model.DECISION]
+
+
+def test_accept_above_never_links_two_addresses_to_one_contact() -> None:
+    """The matcher sends two typos of one address to review (only one can be that person's
+    mailbox); --accept-above must not link both. The same address twice (one person in two
+    lists) is one mailbox and is taken."""
+    line = "c1 · Jean Dupont jean.dupont@gmail.com · 98 · email typo"
+    review = pd.DataFrame(
+        {
+            model.EMAIL: [
+                "jean.dupont@gmial.com",
+                "jean.dupont@gmail.con",
+                "paul.martin@gmial.com",
+                "Paul.Martin@gmial.com",
+            ],
+            model.DECISION: ["review"] * 4,
+            model.CANDIDATES: [line, line, line.replace("c1", "c2"), line.replace("c1", "c2")],
+            "candidate_ids": [("c1",), ("c1",), ("c2",), ("c2",)],
+            model.CRM_CONTACT_ID: [None] * 4,
+            model.CRM_NAME: [None] * 4,
+            model.CRM_EMAIL: [None] * 4,
+            model.SCORE: [98] * 4,
+            model.REASON: ["email typo; another GetResponse address matches the same CRM contact"]
+            * 4,
+        }
+    )
+    assert accept_confident(review, 90, margin=6) == 2
+    assert review[model.DECISION].tolist() == ["review", "review", "link", "link"]
+    assert review[model.CRM_CONTACT_ID].tolist()[2:] == ["c2", "c2"]

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from reconcile import model
-from reconcile.emails import normalize_email
+from reconcile.emails import email_key, normalize_email
 from reconcile.jobs.migrate.sources import GR_DATA, GR_LIST_ID, Inputs
 from reconcile.matching import CANDIDATE_IDS, MatchOptions
 from reconcile.model import Decision
@@ -75,9 +75,16 @@ def _candidate_scores(text: str) -> list[tuple[str, float, str, str]]:
     return out
 
 
+def _mailbox(email: object) -> str:
+    """The matcher's key of an address: equal for one mailbox written two ways."""
+    normalized = normalize_email(email)
+    return email_key(normalized) if normalized else ""
+
+
 def accept_confident(review: pd.DataFrame, score: float, margin: float) -> int:
     """Turn ``review`` rows into ``link`` when their best candidate scores at least ``score``
-    and no other candidate comes within ``margin`` of it; returns how many."""
+    and no other candidate comes within ``margin`` of it, unless another address is accepted
+    for the same CRM contact; returns how many."""
     chosen: list[Any] = []
     values: dict[str, list[Any]] = {
         model.CRM_CONTACT_ID: [],
@@ -111,6 +118,15 @@ def accept_confident(review: pd.DataFrame, score: float, margin: float) -> int:
             strict=True,
         ):
             values[column].append(value)
+    # As the matcher rules: two different addresses cannot both be one CRM contact's
+    # mailbox, so a contact accepted for more than one of them is accepted for none.
+    mailboxes: dict[str, set[str]] = {}
+    targets = values[model.CRM_CONTACT_ID]
+    for i, target in zip(chosen, targets, strict=True):
+        mailboxes.setdefault(target, set()).add(_mailbox(review.at[i, model.EMAIL]))
+    keep = [n for n, target in enumerate(targets) if len(mailboxes[target]) == 1]
+    chosen = [chosen[n] for n in keep]
+    values = {column: [v[n] for n in keep] for column, v in values.items()}
     if chosen:
         review.loc[chosen, model.DECISION] = Decision.LINK.value
         review[model.SCORE] = pd.to_numeric(review[model.SCORE], errors="coerce").astype(float)
