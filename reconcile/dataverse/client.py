@@ -365,15 +365,19 @@ class DataverseClient:
         self, entity_set: str, key: str | uuid.UUID | Mapping[str, q.Value], *, etag: str = "*"
     ) -> None:
         """Delete a record; a record already gone after a retried attempt counts as done."""
+        self._delete(
+            q.record_path(entity_set, key),
+            headers={"If-Match": etag},
+            record=q.describe_key(entity_set, key),
+        )
+
+    def _delete(self, path: str, *, record: str, headers: Mapping[str, str] | None = None) -> None:
+        """DELETE, repeated when unsure; a 404 after our own retried attempt means that
+        attempt landed and only its answer was lost: done."""
         attempts: list[Attempt] = []
         try:
             self.request(
-                "DELETE",
-                q.record_path(entity_set, key),
-                headers={"If-Match": etag},
-                idempotent=True,
-                record=q.describe_key(entity_set, key),
-                attempts=attempts,
+                "DELETE", path, headers=headers, idempotent=True, record=record, attempts=attempts
             )
         except RecordNotFound:
             if not attempts:
@@ -415,12 +419,7 @@ class DataverseClient:
             f"{q.record_path(entity_set, key)}/{q.identifier(navigation)}"
             f"({q.as_guid(target_key)})/$ref"
         )
-        self.request(
-            "DELETE",
-            path,
-            idempotent=True,
-            record=f"{q.describe_key(entity_set, key)}/{navigation}",
-        )
+        self._delete(path, record=f"{q.describe_key(entity_set, key)}/{navigation}")
 
     # --- functions and actions ----------------------------------------------------------
 

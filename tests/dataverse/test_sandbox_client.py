@@ -356,3 +356,21 @@ def test_a_bulk_create_whose_answer_is_lost_creates_every_record_once(
     rows = list(client.query("contacts", Query(select=("contactid", "lastname"))))
     assert len(rows) == 30
     assert {r["contactid"] for r in rows} == set(result.ids)
+
+
+def test_associate_and_disassociate_survive_a_lost_answer(dv: Target) -> None:
+    client = dv.client()
+    account = client.create("accounts", {"name": "Contoso"}, id_column="accountid")
+    contact = client.create("contacts", {"lastname": "Linked"}, id_column="contactid")
+    nav = "contact_customer_accounts"  # 1:N account → contact (parentcustomerid)
+    ref = f"/api/data/v9.2/accounts({account})/{nav}"
+    dv.faults({"kind": "drop", "after": True, "count": 1, "path": ref, "method": "POST"})
+    client.associate("accounts", account, nav, "contacts", contact)
+    linked = client.retrieve("contacts", contact, select=["_parentcustomerid_value"])
+    assert linked["_parentcustomerid_value"] == account
+    dv.faults({"kind": "drop", "after": True, "count": 1, "path": ref, "method": "DELETE"})
+    client.disassociate("accounts", account, nav, contact)  # the repeat finds no link: done
+    unlinked = client.retrieve("contacts", contact, select=["_parentcustomerid_value"])
+    assert unlinked["_parentcustomerid_value"] is None
+    with pytest.raises(errors.RecordNotFound):  # without a retry of ours: not there
+        client.disassociate("accounts", account, nav, contact)
