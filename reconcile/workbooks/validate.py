@@ -368,5 +368,6 @@ def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
     rows[layout.CANDIDATE_IDS] = [tuple(c.split()) for c in picked[layout.CANDIDATE_IDS]]
     rows[model.ROW_CHECKSUM] = picked[model.ROW_CHECKSUM].to_numpy()
     rows[model.NAME] = picked[model.NAME].to_numpy()  # the exported name, not an edited one
+    rows[model.EMAIL] = picked[model.EMAIL].to_numpy()  # only its case could differ (checked)
     rows[model.MODIFIED_ON] = _modified_column(picked[model.MODIFIED_ON].tolist())
     return Reviewed(rows.drop(columns="_pos"), meta, path)

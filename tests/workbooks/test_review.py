@@ -166,6 +166,15 @@ def test_changed_email_and_new_without_last_name(tmp_path: Path):
     assert "Last Name is empty" in problems[(3, "Last Name")]
 
 
+def test_an_email_recased_in_excel_is_read_as_exported(tmp_path: Path):
+    """Only the case may differ (Excel's AutoCorrect capitalises a first letter): accepted,
+    but the imports write the address GetResponse has, not the recased one."""
+    path = cases.write(tmp_path / "review.xlsx")
+    edited = cases.edit(path, tmp_path / "edited.xlsx", {"B2": "A@X.FR"})
+    rows = read_review(edited).rows.set_index("gr_contact_id")
+    assert rows.loc["g1", "email"] == "a@x.fr"
+
+
 def test_names_longer_than_dynamics_holds(tmp_path: Path):
     path = cases.write(tmp_path / "review.xlsx")
     edited = cases.edit(path, tmp_path / "e.xlsx", {"D3": "Jean", "E3": "X" * 51})
