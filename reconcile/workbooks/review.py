@@ -47,6 +47,7 @@ ORIGINAL_SHEET = "_original"
 FORMAT = "reconcile-review"
 FORMAT_VERSION = 1
 SHEET_ROWS = 1_048_576  # rows an .xlsx sheet holds, header included
+META_CELL_CHARS = 16_000  # characters of metadata JSON per cell (a cell holds 32,767 units)
 CANDIDATE_IDS = "candidate_ids"
 NAME_REVIEW_REASON = "name_review_reason"
 
@@ -154,6 +155,13 @@ def packed_frame(review: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def meta_cells(text: str) -> list[str]:
+    """The metadata JSON cut into cells down column A: one Excel cell holds at most 32,767
+    characters (fewer UTF-16 units for emoji), and a migration of a few hundred lists, or a
+    folder of many exports, needs more. Read back by joining the cells in order."""
+    return [text[i : i + META_CELL_CHARS] for i in range(0, len(text), META_CELL_CHARS)] or [""]
+
+
 def digest(columns: Mapping[str, Sequence[str]]) -> str:
     """A fingerprint of the ``_original`` cells, to notice when someone edited them."""
     hasher = hashlib.sha256()
@@ -231,9 +239,9 @@ def write_review(
                 META_SHEET,
                 pd.DataFrame(
                     {
-                        "reconcile review metadata - do not edit": [
+                        "reconcile review metadata - do not edit": meta_cells(
                             json.dumps(stored, ensure_ascii=False, default=str)
-                        ]
+                        )
                     }
                 ),
             )

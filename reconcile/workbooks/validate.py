@@ -106,11 +106,12 @@ def _load_meta(path: Path, book: Any) -> dict[str, Any]:
             path, f"hidden sheets {layout.META_SHEET!r} and {layout.ORIGINAL_SHEET!r} are missing"
         )
     rows = book.get_sheet_by_name(layout.META_SHEET).to_python(skip_empty_area=False)
+    text = "".join(str(row[0]) for row in rows[1:] if row and row[0] != "")  # meta_cells
     try:
-        meta = json.loads(rows[1][0])
-    except (IndexError, TypeError, ValueError) as exc:
+        meta = json.loads(text)
+    except ValueError as exc:
         raise _not_ours(path, f"sheet {layout.META_SHEET!r} was changed") from exc
-    if meta.get("format") != layout.FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != layout.FORMAT:
         raise _not_ours(path, f"sheet {layout.META_SHEET!r} does not describe a review workbook")
     if meta.get("format_version") != layout.FORMAT_VERSION:
         raise _not_ours(

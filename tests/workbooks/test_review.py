@@ -50,6 +50,18 @@ def test_layout(tmp_path: Path):
     assert meta["review_sheets"] == ["Review"]
 
 
+def test_metadata_longer_than_an_excel_cell_is_kept(tmp_path: Path):
+    """A migration of a few hundred GetResponse lists (or a folder of many exports) makes the
+    hidden metadata longer than the 32,767 characters one cell holds."""
+    from reconcile.workbooks.review import write_review
+
+    lists = [{"campaign_id": f"L{i}", "name": f"Liste n°{i} 🎯" * 3} for i in range(1500)]
+    meta = {**cases.META, "migrate": {"lists": lists}}
+    path = tmp_path / "review.xlsx"
+    write_review(cases.frame(), path, meta)
+    assert read_review(path).meta["migrate"]["lists"] == lists
+
+
 def test_rows_beyond_a_sheet_continue_on_numbered_sheets(tmp_path: Path):
     path = cases.write(tmp_path / "review.xlsx", rows_per_sheet=3)
     book = openpyxl.load_workbook(path)
