@@ -374,3 +374,17 @@ def test_associate_and_disassociate_survive_a_lost_answer(dv: Target) -> None:
     assert unlinked["_parentcustomerid_value"] is None
     with pytest.raises(errors.RecordNotFound):  # without a retry of ours: not there
         client.disassociate("accounts", account, nav, contact)
+
+
+def test_an_alternate_key_clash_is_a_duplicate_record(dv: Target) -> None:
+    from reconcile.dataverse import install_schema
+    from reconcile.dataverse import schema as s
+
+    client = dv.client()
+    install_schema(client, [s.LISTS, s.CONTACTS])
+    row = {"grc_getresponseid": "pV3r~2", "grc_name": "first"}
+    client.create(s.CONTACTS.entity_set, row, record="GetResponse contact pV3r")
+    with pytest.raises(errors.DuplicateRecord) as clash:  # 412 0x80060892, not a conflict
+        client.create(s.CONTACTS.entity_set, row, record="GetResponse contact pV3r")
+    assert clash.value.status == 412
+    assert "GetResponse contact pV3r" in str(clash.value)
