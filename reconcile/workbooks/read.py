@@ -139,12 +139,15 @@ def _limited(problems: list[Problem], label: str) -> list[Problem]:
     return [*problems[:MAX_ROW_PROBLEMS], Problem(f"… and {extra:,} more rows with {label}")]
 
 
-def _check_ids(frame: pd.DataFrame, side: Side, headers: Mapping[str, str]) -> list[Problem]:
+def _check_ids(
+    frame: pd.DataFrame, side: Side, headers: Mapping[str, str], sheets: Mapping[str, str | None]
+) -> list[Problem]:
+    """Empty and repeated ids; ``sheets`` names the sheet read from each file."""
     id_col = _id_column(side)
     column = headers.get(id_col)
     empty = frame[frame[id_col] == ""]
     problems = [
-        Problem("the id cell is empty", file=f, row=int(r), column=column)
+        Problem("the id cell is empty", file=f, sheet=sheets.get(f), row=int(r), column=column)
         for f, r in zip(empty[SOURCE_FILE], empty[SOURCE_ROW], strict=True)
     ]
     problems = _limited(problems, "an empty id")
@@ -156,10 +159,12 @@ def _check_ids(frame: pd.DataFrame, side: Side, headers: Mapping[str, str]) -> l
             f"{Path(f).name} row {r}"
             for f, r in zip(group[SOURCE_FILE], group[SOURCE_ROW], strict=True)
         )
+        first_file = group[SOURCE_FILE].iloc[0]
         duplicate_problems.append(
             Problem(
                 f"id {ident!r} appears more than once ({where})",
-                file=group[SOURCE_FILE].iloc[0],
+                file=first_file,
+                sheet=sheets.get(first_file),
                 column=column,
             )
         )
@@ -223,7 +228,8 @@ def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> 
             f"{Path(f).name}:{r}" if several else str(r)
             for f, r in zip(frame[SOURCE_FILE], frame[SOURCE_ROW], strict=True)
         ]
-    problems = _check_ids(frame, side, first_headers.headers)
+    sheets = {str(t.path): t.sheet for t, _, _ in parts}
+    problems = _check_ids(frame, side, first_headers.headers, sheets)
     if side == "gr" and frame.empty:
         problems.append(
             Problem(

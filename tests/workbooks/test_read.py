@@ -200,3 +200,14 @@ def test_csv_that_is_not_utf8(tmp_path: Path):
 
 def test_missing_path(tmp_path: Path):
     assert "not found" in str(_problems(tmp_path / "nope.xlsx"))
+
+
+def test_duplicate_and_empty_ids_name_the_sheet_of_a_workbook(tmp_path: Path):
+    frame = helpers.crm_frame()
+    frame.loc[1, "crm_contact_id"] = frame.loc[0, "crm_contact_id"]
+    frame.loc[2, "crm_contact_id"] = ""
+    path = helpers.crm_export(tmp_path / "My Active Contacts.xlsx", frame=frame)
+    problems = _problems(path, "crm").problems
+    assert {p.sheet for p in problems} == {dynamics.CONTACT.view["en"]}
+    empty = next(p for p in problems if p.message == "the id cell is empty")
+    assert (empty.row, empty.column) == (4, "(Do Not Modify) Contact")
