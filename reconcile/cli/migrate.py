@@ -17,7 +17,7 @@ import click
 
 from reconcile.cli.bars import bars
 from reconcile.cli.dataverse import settings_options
-from reconcile.errors import EXIT_FAILED
+from reconcile.errors import EXIT_FAILED, InputError
 
 if TYPE_CHECKING:
     import httpx
@@ -269,7 +269,7 @@ def apply_command(
     unwritten = None
     try:
         write_run_report(report.as_dict(), report.summary(), target)
-    except OSError as exc:
+    except InputError as exc:  # the file could not be written (reconcile.workbooks.atomic)
         # The writes are made and journaled: show what they were before saying what failed.
         report.report_path, unwritten = None, exc
     if as_json:
@@ -280,7 +280,7 @@ def apply_command(
     if unwritten is not None:
         click.echo(
             f"Error: the run report {target} could not be written "
-            f"({unwritten.strerror or unwritten}). Close it if Excel has it open, or give "
+            f"({unwritten.problems[0].message}). Close it if Excel has it open, or give "
             "--report another path, and run the same command again: it writes the report "
             "without redoing what is done.",
             err=True,
