@@ -324,8 +324,8 @@ class Splitter:
                 break
             if word in WEAK_SUFFIXES and not token.islower():
                 break
-            if plain and end <= 2 and word not in _STRONG_SUFFIXES:
-                break  # "Marie Senior": two words are a name before anything else
+            if plain and end <= 2 and word not in _STRONG_SUFFIXES | _ROMAN:
+                break  # "Marie Senior": two words are a name (but "Louis III" is one + III)
             end -= 1
         return tokens[end:], tokens[:end], keys[:end]
 

@@ -112,6 +112,15 @@ def test_suffixes_go_to_the_suffix_field(text: str, suffix: str, first: str, las
     assert (result.suffix, result.first, result.last) == (suffix, first, last)
 
 
+def test_a_given_name_and_a_regnal_number_is_a_single_name_never_a_family_name_iii() -> None:
+    result = split_name("Louis III")
+    assert (result.first, result.last, result.suffix) == ("Louis", "", "III")
+    assert result.needs_review
+    assert result.reason == "single name"
+    assert parts("Jean-Paul II") == ("Jean-Paul", "")
+    assert parts("Naotora Ii") == ("Naotora", "Ii")  # not in capitals: a family name
+
+
 def test_a_suffix_word_that_is_a_name_is_kept() -> None:
     assert parts("Marie Fils") == ("Marie", "Fils")
     assert parts("Junior Dos Santos")[0] == "Junior"
