@@ -286,3 +286,16 @@ def test_accept_above_never_links_two_addresses_to_one_contact() -> None:
     assert accept_confident(review, 90, margin=6) == 2
     assert review[model.DECISION].tolist() == ["review", "review", "link", "link"]
     assert review[model.CRM_CONTACT_ID].tolist()[2:] == ["c2", "c2"]
+
+
+def test_plan_sheet_text_stays_readable_with_a_thousand_lists() -> None:
+    from reconcile.jobs.migrate.job import PLAN_TEXT_LIMIT, _joined
+
+    names = [f"liste_clients_region_{i:04d}_newsletter_hebdomadaire" for i in range(1000)]
+    text = _joined(names)
+    assert len(text) <= PLAN_TEXT_LIMIT + 40
+    assert text.startswith(names[0])
+    assert text.endswith("more")
+    shown = text.count("liste_clients")
+    assert f"… and {1000 - shown:,} more" in text
+    assert _joined(names[:3]) == ", ".join(names[:3])

@@ -58,6 +58,21 @@ def _sync_text(sync: dict[str, Any]) -> tuple[str, str]:
     return fields, tags
 
 
+PLAN_TEXT_LIMIT = 2_000  # an Excel cell holds 32,767 characters; a person reads far fewer
+
+
+def _joined(names: list[str], separator: str = ", ", limit: int = PLAN_TEXT_LIMIT) -> str:
+    """Names for one Plan cell: all of them while they fit, then "… and N more"."""
+    shown: list[str] = []
+    used = 0
+    for name in names:
+        if used + len(name) + len(separator) > limit:
+            return f"{separator.join(shown)}{separator}… and {len(names) - len(shown):,} more"
+        shown.append(name)
+        used += len(name) + len(separator)
+    return separator.join(shown)
+
+
 def plan_rows(plan: Plan, inputs: sources.Inputs, accepted: int) -> list[tuple[str, Any, str]]:
     """The ``Plan`` sheet: one line per kind of write or non-write, with what happens."""
     counts = plan.counts()
@@ -69,7 +84,7 @@ def plan_rows(plan: Plan, inputs: sources.Inputs, accepted: int) -> list[tuple[s
     mirror = inputs.source == "getresponse"
     unlinked = "written without a CRM contact (status New)" if mirror else "left unchanged"
     fields, tags = _sync_text(plan.sync)
-    listed = "; ".join(f"{x.name} ({x.contacts:,} contacts)" for x in inputs.lists) or "none"
+    listed = _joined([f"{x.name} ({x.contacts:,} contacts)" for x in inputs.lists], "; ") or "none"
     already = sum(x.already_linked for x in inputs.lists)
     to_create = [x.name for x in plan.lists if not x.exists]
     with_marketing = [x.name for x in plan.lists if x.marketing_list_id]
@@ -111,7 +126,7 @@ def plan_rows(plan: Plan, inputs: sources.Inputs, accepted: int) -> list[tuple[s
         (
             "GetResponse List records to create",
             counts["lists_to_create"],
-            ", ".join(to_create) or "every list already has its record",
+            _joined(to_create) or "every list already has its record",
         ),
         (
             "GetResponse Contact records to write",
@@ -127,7 +142,7 @@ def plan_rows(plan: Plan, inputs: sources.Inputs, accepted: int) -> list[tuple[s
             "Marketing lists",
             len(with_marketing),
             "linked contacts are added to the static marketing list of their GetResponse List "
-            f"record: {', '.join(with_marketing)}"
+            f"record: {_joined(with_marketing)}"
             if with_marketing
             else "no GetResponse List record has a marketing list: none changed",
         ),
