@@ -46,6 +46,11 @@ def _bad_literal(value: Any, type_: str) -> DataverseError:
     )
 
 
+# Characters an alternate-key value cannot hold in a URL segment (Microsoft's alternate-key
+# documentation lists / < > * % & : \ ?; users report + and # too) [docs/dataverse-api.md].
+URL_KEY_FORBIDDEN = frozenset("/<>*%&:\\?+#")
+
+
 class PayloadParser:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -242,6 +247,12 @@ class PayloadParser:
             return {entity.primary_id: str(args[entity.primary_id]).lower()}
         for key in entity.keys:
             if sorted(key.attributes) == names:
+                for name in names:
+                    if isinstance(args[name], str) and URL_KEY_FORBIDDEN.intersection(args[name]):
+                        # Dataverse cannot route such a key in a URL (docs/dataverse-api.md).
+                        raise DataverseError(
+                            "ODataSyntax", message="Bad Request - Error in query syntax."
+                        )
                 return {name: self.convert(entity, name, args[name]) for name in key.attributes}
         raise DataverseError(
             "ODataSyntax",

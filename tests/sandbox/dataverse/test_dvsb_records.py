@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+import pytest
 
 GUID = re.compile(r"\(([0-9a-f-]{36})\)$")
 
@@ -136,6 +138,19 @@ def test_upsert_by_alternate_key_with_quotes(api: httpx.Client) -> None:
         headers={"If-Match": "*"},
     )
     assert error(missing)[:2] == (404, "0x80060891")
+
+
+@pytest.mark.parametrize("value", ["a+tag@example.com", "a/b@example.com", "50%@example.com"])
+def test_a_key_value_the_service_cannot_route_in_a_url_is_refused(
+    api: httpx.Client, value: str
+) -> None:
+    key = {"SchemaName": "new_emailkey", "KeyAttributes": ["emailaddress1"]}
+    assert api.post("/EntityDefinitions(LogicalName='contact')/Keys", json=key).status_code == 204
+    refused = api.patch(
+        f"/contacts(emailaddress1='{quote(value, safe='')}')", json={"lastname": "X"}
+    )
+    assert refused.status_code == 400
+    assert "Error in query syntax" in refused.json()["error"]["message"]
 
 
 def test_key_segment_without_a_defined_key_is_refused(api: httpx.Client) -> None:
