@@ -108,7 +108,7 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
 
-    def list(self) -> list[dict[str, Any]]:
+    def armed(self) -> list[dict[str, Any]]:
         with self._lock:
             return [f.to_json() for f in self._faults]
 
@@ -179,7 +179,7 @@ def fault_routes(plan: FaultPlan) -> list[Route]:
 
     async def faults(request: Request) -> Response:
         if request.method == "GET":
-            return JSONResponse(plan.list())
+            return JSONResponse(plan.armed())
         if request.method == "DELETE":
             plan.clear()
             return Response(status_code=204)
