@@ -8,43 +8,14 @@ settings, 3 when a service refused or could not be reached.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from reconcile.cli.bars import bars
+from reconcile.cli.common import emit_json, json_option, quiet_option, settings_options
 from reconcile.errors import EXIT_FAILED
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def settings_options(func: F) -> F:
-    """``--config`` and ``--profile``: which settings file and which environment."""
-    func = click.option(
-        "--profile",
-        metavar="NAME",
-        help="Settings profile ([profiles.NAME] in the file; default: RECONCILE_PROFILE or "
-        "'default').",
-    )(func)
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False),
-        metavar="FILE",
-        help="Settings file (default: RECONCILE_CONFIG, ./reconcile.toml, "
-        "~/.config/reconcile/config.toml).",
-    )(func)
-
-
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-
-
-def _emit(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _load(config_path: str | None, profile: str | None) -> Any:
@@ -60,7 +31,7 @@ def schema() -> None:
 
 @schema.command("check")
 @settings_options
-@_json_option
+@json_option
 def schema_check(config_path: str | None, profile: str | None, as_json: bool) -> None:
     """Report which GetResponse tables, columns, keys and roles are missing.
 
@@ -77,7 +48,9 @@ def schema_check(config_path: str | None, profile: str | None, as_json: bool) ->
         tables = metadata.check(client)
         roles = security.check_roles(client)
     if as_json:
-        _emit({"ok": tables.ok and roles.ok, "tables": tables.to_json(), "roles": roles.to_json()})
+        emit_json(
+            {"ok": tables.ok and roles.ok, "tables": tables.to_json(), "roles": roles.to_json()}
+        )
     else:
         _render_tables(tables)
         _render_roles(roles)
@@ -89,8 +62,8 @@ def schema_check(config_path: str | None, profile: str | None, as_json: bool) ->
 @settings_options
 @click.option("--dry-run", is_flag=True, help="Only say what would be created.")
 @click.option("--no-roles", is_flag=True, help="Create the tables only, not the security roles.")
-@_json_option
-@_quiet_option
+@json_option
+@quiet_option
 def schema_install(
     config_path: str | None,
     profile: str | None,
@@ -123,7 +96,7 @@ def schema_install(
             roles = None if no_roles else security.install_roles(client, progress=progress)
     ok = tables.ok and (roles is None or roles.ok)
     if as_json:
-        _emit(
+        emit_json(
             {
                 "ok": ok,
                 "dry_run": dry_run,
@@ -194,8 +167,8 @@ def _render_plan(tables: Any, roles: Any) -> None:
 @click.command()
 @settings_options
 @click.option("--skip-getresponse", is_flag=True, help="Check Dynamics only.")
-@_json_option
-@_quiet_option
+@json_option
+@quiet_option
 def doctor(
     config_path: str | None,
     profile: str | None,
@@ -218,7 +191,7 @@ def doctor(
         settings, skip_getresponse=skip_getresponse, progress=bars(not quiet and not as_json)
     )
     if as_json:
-        _emit(report.to_json())
+        emit_json(report.to_json())
     else:
         marks = {"ok": "ok  ", "warning": "warn", "failed": "FAIL", "skipped": "skip"}
         for check in report.checks:

@@ -9,32 +9,17 @@ service refused or could not be reached.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconcile.cli.bars import bars
-from reconcile.cli.dataverse import settings_options
+from reconcile.cli.common import DESCRIBE, emit_json, json_option, quiet_option, settings_options
 from reconcile.errors import EXIT_FAILED, InputError
 
 if TYPE_CHECKING:
     import httpx
-
-_json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-DESCRIBE = {
-    "link": "linked to an existing CRM contact",
-    "new": "no CRM contact: one will be created",
-    "review": "for you to decide (see Candidates)",
-    "skip": "left out",
-    "invalid": "no usable email",
-}
-
-
-def _emit(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def getresponse_client(settings: Any) -> Any:
@@ -100,8 +85,8 @@ def migrate() -> None:
 @click.option(
     "--no-fuzzy-links", is_flag=True, help="Send typo matches to review instead of linking them."
 )
-@_json_option
-@_quiet_option
+@json_option
+@quiet_option
 def plan_command(
     config_path: str | None,
     profile: str | None,
@@ -151,7 +136,7 @@ def plan_command(
         if gr is not None:
             gr.close()
     if as_json:
-        _emit(summary.as_dict())
+        emit_json(summary.as_dict())
         return
     render_plan(summary)
 
@@ -215,8 +200,8 @@ def render_plan(summary: Any, next_step: bool = True) -> None:
     help="The local state store (journal, locks); default: RECONCILE_STATE or "
     "~/.local/share/reconcile/state.sqlite3.",
 )
-@_json_option
-@_quiet_option
+@json_option
+@quiet_option
 def apply_command(
     review: Path,
     config_path: str | None,
@@ -273,7 +258,7 @@ def apply_command(
         # The writes are made and journaled: show what they were before saying what failed.
         report.report_path, unwritten = None, exc
     if as_json:
-        _emit(report.as_dict())
+        emit_json(report.as_dict())
     else:
         for line in report.summary():
             click.echo(line)
@@ -327,8 +312,8 @@ def default_state() -> Path:
     is_flag=True,
     help="The spreadsheet-only round-trip instead (match, build-import): no sandbox, no API.",
 )
-@_json_option
-@_quiet_option
+@json_option
+@quiet_option
 def demo(
     out_dir: Path, rows: int, seed: int, accept_above: float, offline: bool, as_json: bool,
     quiet: bool,
@@ -354,7 +339,7 @@ def demo(
 
     result = run_demo(out_dir, rows=rows, seed=seed, accept_above=accept_above, progress=progress)
     if as_json:
-        _emit(result.as_dict())
+        emit_json(result.as_dict())
         return
     plan = result.plan
     click.echo(
@@ -390,7 +375,7 @@ def _offline_demo(out_dir: Path, rows: int, seed: int, as_json: bool, progress: 
 
     result = run_offline_demo(out_dir, rows=rows, seed=seed, progress=progress)
     if as_json:
-        _emit(result.as_dict())
+        emit_json(result.as_dict())
         return
     click.echo(f"Sample exports: {', '.join(Path(p).name for p in result.exports)}")
     _render_match(result.match, next_step=False)

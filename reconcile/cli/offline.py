@@ -6,13 +6,13 @@ as text (default) or JSON (``--json``); progress goes to stderr.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from reconcile.cli.bars import bars
+from reconcile.cli.common import DESCRIBE, emit_json, json_option, quiet_option
 from reconcile.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
@@ -21,22 +21,6 @@ if TYPE_CHECKING:
 # The Import Data Wizard's limit, in MB (reconcile.workbooks.imports.WIZARD_MAX_BYTES / 1e6);
 # a literal here so that ``reconcile --help`` does not load pandas.
 WIZARD_MAX_MB = 8.0
-
-DESCRIBE = {
-    "link": "linked to an existing CRM contact",
-    "new": "no CRM contact: one will be created",
-    "review": "for you to decide (see Candidates)",
-    "skip": "left out",
-    "invalid": "no usable email",
-}
-_json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
-)
-_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-
-
-def _emit_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _render_match(summary: MatchSummary, next_step: bool = True) -> None:
@@ -93,8 +77,8 @@ def _render_build(result: BuildResult) -> None:
 @click.option(
     "--no-fuzzy-links", is_flag=True, help="Send typo matches to review instead of linking them."
 )
-@_json_option
-@_quiet_option
+@json_option
+@quiet_option
 def match(
     gr_file: Path, crm_file: Path, output: Path, no_fuzzy_links: bool, as_json: bool, quiet: bool
 ) -> None:
@@ -117,7 +101,7 @@ def match(
     options = MatchOptions(link_fuzzy=not no_fuzzy_links)
     summary = match_files(gr_file, crm_file, output, options, progress=bars(not quiet))
     if as_json:
-        _emit_json(summary.as_dict())
+        emit_json(summary.as_dict())
     else:
         _render_match(summary)
 
@@ -153,8 +137,8 @@ def match(
     show_default=True,
     help="Split import workbooks larger than this (the Import Wizard takes 8 MB).",
 )
-@_json_option
-@_quiet_option
+@json_option
+@quiet_option
 def build_import_command(
     review: Path,
     out_dir: Path,
@@ -191,7 +175,7 @@ def build_import_command(
         progress=bars(not quiet),
     )
     if as_json:
-        _emit_json(result.as_dict())
+        emit_json(result.as_dict())
     else:
         _render_build(result)
     if result.unresolved:
