@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -14,6 +15,14 @@ json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout."
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+review_output_option = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("review.xlsx"),
+    show_default=True,
+    help="The review workbook to write.",
+)
 
 # What each decision of the review workbook means, in the summaries commands print.
 DESCRIBE = {

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from reconcile.cli.bars import bars
-from reconcile.cli.common import DESCRIBE, emit_json, json_option, quiet_option, settings_options
+from reconcile.cli.common import (
+    DESCRIBE,
+    emit_json,
+    json_option,
+    quiet_option,
+    review_output_option,
+    settings_options,
+)
 from reconcile.errors import EXIT_FAILED, InputError
 
 if TYPE_CHECKING:
@@ -67,14 +74,7 @@ def migrate() -> None:
     help="Read the contacts from GetResponse, or from the CRM's GetResponse Contact records "
     "that have no CRM contact yet.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("review.xlsx"),
-    show_default=True,
-    help="The review workbook to write.",
-)
+@review_output_option
 @click.option(
     "--accept-above",
     type=click.FloatRange(0, 100),

@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 import click
 
 from reconcile.cli.bars import bars
-from reconcile.cli.common import DESCRIBE, emit_json, json_option, quiet_option
+from reconcile.cli.common import (
+    DESCRIBE,
+    emit_json,
+    json_option,
+    quiet_option,
+    review_output_option,
+)
 from reconcile.errors import EXIT_FAILED
 
 if TYPE_CHECKING:
@@ -66,14 +72,7 @@ def _render_build(result: BuildResult) -> None:
 @click.command("match")
 @click.argument("gr_file", type=click.Path(exists=True, path_type=Path))
 @click.argument("crm_file", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("review.xlsx"),
-    show_default=True,
-    help="The review workbook to write.",
-)
+@review_output_option
 @click.option(
     "--no-fuzzy-links", is_flag=True, help="Send typo matches to review instead of linking them."
 )
