@@ -41,7 +41,8 @@ ROW_ROUTES = [
     (
         "GET",
         "/{set}",
-        "list: `$select $filter $orderby $top $count $expand`, `fetchXml=`, "
+        "list: `$select $filter $orderby $top $count $expand`, `$apply` (groupby, aggregate), "
+        "`fetchXml=` (aggregate too), "
         "`Prefer: odata.maxpagesize` + `@odata.nextLink`, "
         "`Prefer: odata.track-changes` + `$deltatoken`",
     ),

@@ -135,6 +135,12 @@ def list_rows(service: Service, request: ApiRequest, entity: Entity) -> ApiRespo
     fetch = request.param("fetchXml")
     if fetch is not None:
         return fetchxml.handle(service, request, entity, fetch)
+    apply = request.param("$apply")
+    if apply is not None:
+        from reconcile.sandbox.dataverse import aggregate
+
+        rest = [(k, v) for k, v in request.params if k != "$apply"]
+        return aggregate.handle_apply(service, request, entity, apply, rest)
     options = parse_options(service.store.catalog, entity, request.params)
     if request.prefs.track_changes or options.deltatoken is not None:
         return changes.handle(service, request, entity, options)

@@ -112,6 +112,11 @@ CODES: dict[str, tuple[int, str, str]] = {
         "The number of requests in a batch exceeds the limit of 1000.",
     ),
     "InvalidListOperation": (400, "0x80040203", "{message}"),
+    "AggregateQueryRecordLimit": (
+        400,
+        "0x8004e023",
+        "AggregateQueryRecordLimit exceeded. Cannot perform this operation.",
+    ),
     "ServiceUnavailable": (503, "0x80040216", "An unexpected error occurred."),
     "InternalServerError": (500, "0x80040216", "An unexpected error occurred."),
     "BadGateway": (502, "0x80040216", "Bad Gateway"),

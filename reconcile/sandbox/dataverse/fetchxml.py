@@ -92,6 +92,8 @@ class Compiled:
     count: int | None = None
     page: int = 1
     cookie: str | None = None
+    aggregate: bool = False
+    nodes: dict[str, ET.Element] = field(default_factory=dict)  # alias -> entity / link node
 
 
 class FetchCompiler:
@@ -108,8 +110,7 @@ class FetchCompiler:
             raise bad_fetch(f"the XML is not well formed ({exc}).") from None
         if fetch.tag != "fetch":
             raise bad_fetch("the root element must be <fetch>.")
-        if fetch.get("aggregate", "false").lower() == "true":
-            raise bad_fetch("aggregate queries are not emulated by the sandbox.")
+        aggregate = fetch.get("aggregate", "false").lower() == "true"
         node = fetch.find("entity")
         if node is None:
             raise bad_fetch("<fetch> needs an <entity> element.")
@@ -120,6 +121,7 @@ class FetchCompiler:
                 f"'{expected.entity_set_name}' entity set it was sent to."
             )
         compiled = Compiled(entity)
+        compiled.aggregate = aggregate
         compiled.distinct = fetch.get("distinct", "false").lower() == "true"
         compiled.top = _int_attr(fetch, "top")
         compiled.count = _int_attr(fetch, "count")
@@ -128,12 +130,15 @@ class FetchCompiler:
         if compiled.top is not None and (compiled.count is not None or fetch.get("page")):
             raise bad_fetch("the top attribute cannot be used with count or page (paging).")
         compiled.aliases[""] = (entity, "t0")
+        compiled.nodes[""] = node
         self._columns(node, entity, "t0", "", compiled)
         for child in node:
+            if child.tag == "order" and aggregate:
+                continue  # orders name aliases: read by the aggregate module
             if child.tag == "order":
                 name = child.get("attribute")
                 if child.get("alias"):
-                    raise bad_fetch("ordering on aggregate aliases is not supported.")
+                    raise bad_fetch("an order on an alias needs an aggregate query.")
                 compiled.order.append(
                     (
                         self._attribute(entity, name or ""),
@@ -168,6 +173,8 @@ class FetchCompiler:
     def _columns(
         self, node: ET.Element, entity: Entity, alias: str, prefix: str, compiled: Compiled
     ) -> None:
+        if compiled.aggregate:
+            return  # aggregate and group-by columns: see aggregate.py
         if node.find("all-attributes") is not None:
             for attribute in entity.attributes.values():
                 compiled.columns.append((prefix, entity, alias, attribute))
@@ -191,6 +198,7 @@ class FetchCompiler:
         )
         alias = node.get("alias") or f"{entity.logical_name}{self._n}"
         compiled.aliases[alias] = (entity, sql_alias)
+        compiled.nodes[alias] = node
         self._columns(node, entity, sql_alias, f"{alias}.", compiled)
         for child in node:
             if child.tag == "filter":
@@ -318,6 +326,10 @@ def matching_ids(store: Store, xml: str, context: FilterContext) -> tuple[Entity
 
 def handle(service: Service, request: ApiRequest, entity: Entity, xml: str) -> ApiResponse:
     compiled = FetchCompiler(service.store, service.context(request)).compile(xml, entity)
+    if compiled.aggregate:
+        from reconcile.sandbox.dataverse import aggregate
+
+        return aggregate.handle_fetch(service, request, compiled, xml)
     order = list(compiled.order)
     if entity.primary_id not in [a.logical_name for a, _ in order]:
         order.append((entity.attributes[entity.primary_id], False))

@@ -20,7 +20,7 @@ from reconcile.sandbox.dataverse.models import Attribute, Entity, ManyToMany, On
 from reconcile.sandbox.dataverse.paths import split_outside
 
 MAX_PAGE = 5000
-NOT_EMULATED = ("$apply", "$search", "savedQuery", "userQuery", "sql")
+NOT_EMULATED = ("$search", "savedQuery", "userQuery", "sql")
 KNOWN_OPTIONS = {
     "$select",
     "$filter",
