@@ -32,6 +32,7 @@ KEYRING_SERVICE = "reconcile"
 DEFAULT_PROFILE = "default"
 API_VERSIONS = ("v8.2", "v9.0", "v9.1", "v9.2")
 DEPLOYMENTS = ("online", "onpremises")
+REMOVED_MEMBERS = ("mark", "remove")
 GETRESPONSE_HOSTS = {
     "standard": "https://api.getresponse.com/v3",
     "max-us": "https://api3.getresponse360.com/v3",
@@ -99,10 +100,64 @@ class SyncSettings:
     send_tags: bool = False
 
 
+@dataclass(frozen=True)
+class ListsSettings:
+    """``reconcile sync lists`` (SPEC 4): who is pushed, and what a removal does."""
+
+    send_opted_out: bool = False  # push members that do not allow bulk email anyway
+    send_inactive: bool = False  # push inactive CRM contacts anyway
+    removed_members: str = "mark"  # mark: keep the GetResponse contact | remove: delete it
+    unsubscribe_opted_out: bool = True  # opted out after the push: unsubscribe in GetResponse
+
+
+@dataclass(frozen=True)
+class ContactsSettings:
+    """``reconcile sync contacts`` (SPEC 5, 8)."""
+
+    link_by_email: bool = False  # link a new GetResponse contact to the one CRM contact with it
+    deletion_scan: str = "1d"  # how often the id-only deletion scan runs
+    unsubscribe_sets_donotbulkemail: bool = False
+
+
+@dataclass(frozen=True)
+class ActivitiesSettings:
+    """``reconcile sync activities`` (SPEC 5.5): what is kept, and for how long."""
+
+    sends: bool = True
+    opens: bool = True
+    clicks: bool = True
+    retention_days: int = 180
+    aggregate: bool = False  # one record per contact x message x type, with a count
+
+
+@dataclass(frozen=True)
+class NewslettersSettings:
+    """``reconcile sync newsletters`` (SPEC 7)."""
+
+    # Environments (their URLs) allowed to send: a copy of production must not mail customers.
+    send_environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """SPEC 9 cadences for ``reconcile run``: a duration (``1h``, ``5m``) or a cron line."""
+
+    lists: str = "1h"
+    contacts: str = "1h"
+    activities: str = "1h"
+    templates: str = "5m"
+    newsletters: str = "1m"
+
+
 SECTIONS: dict[str, type] = {
     "dynamics": DynamicsSettings,
     "getresponse": GetResponseSettings,
     "sync": SyncSettings,
+    "lists": ListsSettings,
+    "contacts": ContactsSettings,
+    "activities": ActivitiesSettings,
+    "newsletters": NewslettersSettings,
+    "schedule": ScheduleSettings,
 }
 SECRETS = {
     "dynamics": ("client_secret", "access_token"),
@@ -117,6 +172,11 @@ class Settings:
     dynamics: DynamicsSettings
     getresponse: GetResponseSettings
     sync: SyncSettings
+    lists: ListsSettings = field(default_factory=ListsSettings)
+    contacts: ContactsSettings = field(default_factory=ContactsSettings)
+    activities: ActivitiesSettings = field(default_factory=ActivitiesSettings)
+    newsletters: NewslettersSettings = field(default_factory=NewslettersSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
 
     def describe(self) -> dict[str, Any]:
         """Every setting for display: secrets show where they come from, never their value."""
@@ -347,6 +407,15 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"{name} must be an http(s) URL, not {url!r}.")
     if d.concurrency < 1:
         raise ConfigError("dynamics.concurrency must be at least 1.")
+    if settings.lists.removed_members not in REMOVED_MEMBERS:
+        raise ConfigError(
+            f"lists.removed_members must be 'mark' or 'remove', not "
+            f"{settings.lists.removed_members!r}.",
+            hint="mark: keep the GetResponse contact and mark its record; remove: delete that "
+            "list's GetResponse contact.",
+        )
+    if settings.activities.retention_days < 1:
+        raise ConfigError("activities.retention_days must be at least 1 (days).")
 
 
 def require_dynamics(settings: Settings) -> DynamicsSettings:
@@ -430,6 +499,25 @@ send_custom_fields = false
 custom_fields = []
 # Send GetResponse tags to the CRM.
 send_tags = false
+
+[lists]
+# reconcile sync lists (CRM marketing lists -> GetResponse). Members who do not allow bulk
+# email, or inactive contacts, are not pushed unless these say so.
+send_opted_out = false
+send_inactive = false
+# A member removed from the marketing list later: "mark" keeps the GetResponse contact and
+# marks its record; "remove" deletes that list's GetResponse contact.
+removed_members = "mark"
+# A contact that stops allowing bulk email after the push is unsubscribed in GetResponse.
+unsubscribe_opted_out = true
+
+[schedule]
+# reconcile run: how often each job runs (a duration like 1h / 5m, or a cron line).
+lists = "1h"
+contacts = "1h"
+activities = "1h"
+templates = "5m"
+newsletters = "1m"
 
 # Another environment: reconcile --profile staging ... (or RECONCILE_PROFILE=staging).
 # [profiles.staging.dynamics]

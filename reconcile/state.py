@@ -79,11 +79,50 @@ MIGRATIONS = (
     """
     CREATE INDEX journal_by_seq ON journal (run_id, seq);
     """,
+    # The sync jobs: a lease per (job, environment) that expires, so that runners on several
+    # hosts never run one job on one pair at once and a dead runner's lease is taken over;
+    # each run's report, for `reconcile status`.
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        acquired_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    );
+    ALTER TABLE runs ADD COLUMN outcome TEXT;
+    ALTER TABLE runs ADD COLUMN report TEXT;
+    """,
 )
 
 
 class StateError(ReconcileError):
     """The state store is unusable or busy (another run holds its lock)."""
+
+
+class LeaseHeld(StateError):
+    """Another runner holds the lease of this job on this environment, and it has not expired."""
+
+    def __init__(self, name: str, holder: str, expires_in: float) -> None:
+        super().__init__(
+            f"another reconcile run ({holder}) is already doing {name!r}",
+            hint=f"wait for it to finish; if that runner is gone, its lease expires in "
+            f"{max(expires_in, 0):.0f} s and the next run takes over",
+        )
+        self.name, self.holder = name, holder
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of a job as the store keeps it (for ``reconcile status``)."""
+
+    run_id: int
+    job: str
+    input_key: str
+    started_at: float
+    finished_at: float | None
+    status: str  # running | finished | aborted
+    outcome: str | None
+    report: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -179,6 +218,37 @@ class StateStore:
             "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
             (status, time.time(), run_id),
         )
+
+    def save_report(self, run_id: int, outcome: str, report: dict[str, Any]) -> None:
+        """Keep what a run did (its report as JSON) and how it ended, for ``status``."""
+        self._db.execute(
+            "UPDATE runs SET outcome = ?, report = ? WHERE run_id = ?",
+            (outcome, json.dumps(report, default=str), run_id),
+        )
+
+    def runs(
+        self, job: str | None = None, input_key: str | None = None, *, limit: int = 20
+    ) -> list[RunRecord]:
+        """The latest runs, newest first, optionally of one job and input."""
+        sql = (
+            "SELECT run_id, job, input_key, started_at, finished_at, status, outcome, report "
+            "FROM runs"
+        )
+        conditions, params = [], []
+        if job is not None:
+            conditions.append("job = ?")
+            params.append(job)
+        if input_key is not None:
+            conditions.append("input_key = ?")
+            params.append(input_key)
+        if conditions:
+            sql += " WHERE " + " AND ".join(conditions)
+        sql += " ORDER BY run_id DESC LIMIT ?"
+        rows = self._db.execute(sql, [*params, limit]).fetchall()
+        return [
+            RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None)
+            for r in rows
+        ]
 
     def last_run(self, job: str, input_key: str) -> tuple[int, str] | None:
         row = self._db.execute(
@@ -323,6 +393,42 @@ class StateStore:
             yield
         finally:
             self._db.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+
+    # --- leases (sync jobs; several runners, several hosts) ------------------------------
+    def acquire_lease(self, name: str, holder: str, ttl: float) -> None:
+        """Take the lease ``name`` for ``ttl`` seconds, or renew it if ``holder`` has it.
+
+        Raises :class:`LeaseHeld` while another holder's lease has not expired; an expired
+        lease (its runner died or hangs) is taken over. Expiry, not a process check, is what
+        frees a lease: the holder may live on another host.
+        """
+        now = time.time()
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            if row and row[0] != holder and row[1] > now:
+                raise LeaseHeld(name, str(row[0]), row[1] - now)
+            self._db.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+                "acquired_at = CASE WHEN leases.holder = excluded.holder "
+                "THEN leases.acquired_at ELSE excluded.acquired_at END, "
+                "expires_at = excluded.expires_at",
+                (name, holder, now, now + ttl),
+            )
+
+    def release_lease(self, name: str, holder: str) -> None:
+        self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    def lease_holder(self, name: str) -> tuple[str, float] | None:
+        """(holder, expires_at) of a live lease, or None when free or expired."""
+        row = self._db.execute(
+            "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None or row[1] <= time.time():
+            return None
+        return str(row[0]), float(row[1])
 
 
 def _alive(owner: str) -> bool:

@@ -30,5 +30,5 @@ def test_a_schema_1_database_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with StateStore(path) as store:
-        assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
         assert store.open_run("migrate", "k") == 1

@@ -36,13 +36,14 @@ def cli() -> None:
                  reconcile migrate apply review.xlsx
     Offline:     reconcile match GR_FILE CRM_FILE -o review.xlsx
                  reconcile build-import review.xlsx -o import/
+    Sync:        reconcile sync lists --dry-run      (the connector's jobs, once)
     """
 
 
 def _register() -> None:
-    from reconcile.cli import dataverse, migrate, offline, sandbox
+    from reconcile.cli import dataverse, migrate, offline, sandbox, sync
 
-    for module in (offline, migrate, sandbox, dataverse):
+    for module in (offline, migrate, sync, sandbox, dataverse):
         for command in module.COMMANDS:
             cli.add_command(command)
 

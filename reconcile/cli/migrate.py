@@ -10,7 +10,7 @@ service refused or could not be reached.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -24,24 +24,6 @@ from reconcile.cli.common import (
     settings_options,
 )
 from reconcile.errors import EXIT_FAILED, InputError
-
-if TYPE_CHECKING:
-    import httpx
-
-
-def getresponse_client(settings: Any) -> Any:
-    """A GetResponse client from the settings (API key or OAuth token; MAX domain)."""
-    from reconcile.config import require_getresponse
-    from reconcile.getresponse import ApiKeyAuth, BearerAuth, GetResponseClient
-
-    gr = require_getresponse(settings)
-    auth: httpx.Auth
-    if gr.api_key is not None:
-        auth = ApiKeyAuth(gr.api_key.reveal(), domain=gr.domain)
-    else:
-        assert gr.oauth_token is not None
-        auth = BearerAuth(gr.oauth_token.reveal(), domain=gr.domain)
-    return GetResponseClient(auth, base_url=gr.api_url)
 
 
 @click.group()
@@ -113,12 +95,13 @@ def plan_command(
     """
     from reconcile.config import load_settings
     from reconcile.dataverse.connect import connect
+    from reconcile.getresponse.connect import connect as connect_getresponse
     from reconcile.jobs.migrate import make_plan
     from reconcile.matching import MatchOptions
 
     settings = load_settings(config_path, profile)
     progress = bars(not quiet and not as_json)
-    gr = getresponse_client(settings) if source == "getresponse" else None
+    gr = connect_getresponse(settings) if source == "getresponse" else None
     try:
         with connect(settings) as dv:
             summary = make_plan(

@@ -1,0 +1,191 @@
+"""``reconcile sync JOB``: one generic command over the sync jobs (docs/sync.md).
+
+Each job declares its options as data (``Job.params``); this module turns every job into a
+click command with the options all jobs share (``--dry-run``, ``--json``, ``--full``,
+``--state``, settings), calls :func:`reconcile.jobs.sync.run_job` and renders the report.
+``reconcile sync all`` runs every job, in SPEC order, with the same context.
+
+Stopping: SIGTERM or a first Ctrl-C asks the job to stop after its current chunk (recorded,
+resumable, exit 3 with "run the same command again"); a second Ctrl-C stops at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconcile.cli.bars import bars
+from reconcile.cli.common import emit_json, json_option, quiet_option, settings_options
+from reconcile.errors import EXIT_OK
+
+KINDS: dict[str, Any] = {"text": str, "int": int, "date": click.DateTime(["%Y-%m-%d"])}
+
+
+def _shared_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(
+        [
+            click.option(
+                "--dry-run", is_flag=True, help="Read both sides and print the plan; write nothing."
+            ),
+            click.option(
+                "--full",
+                is_flag=True,
+                help="Re-read everything instead of what changed since the last run.",
+            ),
+            click.option(
+                "--state",
+                "state_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="The local state store (journal, watermarks, leases); default: "
+                "RECONCILE_STATE or ~/.local/share/reconcile/state.sqlite3.",
+            ),
+            json_option,
+            quiet_option,
+        ]
+    ):
+        func = option(func)
+    return settings_options(func)
+
+
+@contextlib.contextmanager
+def graceful_stop(stop: Any) -> Iterator[None]:
+    """SIGTERM and a first Ctrl-C request a stop after the current chunk; a second Ctrl-C
+    interrupts at once (the journal still makes the next run safe)."""
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if signum == signal.SIGINT and stop.requested:
+            raise KeyboardInterrupt
+        stop.request()
+        click.echo("Stopping after the current chunk (Ctrl-C again to stop at once) …", err=True)
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for s in previous:
+            signal.signal(s, on_signal)
+    except ValueError:  # not the main thread (a test runner): no handlers, nothing to undo
+        previous = {}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _run(
+    names: list[str], kwargs: dict[str, Any], option_names: set[str], *, many: bool = False
+) -> None:
+    from reconcile.config import load_settings
+    from reconcile.jobs.sync import StopSignal, jobs, open_context, run_job
+
+    as_json, quiet = kwargs.pop("as_json"), kwargs.pop("quiet")
+    settings = load_settings(kwargs.pop("config_path"), kwargs.pop("profile"))
+    stop = StopSignal()
+    options = {k: v for k, v in kwargs.items() if k in option_names}
+    registry = jobs()
+    reports = []
+    with (
+        graceful_stop(stop),
+        open_context(
+            settings,
+            state_path=kwargs["state_path"],
+            dry_run=kwargs["dry_run"],
+            full=kwargs["full"],
+            options=options,
+            progress=bars(not quiet and not as_json),
+            stop=stop,
+        ) as ctx,
+    ):
+        for name in names:
+            report = run_job(registry[name], ctx)
+            reports.append(report)
+            if not as_json:
+                for line in report.lines():
+                    click.echo(line)
+            if report.aborted:
+                break
+    if as_json:
+        data = [r.as_dict() for r in reports]
+        emit_json(data if many else data[0])
+    raise SystemExit(max((r.exit_code for r in reports), default=EXIT_OK))
+
+
+def _job_command(job: Any) -> click.Command:
+    """The click command of one job: its own options (``job.params``) and the shared ones."""
+    names = {p.dest for p in job.params}
+
+    def callback(**kwargs: Any) -> None:
+        for key, value in list(kwargs.items()):
+            if isinstance(value, dt.datetime):  # --since 2026-12-01: midnight UTC
+                kwargs[key] = value.replace(tzinfo=dt.UTC)
+        _run([job.name], kwargs, names)
+
+    for p in reversed(job.params):
+        callback = click.option(
+            p.flag,
+            p.dest,
+            multiple=p.multiple,
+            is_flag=p.is_flag,
+            metavar=p.metavar,
+            type=None if p.is_flag else KINDS[p.kind],
+            help=p.help,
+        )(callback)
+    return click.command(job.name, help=f"{job.help}\n\n({job.spec})", short_help=job.summary)(
+        _shared_options(callback)
+    )
+
+
+class SyncGroup(click.Group):
+    """Commands built from the job registry, listed in SPEC order."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from reconcile.jobs.sync import jobs
+
+        return [*jobs(), "all"]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from reconcile.jobs.sync import jobs
+
+        if name == "all":
+            return sync_all
+        job = jobs().get(name)
+        return _job_command(job) if job is not None else None
+
+
+@click.group(cls=SyncGroup)
+def sync() -> None:
+    """Run the connector's sync jobs once (reconcile run keeps them on their cadences).
+
+    Every job first plans (reads only), then applies in bulk, journaled: interrupt it at any
+    point and run it again, nothing is lost or done twice. --dry-run prints the plan.
+
+    \b
+    Example:
+      reconcile sync lists --dry-run
+      reconcile sync lists --list clients_fr
+      reconcile sync all --json
+    """
+
+
+@click.command("all")
+@_shared_options
+def sync_all(**kwargs: Any) -> None:
+    """Run every sync job once, in SPEC order (lists, contacts, activities, templates,
+    newsletters); a job that is stopped by a service failure stops the rest.
+
+    \b
+    Example:
+      reconcile sync all --dry-run
+      reconcile sync all --json > last-run.json
+    """
+    from reconcile.jobs.sync import jobs
+
+    _run(list(jobs()), kwargs, set(), many=True)
+
+
+COMMANDS = [sync]

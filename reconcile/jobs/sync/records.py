@@ -1,0 +1,128 @@
+"""Writing connector records the way every sync job does: in bulk chunks, each chunk
+journaled before it is sent and after it is answered, a checkpoint between chunks, and every
+refused record a failure in the report that names it.
+
+Upserts go by the record's alternate key (``grc_getresponseid`` holding
+``schema.getresponse_key(id)``), so a chunk repeated after a crash or a lost answer writes
+the same records again instead of new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reconcile.dataverse import create_many, update_many, upsert_many
+from reconcile.dataverse import schema as s
+from reconcile.jobs.sync.common import Journal, Report
+from reconcile.jobs.sync.context import SyncContext
+from reconcile.model import SyncStatus
+
+CHUNK = 1000  # records per bulk request (CreateMultiple / UpsertMultiple / $batch maximum)
+STATUS = "grc_synchronizationstatus"
+ERROR_TEXT = "grc_synchronizationerror"
+MAX_MEMO = 4000  # a Memo column's length in the connector tables
+INACTIVE = {"statecode": 1, "statuscode": 2}
+ACTIVE = {"statecode": 0, "statuscode": 1}
+
+
+def status_value(status: SyncStatus) -> int:
+    return s.SYNC_STATUS_VALUES[status]
+
+
+def sync_time(moment: dt.datetime) -> str:
+    """A Dataverse DateTime value (UTC, seconds)."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def error_text(message: str | None) -> str | None:
+    if message is None:
+        return None
+    return message if len(message) <= MAX_MEMO else message[: MAX_MEMO - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One record to write: its journal op key, its body, and its name for people."""
+
+    key: str
+    body: dict[str, Any]
+    record: str
+
+
+def write(
+    ctx: SyncContext,
+    journal: Journal,
+    report: Report,
+    table: s.Table,
+    writes: Sequence[Write],
+    *,
+    mode: str = "upsert",  # upsert (by grc_getresponseid) | update (by primary id) | create
+    kind: str,
+    outcome: str,
+    action: str = "Correct what the message names, then run the job again: it retries.",
+    key_columns: Sequence[str] = ("grc_getresponseid",),
+    on_done: Callable[[Write], None] | None = None,
+) -> int:
+    """Write ``writes`` to ``table`` in journaled chunks; returns how many were written.
+
+    Each refused record becomes a failure of the report (and a FAILED journal entry); a
+    service that stops answering (throttled past the retries, down) aborts the run with the
+    chunk left pending, as :func:`run_job` expects."""
+    done = 0
+    label = f"{outcome.capitalize()} ({table.plural})"
+    with ctx.progress.task(label, total=len(writes)) as task:
+        for start in range(0, len(writes), CHUNK):
+            ctx.checkpoint()
+            chunk = writes[start : start + CHUNK]
+            with journal.chunk(kind, [(w.key, {}) for w in chunk]) as outcomes:
+                result = _send(ctx, table, [w.body for w in chunk], mode, key_columns)
+                for n, item in enumerate(chunk):
+                    error = result.errors.get(n)
+                    if error is not None and error is result.aborted:
+                        continue  # left pending: the service stopped answering
+                    if error is not None:
+                        outcomes.failed(item.key, str(error))
+                        report.fail(item.record, str(error), action)
+                        continue
+                    outcomes.done(item.key)
+                    done += 1
+                    if on_done is not None:
+                        on_done(item)
+            task.advance(len(chunk))
+            if result.aborted is not None:
+                raise result.aborted
+    report.add(outcome, done)
+    return done
+
+
+def _send(
+    ctx: SyncContext,
+    table: s.Table,
+    bodies: list[dict[str, Any]],
+    mode: str,
+    key_columns: Sequence[str],
+) -> Any:
+    common: Mapping[str, Any] = {
+        "logical_name": table.logical_name,
+        "id_column": table.primary_id,
+        "chunk_size": len(bodies),
+    }
+    if mode == "upsert":
+        return upsert_many(ctx.dv, table.entity_set, bodies, key_columns=key_columns, **common)
+    if mode == "update":
+        return update_many(ctx.dv, table.entity_set, bodies, **common)
+    if mode == "create":
+        return create_many(ctx.dv, table.entity_set, bodies, **common)
+    raise ValueError(f"unknown write mode {mode!r}")
+
+
+def read_all(
+    ctx: SyncContext, table: s.Table, select: Sequence[str], condition: Any = None
+) -> list[dict[str, Any]]:
+    """Every record of a connector table (5,000 per page, ``@odata.nextLink`` paging)."""
+    from reconcile.dataverse import query as q
+
+    return list(ctx.dv.query(table.entity_set, q.Query(select=tuple(select), filter=condition)))
