@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from reconcile.dataverse import paging
 from reconcile.dataverse import query as q
 from reconcile.dataverse.errors import (
     DUPLICATE_DETECTED,
@@ -469,14 +470,12 @@ class DataverseClient:
         return self.get_json("WhoAmI", record="WhoAmI")
 
     def pages(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        from reconcile.dataverse.paging import pages
-
-        return pages(self, *args, **kwargs)
+        """Every page of an entity set (see :func:`reconcile.dataverse.paging.pages`)."""
+        return paging.pages(self, *args, **kwargs)
 
     def query(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        from reconcile.dataverse.paging import rows
-
-        return rows(self, *args, **kwargs)
+        """Every row of an entity set (see :func:`reconcile.dataverse.paging.rows`)."""
+        return paging.rows(self, *args, **kwargs)
 
 
 def _function_value(value: Any) -> str:

@@ -12,19 +12,33 @@ forever.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from reconcile.dataverse import fetchxml
 from reconcile.dataverse import query as q
 from reconcile.dataverse.errors import ValidationFailed
-
-if TYPE_CHECKING:
-    from reconcile.dataverse.client import DataverseClient
+from reconcile.dataverse.odata import prefer
 
 FETCH_ANNOTATIONS = "Microsoft.Dynamics.CRM.fetchxmlpagingcookie,Microsoft.Dynamics.CRM.morerecords"
 FORMATTED_VALUES = "OData.Community.Display.V1.FormattedValue"
+
+
+class JsonReader(Protocol):
+    """What paging needs of a client: one JSON GET (:meth:`DataverseClient.get_json
+    <reconcile.dataverse.client.DataverseClient.get_json>`, with its retries and errors).
+    The client offers ``pages``/``query`` over this module, so it is typed here by what it
+    does rather than imported."""
+
+    def get_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+        record: str | None = None,
+    ) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -45,7 +59,7 @@ class PagingLoop(ValidationFailed):
 
 
 def pages(
-    client: DataverseClient,
+    client: JsonReader,
     entity_set: str,
     query: q.Query | None = None,
     *,
@@ -56,8 +70,6 @@ def pages(
 ) -> Iterator[Page]:
     """Every page of ``entity_set`` matching ``query``; ``start`` resumes from a link
     (a nextLink or a change-tracking deltaLink)."""
-    from reconcile.dataverse.odata import prefer
-
     header = prefer(page_size=page_size, annotations=annotations, track_changes=track_changes)
     url: str | None
     if start:
@@ -96,7 +108,7 @@ def pages(
 
 
 def rows(
-    client: DataverseClient,
+    client: JsonReader,
     entity_set: str,
     query: q.Query | None = None,
     **kwargs: Any,
@@ -107,7 +119,7 @@ def rows(
 
 
 def fetch_pages(
-    client: DataverseClient,
+    client: JsonReader,
     entity_set: str,
     fetch: str,
     *,
@@ -119,8 +131,6 @@ def fetch_pages(
 
     Note: FetchXML results leave out columns that are null (unlike OData reads)."""
     annotations = FETCH_ANNOTATIONS + ("," + FORMATTED_VALUES if formatted_values else "")
-    from reconcile.dataverse.odata import prefer
-
     header = prefer(annotations=annotations)
     cookie: str | None = None
     seen: set[str] = set()
@@ -158,7 +168,7 @@ def fetch_pages(
 
 
 def fetch_rows(
-    client: DataverseClient, entity_set: str, fetch: str, **kwargs: Any
+    client: JsonReader, entity_set: str, fetch: str, **kwargs: Any
 ) -> Iterator[dict[str, Any]]:
     for page in fetch_pages(client, entity_set, fetch, **kwargs):
         yield from page.rows

@@ -19,6 +19,7 @@ from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.models import Entity
 from reconcile.sandbox.dataverse.paths import GUID_RE, Alias, Segment, parse_literal
 from reconcile.sandbox.dataverse.security import DEPTHS
+from reconcile.sandbox.dataverse.service import BULK_VERSIONS, PRODUCT_VERSIONS
 
 if TYPE_CHECKING:
     from reconcile.sandbox.dataverse.service import Service
@@ -90,8 +91,6 @@ def who_am_i(service: Service, request: ApiRequest, segment: Segment) -> ApiResp
 
 
 def retrieve_version(service: Service, request: ApiRequest, segment: Segment) -> ApiResponse:
-    from reconcile.sandbox.dataverse.service import PRODUCT_VERSIONS
-
     _require_method(request, "RetrieveVersion", function=True)
     return json_response(
         200,
@@ -295,8 +294,6 @@ def handle_entity_bound(
 def handle_collection_bound(
     service: Service, request: ApiRequest, entity: Entity, segment: Segment
 ) -> ApiResponse:
-    from reconcile.sandbox.dataverse.service import BULK_VERSIONS
-
     name = segment.name[len(PREFIX) :]
     if name not in bulk.MESSAGES or request.version not in BULK_VERSIONS:
         raise DataverseError("ResourceNotFound", segment=segment.text)

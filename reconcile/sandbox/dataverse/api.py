@@ -118,3 +118,14 @@ def applied(request: ApiRequest, extra: list[str] | None = None) -> list[tuple[s
     values = list(extra or [])
     values.extend(request.prefs.applied)
     return [("Preference-Applied", ",".join(values))] if values else []
+
+
+def not_allowed(method: str) -> DataverseError:
+    return DataverseError(
+        "MethodNotAllowed",
+        message=f"The requested resource does not support http method '{method}'.",
+    )
+
+
+def detect_duplicates(request: ApiRequest) -> bool:
+    return (request.header("mscrm.suppressduplicatedetection") or "").strip().lower() == "false"

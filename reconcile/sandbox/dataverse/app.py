@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -15,20 +16,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconcile.sandbox.dataverse import dispatch, seed
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, Principal, error_to_response
 from reconcile.sandbox.dataverse.auth import TokenError, authority_routes
 from reconcile.sandbox.dataverse.errors import DataverseError, render_fault
 from reconcile.sandbox.dataverse.paths import split_api_path
+from reconcile.sandbox.dataverse.security import ORGANIZATION_ID
 from reconcile.sandbox.faults import CONTROL_PREFIX, FaultMiddleware, fault_routes
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.dataverse import DataverseSandbox
+    from reconcile.sandbox.dataverse.environment import Environment
 
 logger = logging.getLogger(__name__)
 
 
-def _unauthorized(sandbox: DataverseSandbox, request: Request, reason: str) -> Response:
-    authority = sandbox.authority_url()
+def _unauthorized(authority: str, request: Request, reason: str) -> Response:
     challenge = (
         f"Bearer authorization_uri={authority}/oauth2/authorize, "
         f"resource_id={request.url.scheme}://{request.headers.get('host', '')}/"
@@ -40,7 +42,7 @@ def _unauthorized(sandbox: DataverseSandbox, request: Request, reason: str) -> R
     )
 
 
-def _principal(sandbox: DataverseSandbox, request: Request) -> Principal | str:
+def _principal(sandbox: Environment, request: Request) -> Principal | str:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         return "no bearer token"
@@ -53,8 +55,6 @@ def _principal(sandbox: DataverseSandbox, request: Request) -> Principal | str:
         user = store.get(store.catalog.entities["systemuser"], claims["oid"])
     if user is None or user.get("isdisabled"):
         return "the application user is missing or disabled"
-    from reconcile.sandbox.dataverse.security import ORGANIZATION_ID
-
     return Principal(
         claims["oid"], user["businessunitid"], ORGANIZATION_ID, user.get("fullname") or ""
     )
@@ -69,7 +69,9 @@ def _to_response(api: ApiResponse, extra: list[tuple[str, str]]) -> Response:
     return response
 
 
-def build_app(sandbox: DataverseSandbox) -> Any:
+def build_app(sandbox: Environment, authority_url: Callable[[], str]) -> Any:
+    """The Web API and the controls; ``authority_url`` gives the OAuth authority that 401
+    challenges name (started on first use by the caller)."""
     service = sandbox.service
 
     async def api(request: Request) -> Response:
@@ -81,7 +83,7 @@ def build_app(sandbox: DataverseSandbox) -> Any:
             )
         who = _principal(sandbox, request)
         if isinstance(who, str):
-            return _unauthorized(sandbox, request, who)
+            return _unauthorized(authority_url(), request, who)
         request_id = str(uuid.uuid4())
         common = [("REQ_ID", request_id), ("x-ms-service-request-id", request_id)]
         try:
@@ -105,7 +107,7 @@ def build_app(sandbox: DataverseSandbox) -> Any:
                 user=who,
             )
             try:
-                result = service.handle(api_request)
+                result = dispatch.handle(service, api_request)
             except Exception:  # a sandbox bug: answer as the service would, and log it
                 logger.exception(
                     "Dataverse sandbox: %s %s failed", request.method, request.url.path
@@ -124,16 +126,16 @@ def build_app(sandbox: DataverseSandbox) -> Any:
         return _to_response(error_to_response(error), [])
 
     async def reset(request: Request) -> Response:
-        sandbox.reset()
+        seed.reset(sandbox)
         return Response(status_code=204)
 
-    async def seed(request: Request) -> Response:
+    async def load(request: Request) -> Response:
         try:
             body = await request.json()
         except ValueError:
             return JSONResponse({"error": "the body must be JSON"}, status_code=400)
         try:
-            created = sandbox.load(body)
+            created = seed.load_document(sandbox, body)
         except DataverseError as error:
             return JSONResponse(error.body(), status_code=400)
         except (ValueError, TypeError, KeyError) as exc:
@@ -166,7 +168,7 @@ def build_app(sandbox: DataverseSandbox) -> Any:
     routes = [
         Route("/api/data/{rest:path}", api, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
         Route(f"{CONTROL_PREFIX}/reset", reset, methods=["POST"]),
-        Route(f"{CONTROL_PREFIX}/seed", seed, methods=["POST"]),
+        Route(f"{CONTROL_PREFIX}/seed", load, methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/limits", limits, methods=["GET", "POST"]),
         Route(f"{CONTROL_PREFIX}/token", token, methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/state", state, methods=["GET"]),
@@ -176,5 +178,5 @@ def build_app(sandbox: DataverseSandbox) -> Any:
     return FaultMiddleware(Starlette(routes=routes), sandbox.faults, render_fault)
 
 
-def authority_app(sandbox: DataverseSandbox) -> Any:
+def authority_app(sandbox: Environment) -> Any:
     return Starlette(routes=authority_routes(sandbox.tokens))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 MAX_REQUESTS = 1000
 CRLF = "\r\n"
+# How a part is run: the dispatcher's route(service, request), passed in by the dispatcher.
+Route = Callable[["Service", ApiRequest], ApiResponse]
 _BOUNDARY_RE = re.compile(r'boundary="?([^";,\s]+)"?', re.IGNORECASE)
 
 
@@ -118,9 +121,10 @@ def _parse_part(text: str) -> Part | ChangeSet:
 
 
 class Runner:
-    def __init__(self, service: Service, outer: ApiRequest) -> None:
+    def __init__(self, service: Service, outer: ApiRequest, route: Route) -> None:
         self.service = service
         self.outer = outer
+        self.route = route
         self.content_ids: dict[str, str] = {}  # "$1" -> "contacts(<id>)"
 
     def resolve(self, text: str) -> str:
@@ -176,7 +180,7 @@ class Runner:
             if request.version != self.outer.version:
                 raise bad_batch("Every request of a batch must use the batch's API version.")
             with self.service.store.transaction():  # a failed request leaves nothing behind
-                response = self.service._route(request)
+                response = self.route(self.service, request)
         except DataverseError as error:
             response = error_to_response(error)
         if part.content_id and response.status < 400:
@@ -210,7 +214,7 @@ def _render(response: ApiResponse, content_id: str | None) -> str:
     return CRLF.join(lines)
 
 
-def handle_batch(service: Service, request: ApiRequest) -> ApiResponse:
+def handle_batch(service: Service, request: ApiRequest, route: Route) -> ApiResponse:
     if request.method != "POST":
         raise DataverseError("MethodNotAllowed", message="$batch accepts POST only.")
     boundary = _boundary(request.header("content-type") or "")
@@ -219,7 +223,7 @@ def handle_batch(service: Service, request: ApiRequest) -> ApiResponse:
     if total > MAX_REQUESTS:
         raise DataverseError("TooManyBatchRequests")
     continue_on_error = request.prefs.continue_on_error
-    runner = Runner(service, request)
+    runner = Runner(service, request, route)
     out_boundary = f"batchresponse_{uuid.uuid4()}"
     chunks: list[str] = []
     failed = False

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, json_response, no_content
+from reconcile.sandbox.dataverse.api import (
+    ApiRequest,
+    ApiResponse,
+    detect_duplicates,
+    json_response,
+    no_content,
+)
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.models import Entity
 from reconcile.sandbox.dataverse.paths import parse_segment
@@ -72,8 +78,6 @@ def _failed(position: int, error: DataverseError) -> DataverseError:
 def create_multiple(
     service: Service, request: ApiRequest, entity: Entity, targets: list[dict[str, Any]]
 ) -> list[str]:
-    from reconcile.sandbox.dataverse.entityset import detect_duplicates
-
     rows_api = service.rows
     rows_api.refuse_intersect(entity, "CreateMultiple")
     service.security.require(request.user, "Create", entity)

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, applied, json_response
 from reconcile.sandbox.dataverse.errors import DataverseError
-from reconcile.sandbox.dataverse.filters import FilterContext
 from reconcile.sandbox.dataverse.functions import date_range, range_condition
 from reconcile.sandbox.dataverse.models import FLOAT_TYPES, INTEGER_TYPES, Attribute, Entity
 from reconcile.sandbox.dataverse.query import decode_skiptoken, encode_skiptoken, keyset_condition
 from reconcile.sandbox.dataverse.render import Renderer, json_object_sql
 from reconcile.sandbox.dataverse.store import Store
+from reconcile.sandbox.dataverse.terms import FilterContext
 from reconcile.sandbox.dataverse.values import parse_datetime
 
 if TYPE_CHECKING:

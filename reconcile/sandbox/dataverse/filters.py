@@ -19,10 +19,17 @@ from odata_query.grammar import ODataLexer, ODataParser
 
 from reconcile.sandbox.dataverse.catalog import Catalog
 from reconcile.sandbox.dataverse.errors import DataverseError
+from reconcile.sandbox.dataverse.functions import query_function
 from reconcile.sandbox.dataverse.models import Attribute, Entity, ManyToMany
+from reconcile.sandbox.dataverse.terms import (
+    FilterContext,
+    Scope,
+    check_types,
+    edm_type,
+    odata_error,
+)
 from reconcile.sandbox.dataverse.values import parse_datetime
 
-NUMERIC = {"Edm.Int32", "Edm.Int64", "Edm.Decimal", "Edm.Double"}
 _OPERATORS = {ast.Eq: "=", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _KINDS = {
     ast.Eq: "Equal",
@@ -33,10 +40,6 @@ _KINDS = {
     ast.GtE: "GreaterThanOrEqual",
     ast.In: "In",
 }
-
-
-def odata_error(message: str) -> DataverseError:
-    return DataverseError("ODataSyntax", message=message)
 
 
 def parse_expression(text: str, aliases: dict[str, str] | None = None) -> ast._Node:
@@ -139,21 +142,6 @@ def _literal(value: Any) -> str:
 
 
 @dataclass
-class Scope:
-    entity: Entity
-    alias: str
-
-
-@dataclass
-class FilterContext:
-    """What query functions need beyond the row: who is asking and what time it is."""
-
-    user_id: str | None = None
-    business_unit_id: str | None = None
-    now: Any = None  # datetime
-
-
-@dataclass
 class Translator:
     catalog: Catalog
     context: FilterContext = field(default_factory=FilterContext)
@@ -201,7 +189,7 @@ class Translator:
             marks = []
             for item in node.right.val:
                 sql, type_ = self.literal(item, left_type, scope)
-                _check_types(left_type, type_, kind)
+                check_types(left_type, type_, kind)
                 marks.append(sql)
             return f"({left} IN ({', '.join(marks) or 'NULL'}))"
         # Columns first, so that a literal can take its column's type (dates vs date-times);
@@ -216,7 +204,7 @@ class Translator:
         else:
             left, left_type, right, right_type = first_sql, first_type, second_sql, second_type
             self.params.extend(first_params + second_params)
-        _check_types(left_type, right_type, kind)
+        check_types(left_type, right_type, kind)
         if isinstance(node.comparator, (ast.Eq, ast.NotEq)):
             negate = isinstance(node.comparator, ast.NotEq)
             if right_type is None or left_type is None:
@@ -232,8 +220,6 @@ class Translator:
     def call(self, node: ast.Call, lambdas: dict[str, Scope], scope: Scope) -> str:
         name = node.func.name
         if node.func.namespace:
-            from reconcile.sandbox.dataverse.functions import query_function
-
             return query_function(self, node, scope)
         if name in ("contains", "startswith", "endswith"):
             if len(node.args) != 2:
@@ -318,7 +304,7 @@ class Translator:
     ) -> tuple[str, str | None]:
         if isinstance(node, ast.Identifier):
             attribute = self.attribute(scope.entity, node.name)
-            return f'{scope.alias}."{attribute.logical_name}"', _edm(attribute)
+            return f'{scope.alias}."{attribute.logical_name}"', edm_type(attribute)
         if isinstance(node, ast.Attribute):
             return self.path(node, lambdas, scope)
         if isinstance(node, ast._Literal):
@@ -334,7 +320,7 @@ class Translator:
         if isinstance(owner, ast.Identifier) and owner.name in lambdas:
             inner = lambdas[owner.name]
             attribute = self.attribute(inner.entity, node.attr)
-            return f'{inner.alias}."{attribute.logical_name}"', _edm(attribute)
+            return f'{inner.alias}."{attribute.logical_name}"', edm_type(attribute)
         if isinstance(owner, ast.Identifier):
             resolved = self.catalog.single_nav(scope.entity, owner.name)
             if resolved is None:
@@ -351,7 +337,7 @@ class Translator:
                 where += f" AND {target_column} = '{target.logical_name}'"
             column = f'{alias}."{attribute.logical_name}"'
             sql = f'(SELECT {column} FROM "{target.table}" {alias} WHERE {where})'
-            return sql, _edm(attribute)
+            return sql, edm_type(attribute)
         raise odata_error(f"The path {_describe(node)} is not supported.")
 
     def attribute(self, entity: Entity, name: str) -> Attribute:
@@ -386,26 +372,6 @@ class Translator:
                 raise odata_error(f"Bad date/time literal '{node.val}'.") from None
             return "?", "Edm.DateTimeOffset" if isinstance(node, ast.DateTime) else "Edm.Date"
         raise odata_error(f"The literal {_describe(node)} is not supported.")
-
-
-def _edm(attribute: Attribute) -> str:
-    if attribute.type == "DateTime" and attribute.format == "DateOnly":
-        return "Edm.Date"
-    return attribute.edm_type
-
-
-_COMPATIBLE = [NUMERIC, {"Edm.DateTimeOffset", "Edm.Date"}]
-
-
-def _check_types(left: str | None, right: str | None, kind: str) -> None:
-    if left is None or right is None or left == right:
-        return
-    if any(left in group and right in group for group in _COMPATIBLE):
-        return
-    raise odata_error(
-        "A binary operator with incompatible types was detected. Found operand types "
-        f"'{left}' and '{right}' for operator kind '{kind}'."
-    )
 
 
 def _chain(node: ast.BoolOp, op: type) -> list[ast._Node]:

@@ -9,14 +9,18 @@ Each is translated to SQL against the same parameter list as the rest of the fil
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from odata_query import ast
 
-from reconcile.sandbox.dataverse.filters import _check_types, odata_error
-
-if TYPE_CHECKING:
-    from reconcile.sandbox.dataverse.filters import Scope, Translator
+from reconcile.sandbox.dataverse.models import Attribute, Entity
+from reconcile.sandbox.dataverse.terms import (
+    FilterContext,
+    Scope,
+    check_types,
+    edm_type,
+    odata_error,
+)
 
 SUPPORTED = (
     "In",
@@ -42,6 +46,20 @@ SUPPORTED = (
     "NotNull",
     "Null",
 )
+
+
+class Translator(Protocol):
+    """What a query function needs of the ``$filter`` translator (:mod:`.filters`) that calls
+    it: its columns, its literals and the parameter list they are bound to."""
+
+    params: list[Any]
+    context: FilterContext
+
+    def attribute(self, entity: Entity, name: str) -> Attribute: ...
+
+    def literal(
+        self, node: ast._Node, hint: str | None, scope: Scope
+    ) -> tuple[str, str | None]: ...
 
 
 def _named(node: ast.Call) -> dict[str, ast._Node]:
@@ -70,9 +88,7 @@ def query_function(translator: Translator, node: ast.Call, scope: Scope) -> str:
         raise odata_error(f"Function {name} needs PropertyName='<column>'.")
     attribute = translator.attribute(scope.entity, prop.val)
     column = f'{scope.alias}."{attribute.logical_name}"'
-    from reconcile.sandbox.dataverse.filters import _edm
-
-    edm = _edm(attribute)
+    edm = edm_type(attribute)
     params = translator.params
 
     def values(key: str) -> list[ast._Node]:
@@ -85,7 +101,7 @@ def query_function(translator: Translator, node: ast.Call, scope: Scope) -> str:
 
     def bind(item: ast._Node) -> str:
         sql, type_ = translator.literal(item, edm, scope)
-        _check_types(edm, type_, "Equal")
+        check_types(edm, type_, "Equal")
         return sql
 
     if name in ("In", "NotIn", "ContainValues"):

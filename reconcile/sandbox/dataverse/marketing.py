@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, json_response, no_content
 from reconcile.sandbox.dataverse.errors import DataverseError
+from reconcile.sandbox.dataverse.fetchxml import matching_ids
+from reconcile.sandbox.dataverse.members import add_member
 from reconcile.sandbox.dataverse.models import Entity, OneToMany, stable_guid
-from reconcile.sandbox.dataverse.navigation import add_member
 from reconcile.sandbox.dataverse.paths import GUID_RE, Segment
+from reconcile.sandbox.dataverse.reads import representation
 
 if TYPE_CHECKING:
     from reconcile.sandbox.dataverse.service import Service
@@ -117,8 +119,6 @@ def remove_member_list(
 
 
 def dynamic_members(service: Service, request: ApiRequest, list_row: dict[str, Any]) -> list[str]:
-    from reconcile.sandbox.dataverse.fetchxml import matching_ids
-
     query = list_row.get("query")
     if not query:
         return []
@@ -147,8 +147,6 @@ def copy_dynamic_list_to_static(
     created = service.rows.create(request.user, entity, copy, check=False)
     for member_id in dynamic_members(service, request, row):
         add_member(service, request.user, created.record_id, member_id)
-    from reconcile.sandbox.dataverse.entityset import representation
-
     return json_response(200, representation(service, request, entity, created.record_id))
 
 

@@ -13,7 +13,7 @@ from odata_query import ast
 
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, json_response, no_content
 from reconcile.sandbox.dataverse.errors import DataverseError
-from reconcile.sandbox.dataverse.filters import odata_error, parse_expression
+from reconcile.sandbox.dataverse.filters import parse_expression
 from reconcile.sandbox.dataverse.models import Entity, Key, ManyToMany, OneToMany
 from reconcile.sandbox.dataverse.paths import GUID_RE, Segment
 from reconcile.sandbox.dataverse.shapes import (
@@ -22,6 +22,7 @@ from reconcile.sandbox.dataverse.shapes import (
     key_json,
     relationship_json,
 )
+from reconcile.sandbox.dataverse.terms import odata_error
 
 if TYPE_CHECKING:
     from reconcile.sandbox.dataverse.service import Service

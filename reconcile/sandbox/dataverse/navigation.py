@@ -11,17 +11,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, json_response, no_content
+from reconcile.sandbox.dataverse.api import (
+    ApiRequest,
+    ApiResponse,
+    json_response,
+    no_content,
+    not_allowed,
+)
 from reconcile.sandbox.dataverse.errors import DataverseError
+from reconcile.sandbox.dataverse.members import add_member
 from reconcile.sandbox.dataverse.models import Entity, ManyToMany, OneToMany, stable_guid
 from reconcile.sandbox.dataverse.odata import parse_options
 from reconcile.sandbox.dataverse.paths import Segment
+from reconcile.sandbox.dataverse.query import run_query
+from reconcile.sandbox.dataverse.reads import page_body, paging_headers, read
 
 if TYPE_CHECKING:
     from reconcile.sandbox.dataverse.api import Principal
     from reconcile.sandbox.dataverse.service import Service
-
-MEMBER_TYPES = {"account": 1, "contact": 2, "lead": 4}
 
 
 def property_request(
@@ -32,8 +39,6 @@ def property_request(
     name: str,
     value_only: bool,
 ) -> ApiResponse:
-    from reconcile.sandbox.dataverse.entityset import not_allowed
-
     record_id = service.rows.parser.find(entity, key)
     attribute = entity.attributes[name]
     if request.method == "GET":
@@ -77,8 +82,6 @@ def handle(
         raise DataverseError("ResourceNotFound", segment=rest[-1].text)
     if not is_ref:
         if request.method != "GET":
-            from reconcile.sandbox.dataverse.entityset import not_allowed
-
             raise not_allowed(request.method)
         if single is not None:
             return _get_single(service, request, entity, record_id, single)
@@ -95,8 +98,6 @@ def _get_single(
     record_id: str,
     single: tuple[Any, str | None],
 ) -> ApiResponse:
-    from reconcile.sandbox.dataverse.entityset import read
-
     lookup, pinned = single
     row = service.store.get(entity, record_id) or {}
     target_id = row.get(lookup.logical_name)
@@ -132,9 +133,6 @@ def related_where(catalog: Any, entity: Entity, rel: OneToMany | ManyToMany) -> 
 def _get_collection(
     service: Service, request: ApiRequest, entity: Entity, record_id: str, nav: str, rel: Any
 ) -> ApiResponse:
-    from reconcile.sandbox.dataverse.entityset import page_body, paging_headers
-    from reconcile.sandbox.dataverse.query import run_query
-
     target, where = related_where(service.store.catalog, entity, rel)
     service.security.require(request.user, "Read", target)
     options = parse_options(service.store.catalog, target, request.params)
@@ -179,8 +177,6 @@ def _single_ref(
                 "@odata.id": f"{request.api_root}/{target.entity_set_name}({target_id})",
             },
         )
-    from reconcile.sandbox.dataverse.entityset import not_allowed
-
     raise not_allowed(request.method)
 
 
@@ -204,8 +200,6 @@ def _collection_ref(
             _, other_id = service.rows.parser.resolve_reference(ref)
         disassociate(service, request.user, entity, record_id, rel, other_id)
         return no_content()
-    from reconcile.sandbox.dataverse.entityset import not_allowed
-
     raise not_allowed(request.method)
 
 
@@ -283,60 +277,3 @@ def disassociate(
     service.store.delete(intersect, found)
     if rel.intersect_entity == "listmember":
         service.rows.refresh_member_count(first)
-
-
-def add_member(
-    service: Service,
-    user: Principal,
-    list_id: str,
-    member_id: str,
-    member_entity: Entity | None = None,
-) -> str:
-    """Add a row to a static marketing list; the member's table must match ``createdfromcode``."""
-    lists = service.store.catalog.entities["list"]
-    row = service.store.get(lists, list_id)
-    if row is None:
-        raise DataverseError("ObjectDoesNotExist", entity="list", id=list_id)
-    service.security.require(user, "Write", lists)
-    if row.get("type"):
-        raise DataverseError(
-            "InvalidListOperation",
-            message="Members cannot be added to a dynamic marketing list; its query selects them.",
-        )
-    if row.get("statecode") == 1:
-        raise DataverseError(
-            "InvalidListOperation", message="The marketing list is inactive and cannot be modified."
-        )
-    wanted = {v: k for k, v in MEMBER_TYPES.items()}.get(row.get("createdfromcode") or 0)
-    candidates = [member_entity.logical_name] if member_entity else list(MEMBER_TYPES)
-    found_in = None
-    for name in candidates:
-        if service.store.exists(service.store.catalog.entities[name], member_id):
-            found_in = name
-            break
-    if found_in is None:
-        raise DataverseError("ObjectDoesNotExist", entity=candidates[0], id=member_id)
-    if found_in != wanted:
-        raise DataverseError(
-            "InvalidListOperation",
-            message=f"The marketing list '{row.get('listname')}' has members of type {wanted}; "
-            f"a {found_in} cannot be added to it.",
-        )
-    members = service.store.catalog.entities["listmember"]
-    existing = service.store.id_by_key(members, {"listid": list_id, "entityid": member_id})
-    if existing:
-        return existing  # adding an existing member is a no-op, as on the service
-    member_row_id = stable_guid("listmember", list_id, member_id)
-    service.rows.create_values(
-        user,
-        members,
-        {
-            "listmemberid": member_row_id,
-            "listid": list_id,
-            "entityid": member_id,
-            "entityid__target": found_in,
-            "entitytype": found_in,
-        },
-    )
-    service.rows.refresh_member_count(list_id)
-    return member_row_id

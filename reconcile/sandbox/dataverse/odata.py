@@ -15,9 +15,10 @@ from odata_query import ast
 
 from reconcile.sandbox.dataverse.catalog import Catalog
 from reconcile.sandbox.dataverse.errors import DataverseError
-from reconcile.sandbox.dataverse.filters import odata_error, parse_expression
+from reconcile.sandbox.dataverse.filters import parse_expression
 from reconcile.sandbox.dataverse.models import Attribute, Entity, ManyToMany, OneToMany
 from reconcile.sandbox.dataverse.paths import split_outside
+from reconcile.sandbox.dataverse.terms import odata_error
 
 MAX_PAGE = 5000
 NOT_EMULATED = ("$search", "savedQuery", "userQuery", "sql")

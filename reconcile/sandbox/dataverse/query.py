@@ -17,11 +17,12 @@ from urllib.parse import quote, unquote
 from xml.sax.saxutils import quoteattr
 
 from reconcile.sandbox.dataverse.errors import DataverseError
-from reconcile.sandbox.dataverse.filters import FilterContext, Translator, odata_error
+from reconcile.sandbox.dataverse.filters import Translator
 from reconcile.sandbox.dataverse.models import INTEGER_TYPES, Attribute, Entity
 from reconcile.sandbox.dataverse.odata import MAX_PAGE, Preferences, QueryOptions
 from reconcile.sandbox.dataverse.render import Renderer, order_sql
 from reconcile.sandbox.dataverse.store import Store
+from reconcile.sandbox.dataverse.terms import FilterContext, odata_error
 
 ROOT = "t0"
 

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconcile.sandbox.dataverse.catalog import Catalog
-from reconcile.sandbox.dataverse.filters import FilterContext, Translator
+from reconcile.sandbox.dataverse.filters import Translator
 from reconcile.sandbox.dataverse.models import Attribute, Entity
 from reconcile.sandbox.dataverse.odata import MAX_PAGE, ExpandItem, Preferences, QueryOptions
+from reconcile.sandbox.dataverse.terms import FilterContext, Scope
 
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
 LOOKUP_NAME = "Microsoft.Dynamics.CRM.lookuplogicalname"
@@ -207,8 +208,6 @@ class Renderer:
             obj = self.row_sql(target, inner, item.options)
             return f'json((SELECT {obj} FROM "{target.table}" {inner} WHERE {where}))'
         translator = Translator(self.catalog, self.context)
-        from reconcile.sandbox.dataverse.filters import Scope
-
         _, (join_alias, join_sql) = translator.collection_join(
             Scope(entity, alias), item.relationship
         )

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from reconcile.sandbox.dataverse.api import Principal
 from reconcile.sandbox.dataverse.errors import DataverseError
+from reconcile.sandbox.dataverse.members import add_member
 from reconcile.sandbox.dataverse.models import stable_guid
-from reconcile.sandbox.dataverse.navigation import add_member
 from reconcile.sandbox.dataverse.security import ORGANIZATION_ID, ROOT_BUSINESS_UNIT_ID
 from reconcile.sandbox.dataverse.store import iso
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.dataverse import DataverseSandbox
+    from reconcile.sandbox.dataverse.environment import Environment
 
 CITIES = (
     "Paris",
@@ -78,12 +78,35 @@ SETS = {
 }
 
 
-def admin(sandbox: DataverseSandbox) -> Principal:
+def prepare(sandbox: Environment) -> None:
+    """The identities, and the sample data of the environment's seed if it has one and has
+    not had it yet (a file database keeps it across restarts)."""
+    with sandbox.store.lock, sandbox.store.transaction():
+        sandbox.add_identities()
+        if sandbox.seed is not None and not sandbox.store.setting("seeded"):
+            generate(sandbox, sandbox.seed, contacts=sandbox.sample_size)
+            sandbox.store.set_setting("seeded", str(sandbox.seed))
+
+
+def reset(sandbox: Environment) -> None:
+    """Back to the initial state: no custom tables, the sample data again (if seeded)."""
+    with sandbox.store.lock:
+        sandbox.clear()
+        prepare(sandbox)
+
+
+def load_document(sandbox: Environment, document: dict[str, Any]) -> dict[str, Any]:
+    """Exact scenarios: the JSON accepted by ``POST /__sandbox__/seed`` (see :func:`load`)."""
+    with sandbox.store.lock, sandbox.store.transaction():
+        return load(sandbox, document)
+
+
+def admin(sandbox: Environment) -> Principal:
     return Principal(sandbox.clients["admin"].user_id, ROOT_BUSINESS_UNIT_ID, ORGANIZATION_ID)
 
 
 def bulk_insert(
-    sandbox: DataverseSandbox,
+    sandbox: Environment,
     logical: str,
     rows: list[dict[str, Any]],
     *,
@@ -113,7 +136,7 @@ def bulk_insert(
     return [row[entity.primary_id] for row in prepared]
 
 
-def _merge(sandbox: DataverseSandbox, logical: str, master: str, subordinate: str) -> None:
+def _merge(sandbox: Environment, logical: str, master: str, subordinate: str) -> None:
     store = sandbox.store
     entity = store.catalog.entities[logical]
     version = store.next_version()
@@ -131,7 +154,7 @@ def _merge(sandbox: DataverseSandbox, logical: str, master: str, subordinate: st
     )
 
 
-def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> None:
+def generate(sandbox: Environment, seed: int, *, contacts: int = 500) -> None:
     from reconcile.sample.people import people
 
     rng = random.Random(seed)
@@ -211,7 +234,7 @@ def generate(sandbox: DataverseSandbox, seed: int, *, contacts: int = 500) -> No
 
 
 def _lists_and_campaigns(
-    sandbox: DataverseSandbox,
+    sandbox: Environment,
     rng: random.Random,
     contact_ids: list[str],
     account_ids: list[str],
@@ -322,7 +345,7 @@ def _lists_and_campaigns(
     _campaign_item(sandbox, campaigns[1], lists[2])
 
 
-def _campaign_item(sandbox: DataverseSandbox, campaign_id: str, list_id: str) -> None:
+def _campaign_item(sandbox: Environment, campaign_id: str, list_id: str) -> None:
     items = sandbox.store.catalog.entities["campaignitem"]
     sandbox.service.rows.create_values(
         admin(sandbox),
@@ -337,7 +360,7 @@ def _campaign_item(sandbox: DataverseSandbox, campaign_id: str, list_id: str) ->
 
 
 # ------------------------------------------------------------------------------ JSON
-def load(sandbox: DataverseSandbox, document: dict[str, Any]) -> dict[str, Any]:
+def load(sandbox: Environment, document: dict[str, Any]) -> dict[str, Any]:
     """Load an exact scenario; returns the ids created, by entity set."""
     if not isinstance(document, dict):
         raise ValueError("the seed document must be a JSON object")
@@ -389,7 +412,7 @@ def load(sandbox: DataverseSandbox, document: dict[str, Any]) -> dict[str, Any]:
     return created
 
 
-def _role_id(sandbox: DataverseSandbox, role: str) -> str:
+def _role_id(sandbox: Environment, role: str) -> str:
     found = sandbox.store.scalar(
         "SELECT roleid FROM t_role WHERE roleid = ? OR name = ?", (role.lower(), role)
     )

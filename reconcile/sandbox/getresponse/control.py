@@ -22,12 +22,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from reconcile.sandbox.faults import CONTROL_PREFIX
+from reconcile.sandbox.getresponse import sample_data
+from reconcile.sandbox.getresponse import seed as seeding
 from reconcile.sandbox.getresponse.db import fmt_time, parse_time
 from reconcile.sandbox.getresponse.errors import GetResponseError
 from reconcile.sandbox.getresponse.ratelimit import RateLimits
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.getresponse.service import GetResponseSandbox
+    from reconcile.sandbox.getresponse.account import Account
 
 
 def _refuse(reason: str) -> JSONResponse:
@@ -39,7 +41,7 @@ async def _json(request: Request) -> Any:
     return json.loads(raw) if raw else {}
 
 
-def routes(sandbox: GetResponseSandbox) -> list[Route]:
+def routes(sandbox: Account) -> list[Route]:
     s = sandbox
 
     async def reset(request: Request) -> Response:
@@ -49,7 +51,9 @@ def routes(sandbox: GetResponseSandbox) -> list[Route]:
             return _refuse("body is not JSON")
         s.reset()
         if isinstance(body, dict) and body.get("seed") is not None:
-            return JSONResponse(s.seed_sample(int(body["seed"]), int(body.get("contacts", 3000))))
+            with s.lock:
+                made = sample_data.sample(s, int(body["seed"]), int(body.get("contacts", 3000)))
+            return JSONResponse(made)
         return Response(status_code=204)
 
     async def seed(request: Request) -> Response:
@@ -57,7 +61,9 @@ def routes(sandbox: GetResponseSandbox) -> list[Route]:
             body = await _json(request)
             if not isinstance(body, dict):
                 raise ValueError("the seed body must be a JSON object")
-            return JSONResponse(s.seed(body), status_code=201)
+            with s.lock:
+                made = seeding.apply(s, body)
+            return JSONResponse(made, status_code=201)
         except GetResponseError as error:
             return JSONResponse({"error": error.message, "detail": error.body()}, 400)
         except (ValueError, TypeError, KeyError) as exc:
@@ -148,7 +154,7 @@ def routes(sandbox: GetResponseSandbox) -> list[Route]:
     ]
 
 
-def _config(s: GetResponseSandbox) -> dict[str, Any]:
+def _config(s: Account) -> dict[str, Any]:
     limits = s.limiter.limits
     return {
         "contact_delay": s.settings.contact_delay,
@@ -157,7 +163,7 @@ def _config(s: GetResponseSandbox) -> dict[str, Any]:
     }
 
 
-def _configure(s: GetResponseSandbox, body: dict[str, Any]) -> None:
+def _configure(s: Account, body: dict[str, Any]) -> None:
     unknown = set(body) - {"contact_delay", "rate_limits", "undeliverable_domains"}
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -176,7 +182,7 @@ def _configure(s: GetResponseSandbox, body: dict[str, Any]) -> None:
         s.settings.undeliverable_domains = {str(d).lower() for d in domains}
 
 
-def _delete(s: GetResponseSandbox, body: dict[str, Any]) -> dict[str, list[str]]:
+def _delete(s: Account, body: dict[str, Any]) -> dict[str, list[str]]:
     """``{"campaigns": [...], "newsletters": [...], "contacts": [...]}`` by id."""
     unknown = set(body) - {"campaigns", "newsletters", "contacts"}
     if unknown:

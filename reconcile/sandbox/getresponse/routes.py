@@ -22,7 +22,7 @@ from reconcile.sandbox.getresponse.paging import Page
 from reconcile.sandbox.getresponse.statistics import statistics
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.getresponse.service import GetResponseSandbox
+    from reconcile.sandbox.getresponse.account import Account
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Any]  # (request, base) or (request, base, body)
@@ -37,7 +37,7 @@ def api_base(request: Request) -> str:
     return f"{request.url.scheme}://{host}{prefix}"
 
 
-def authenticate(sandbox: GetResponseSandbox, request: Request) -> None:
+def authenticate(sandbox: Account, request: Request) -> None:
     token = request.headers.get("x-auth-token")
     bearer = request.headers.get("authorization", "")
     if token is not None:
@@ -82,7 +82,7 @@ async def read_json(request: Request) -> Any:
 
 
 def api(
-    sandbox: GetResponseSandbox,
+    sandbox: Account,
     handler: Handler,
     *,
     status: int = 200,
@@ -117,17 +117,17 @@ def api(
 Table = list[tuple[str, str, Callable[[Request], Awaitable[Response]]]]
 
 
-def routes(sandbox: GetResponseSandbox) -> list[Route]:
+def routes(sandbox: Account) -> list[Route]:
     return _mount(table(sandbox))
 
 
-def operations(sandbox: GetResponseSandbox) -> list[tuple[str, str]]:
+def operations(sandbox: Account) -> list[tuple[str, str]]:
     """Every (verb, path) the sandbox serves, paths as the OpenAPI description writes them
     (relative to the server URL, which ends in ``/v3``)."""
     return [(method, path) for path, method, _ in table(sandbox)]
 
 
-def table(sandbox: GetResponseSandbox) -> Table:
+def table(sandbox: Account) -> Table:
     s = sandbox
     p = "path_params"
 

@@ -15,7 +15,7 @@ from reconcile.sandbox.getresponse.db import encode_id, fmt_time
 from reconcile.sandbox.getresponse.seed import newsletter
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.getresponse.service import GetResponseSandbox
+    from reconcile.sandbox.getresponse.account import Account
 
 SAMPLE_LISTS = ("clients_fr", "prospects_fr", "newsletter_hebdo", "webinar_2024")
 SAMPLE_TAGS = ("vip", "client", "prospect", "newsletter", "webinar", "salon_2024")
@@ -42,7 +42,7 @@ _ORIGINS = ("import", "api", "www", "panel", "landing_page", "webinar", "email")
 _ORIGIN_WEIGHTS = (30, 20, 25, 10, 8, 4, 3)
 
 
-def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, Any]:
+def sample(s: Account, seed: int, contacts: int = 3000) -> dict[str, Any]:
     """Lists, a few thousand people from :func:`reconcile.sample.people.people` spread over
     them (some on two lists, as separate contacts), engagement score, scoring, origin,
     custom field values and tags. Deterministic for a seed."""
@@ -133,7 +133,7 @@ def sample(s: GetResponseSandbox, seed: int, contacts: int = 3000) -> dict[str, 
     return out
 
 
-def _sample_newsletters(s: GetResponseSandbox, now: float) -> dict[str, str]:
+def _sample_newsletters(s: Account, now: float) -> dict[str, str]:
     """``MS CRM …`` drafts (the connector's templates), another draft, newsletters sent over
     the last three months with their activities, and one scheduled for later."""
     day = 86400

@@ -1,6 +1,6 @@
 """Putting data into the sandbox: explicit scenarios, realistic samples, and bulk loads.
 
-Explicit data (``POST /__sandbox__/seed`` or :meth:`GetResponseSandbox.seed`), every key
+Explicit data (``POST /__sandbox__/seed`` or :meth:`Account.seed`), every key
 optional, references by name (lists, tags, fields, newsletters) or email::
 
     {"campaigns": [{"name": "clients_fr", "createdOn": "2024-01-05T10:00:00+0000"}],
@@ -42,7 +42,7 @@ from reconcile.sandbox.getresponse.db import (
 )
 
 if TYPE_CHECKING:
-    from reconcile.sandbox.getresponse.service import GetResponseSandbox
+    from reconcile.sandbox.getresponse.account import Account
 
 _KEYS = (
     "campaigns",
@@ -60,7 +60,7 @@ def _time(value: Any, default: str) -> str:
     return fmt_time(parse_time(str(value))) if value else default
 
 
-def _lookup(s: GetResponseSandbox, table: str, key_column: str, value: str, label: str) -> int:
+def _lookup(s: Account, table: str, key_column: str, value: str, label: str) -> int:
     row = s.conn.execute(
         f"SELECT id FROM {table} WHERE {key_column} = ? OR cid = ?",
         (value.lower() if key_column.endswith("_key") else value, value),
@@ -70,7 +70,7 @@ def _lookup(s: GetResponseSandbox, table: str, key_column: str, value: str, labe
     return int(row[0])
 
 
-def apply(s: GetResponseSandbox, data: dict[str, Any]) -> dict[str, Any]:
+def apply(s: Account, data: dict[str, Any]) -> dict[str, Any]:
     unknown = set(data) - set(_KEYS)
     if unknown:
         raise ValueError(f"unknown seed key(s): {', '.join(sorted(unknown))}; known: {_KEYS}")
@@ -107,7 +107,7 @@ def apply(s: GetResponseSandbox, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _from_field(s: GetResponseSandbox, ref: str | None) -> int:
+def _from_field(s: Account, ref: str | None) -> int:
     if ref:
         return _lookup(s, "from_fields", "email", ref, "from field")
     found = s.from_fields.default_id()
@@ -116,7 +116,7 @@ def _from_field(s: GetResponseSandbox, ref: str | None) -> int:
     return found
 
 
-def newsletter(s: GetResponseSandbox, item: dict[str, Any]) -> str:
+def newsletter(s: Account, item: dict[str, Any]) -> str:
     """A draft, or a broadcast: sent (with its ``send`` activities, and simulated opens and
     clicks when ``engagement`` > 0) if ``sendOn`` is past, scheduled if it is future."""
     kind = item.get("type", "draft")
@@ -158,7 +158,7 @@ def newsletter(s: GetResponseSandbox, item: dict[str, Any]) -> str:
     return cid
 
 
-def _activities(s: GetResponseSandbox, items: list[dict[str, Any]]) -> int:
+def _activities(s: Account, items: list[dict[str, Any]]) -> int:
     rows = []
     for item in items:
         activity = item.get("activity")
@@ -209,7 +209,7 @@ def _activities(s: GetResponseSandbox, items: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def _contacts(s: GetResponseSandbox, items: list[dict[str, Any]], now: str) -> dict[str, str]:
+def _contacts(s: Account, items: list[dict[str, Any]], now: str) -> dict[str, str]:
     out = {}
     with s.state.write():
         for item in items:
@@ -236,7 +236,7 @@ def _contacts(s: GetResponseSandbox, items: list[dict[str, Any]], now: str) -> d
     return out
 
 
-def bulk_contacts(s: GetResponseSandbox, campaign_id: str, rows: Iterable[dict[str, Any]]) -> int:
+def bulk_contacts(s: Account, campaign_id: str, rows: Iterable[dict[str, Any]]) -> int:
     """Many contacts in one transaction with ``executemany`` and precomputed ids; addresses
     already on the list (or repeated in ``rows``) are skipped. A big load (more than one
     chunk) drops the contacts' indexes and rebuilds them at the end, which is several times
