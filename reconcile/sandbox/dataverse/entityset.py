@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconcile.sandbox.dataverse import actions, changes, fetchxml, navigation
+from reconcile.sandbox.dataverse import actions, aggregate, changes, fetchxml, navigation
 from reconcile.sandbox.dataverse.api import (
     ApiRequest,
     ApiResponse,
@@ -83,11 +83,12 @@ def list_rows(service: Service, request: ApiRequest, entity: Entity) -> ApiRespo
     service.security.require(request.user, "Read", entity)
     fetch = request.param("fetchXml")
     if fetch is not None:
-        return fetchxml.handle(service, request, entity, fetch)
+        compiled = fetchxml.compile_request(service, request, entity, fetch)
+        if compiled.aggregate:
+            return aggregate.handle_fetch(service, request, compiled, fetch)
+        return fetchxml.handle(service, request, compiled)
     apply = request.param("$apply")
     if apply is not None:
-        from reconcile.sandbox.dataverse import aggregate
-
         rest = [(k, v) for k, v in request.params if k != "$apply"]
         return aggregate.handle_apply(service, request, entity, apply, rest)
     options = parse_options(service.store.catalog, entity, request.params)

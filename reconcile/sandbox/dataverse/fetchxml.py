@@ -324,12 +324,14 @@ def matching_ids(store: Store, xml: str, context: FilterContext) -> tuple[Entity
     return entity, [r[0] for r in rows]
 
 
-def handle(service: Service, request: ApiRequest, entity: Entity, xml: str) -> ApiResponse:
-    compiled = FetchCompiler(service.store, service.context(request)).compile(xml, entity)
-    if compiled.aggregate:
-        from reconcile.sandbox.dataverse import aggregate
+def compile_request(service: Service, request: ApiRequest, entity: Entity, xml: str) -> Compiled:
+    """The query of ``?fetchXml=`` on ``entity``'s set; an aggregate one is answered by
+    :mod:`.aggregate`, any other by :func:`handle` (the entity set's handler chooses)."""
+    return FetchCompiler(service.store, service.context(request)).compile(xml, entity)
 
-        return aggregate.handle_fetch(service, request, compiled, xml)
+
+def handle(service: Service, request: ApiRequest, compiled: Compiled) -> ApiResponse:
+    entity = compiled.entity
     order = list(compiled.order)
     if entity.primary_id not in [a.logical_name for a, _ in order]:
         order.append((entity.attributes[entity.primary_id], False))
