@@ -34,6 +34,7 @@ def cli() -> None:
     Start with:  reconcile demo          (the migration on bundled sample data)
     Migrate:     reconcile migrate plan --list NAME -o review.xlsx
                  reconcile migrate apply review.xlsx
+    Dashboards:  reconcile report -o dashboards.xlsx --html report.html
     Offline:     reconcile match GR_FILE CRM_FILE -o review.xlsx
                  reconcile build-import review.xlsx -o import/
     Sync:        reconcile sync lists --dry-run      (the connector's jobs, once)
@@ -41,9 +42,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconcile.cli import dataverse, migrate, offline, sandbox, sync
+    from reconcile.cli import dataverse, migrate, offline, report, sandbox, sync
 
-    for module in (offline, migrate, sync, sandbox, dataverse):
+    for module in (offline, migrate, sync, sandbox, dataverse, report):
         for command in module.COMMANDS:
             cli.add_command(command)
 

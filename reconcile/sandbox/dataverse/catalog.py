@@ -124,7 +124,7 @@ class Catalog:
             f'CREATE TABLE IF NOT EXISTS "{entity.table}" ({", ".join(columns)}, '
             f'PRIMARY KEY ("{entity.primary_id}"))'
         )
-        for name in ("modifiedon", "versionnumber"):
+        for name in ("createdon", "modifiedon", "versionnumber"):
             self.conn.execute(
                 f'CREATE INDEX IF NOT EXISTS "ix_{entity.logical_name}_{name}" '
                 f'ON "{entity.table}" ("{name}")'
