@@ -136,7 +136,8 @@ def _write_board(
 ) -> None:
     sheet.hide_gridlines(2)
     sheet.set_column(0, 0, 22)
-    sheet.set_column(1, 12, 11)
+    sheet.set_column(1, 1, 18)  # the generation time, as a date-time
+    sheet.set_column(2, 12, 9.5)
     sheet.write_string(0, 0, dashboard.title, formats.title)
     header = [
         ("Environment", report.environment),
@@ -159,8 +160,10 @@ def _write_board(
         first, last = places[chart.key]
         excel = _excel_chart(book, chart, data_name, first, last)
         row = top + (i // 2) * ROWS_PER_CHART
-        col = 0 if i % 2 == 0 else 6
+        col = 0 if i % 2 == 0 else 7
         sheet.insert_chart(row, col, excel, {"x_offset": 4, "y_offset": 4})
+    bottom = top + ((len(dashboard.charts) + 1) // 2) * ROWS_PER_CHART
+    sheet.print_area(0, 0, bottom, 16)  # the charts float over cells: print them all
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(0)
