@@ -33,6 +33,8 @@ class SyncStatus(StrEnum):
     DELETED_IN_GETRESPONSE = "Deleted in GetResponse"
     READY_FOR_REALIZATION = "Ready for realization"
     SENT = "Sent"
+    # Appended (values are positional): a newsletter GetResponse has scheduled, not yet sent.
+    SCHEDULED = "Scheduled"
 
 
 # --- canonical column names -------------------------------------------------------------

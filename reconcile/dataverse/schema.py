@@ -372,6 +372,45 @@ NEWSLETTERS = Table(
         Column(
             f"{P}_Subject", "Subject", "String", "The newsletter's subject line.", max_length=400
         ),
+        Column(
+            f"{P}_SendTimeText",
+            "Send time (time zones)",
+            "String",
+            "The scheduled send time in the CRM user's time zone, in UTC and in the "
+            "GetResponse account's time zone.",
+            max_length=400,
+        ),
+        Column(
+            f"{P}_Recipients",
+            "Recipients",
+            "Integer",
+            "How many contacts GetResponse was asked to send it to.",
+            minimum=0,
+            maximum=2_000_000_000,
+        ),
+        Column(
+            f"{P}_LeftOut",
+            "Left out",
+            "Integer",
+            "Members of the marketing list it was not sent to (see Left out, why).",
+            minimum=0,
+            maximum=2_000_000_000,
+        ),
+        Column(
+            f"{P}_LeftOutReasons",
+            "Left out, why",
+            "Memo",
+            "Why members were left out: no bulk email allowed, no GetResponse contact …",
+            max_length=4000,
+        ),
+        Column(
+            f"{P}_Scheduled",
+            "As scheduled",
+            "Memo",
+            "What was scheduled in GetResponse (name, template, marketing list, campaign, send "
+            "time), written before the send: later edits are reported, not applied.",
+            max_length=4000,
+        ),
         LAST_SYNC,
     ),
     lookups=(
@@ -388,6 +427,7 @@ NEWSLETTERS = Table(
     statuses=(
         SyncStatus.NEW,
         SyncStatus.READY_FOR_REALIZATION,
+        SyncStatus.SCHEDULED,
         SyncStatus.SENT,
         SyncStatus.SYNCHRONIZED,
         SyncStatus.ERROR,
