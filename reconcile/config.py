@@ -221,7 +221,27 @@ def keyring_get(service: str, username: str) -> str | None:
         return None
 
 
+# Numbers outside these bounds are refused where they are read (file, profile or environment),
+# not discovered later as an httpx or thread-pool traceback. (low, high), inclusive.
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("dynamics", "timeout"): (1.0, 3600.0),  # seconds per request
+    ("dynamics", "concurrency"): (1, 52),  # Dataverse serves 52 concurrent requests per user
+}
+
+
 def _coerce(section: str, key: str, value: Any, kind: type, where: str) -> Any:
+    number = _coerce_value(section, key, value, kind, where)
+    bounds = RANGES.get((section, key))
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:  # NaN fails too
+        low, high = (f"{b:g}" for b in bounds)
+        raise ConfigError(
+            f"{where}: {section}.{key} must be between {low} and {high}, not {value!r}.",
+            hint=f"Fix {section}.{key} in the settings file or {env_name(section, key)}.",
+        )
+    return number
+
+
+def _coerce_value(section: str, key: str, value: Any, kind: type, where: str) -> Any:
     def bad(expected: str) -> ConfigError:
         return ConfigError(
             f"{where}: {section}.{key} must be {expected}, not {value!r}.",
@@ -405,8 +425,6 @@ def _validate(settings: Settings) -> None:
     ):
         if url and not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(f"{name} must be an http(s) URL, not {url!r}.")
-    if d.concurrency < 1:
-        raise ConfigError("dynamics.concurrency must be at least 1.")
     if settings.lists.removed_members not in REMOVED_MEMBERS:
         raise ConfigError(
             f"lists.removed_members must be 'mark' or 'remove', not "

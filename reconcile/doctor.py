@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reconcile.config import Settings, require_getresponse
-from reconcile.errors import ReconcileError
+from reconcile.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EXIT_SERVICE, ReconcileError
 from reconcile.progress import SILENT, Progress
 from reconcile.retrying import RetryPolicy
 
@@ -37,6 +37,7 @@ class Check:
     summary: str
     details: list[str] = field(default_factory=list)
     hint: str | None = None
+    code: int = EXIT_FAILED  # when failed: the exit code of what failed (settings, service, …)
 
 
 @dataclass
@@ -50,9 +51,20 @@ class DoctorReport:
     def ok(self) -> bool:
         return all(c.status != FAILED for c in self.checks)
 
+    @property
+    def exit_code(self) -> int:
+        """Settings first (2: nothing could be checked as asked), then a service that refused
+        or could not be reached (3), then something missing or incomplete (1)."""
+        codes = {c.code for c in self.checks if c.status == FAILED}
+        for code in (EXIT_BAD_INPUT, EXIT_SERVICE, EXIT_FAILED):
+            if code in codes:
+                return code
+        return EXIT_FAILED if codes else EXIT_OK
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "exit_code": self.exit_code,
             "profile": self.profile,
             "versions": self.versions,
             "checks": [asdict(c) for c in self.checks],
@@ -61,7 +73,7 @@ class DoctorReport:
 
 
 def _failure(name: str, exc: ReconcileError) -> Check:
-    return Check(name, FAILED, exc.message, hint=exc.hint)
+    return Check(name, FAILED, exc.message, hint=exc.hint, code=exc.exit_code)
 
 
 def _version_tuple(text: str) -> tuple[int, int] | None:
@@ -100,7 +112,7 @@ def check_dynamics(
         )
         server, wanted = _version_tuple(version), _version_tuple(client.api_version.value)
         if server and wanted and wanted > server:
-            connection.status = FAILED
+            connection.status, connection.code = FAILED, EXIT_BAD_INPUT
             connection.hint = (
                 f"The server runs {server[0]}.{server[1]}: set dynamics.api_version to "
                 f"v{server[0]}.{server[1]} or lower."

@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The one table of exit codes (README "Exit codes"; tests/cli/test_exit_codes.py holds every
+# command to it).
 EXIT_OK = 0
-EXIT_FAILED = 1  # the job ran but some records failed; see the report
+EXIT_FAILED = 1  # the job ran but some records failed or were left out, or a check failed
 EXIT_BAD_INPUT = 2  # a file, option or setting is wrong; nothing was written
 EXIT_SERVICE = 3  # a remote service refused or could not be reached
+EXIT_BUSY = 4  # another run holds the lock; nothing was done (wait, or run again later)
+EXIT_INTERRUPTED = 130  # Ctrl+C (128 + SIGINT, as shells report it)
+
+EXIT_MEANINGS = {
+    EXIT_OK: "done",
+    EXIT_FAILED: "the run finished but some records failed or were left out, or a check failed",
+    EXIT_BAD_INPUT: "bad input or settings; nothing was written",
+    EXIT_SERVICE: "a service refused or could not be reached",
+    EXIT_BUSY: "another run holds the lock; nothing was done",
+    EXIT_INTERRUPTED: "interrupted (Ctrl+C); run the same command again: it resumes",
+}
 
 
 class ReconcileError(Exception):
@@ -78,3 +91,9 @@ class ServiceError(ReconcileError):
     """A remote service (GetResponse, Dataverse) refused a request or could not be reached."""
 
     exit_code = EXIT_SERVICE
+
+
+class Busy(ReconcileError):
+    """Another run holds the lock this one needs: nothing was done, and nothing is wrong."""
+
+    exit_code = EXIT_BUSY

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconcile.errors import ReconcileError
+from reconcile.errors import EXIT_BAD_INPUT, Busy, ReconcileError
 
 PENDING = "pending"
 DONE = "done"
@@ -96,7 +96,13 @@ MIGRATIONS = (
 
 
 class StateError(ReconcileError):
-    """The state store is unusable or busy (another run holds its lock)."""
+    """The state store is unusable (a setting to fix: exit 2) or busy (:class:`LockHeld`)."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class LockHeld(Busy, StateError):
+    """Another live run holds the lock: nothing was done (exit 4, not a failure)."""
 
 
 class LeaseHeld(StateError):
@@ -381,7 +387,7 @@ class StateStore:
         with self._transaction():
             row = self._db.execute("SELECT owner FROM locks WHERE name = ?", (name,)).fetchone()
             if row and row[0] != owner and _alive(str(row[0])):
-                raise StateError(
+                raise LockHeld(
                     f"another reconcile run ({row[0]}) is already doing {name!r}",
                     hint="wait for it to finish; if it is gone, run again (its lock is freed)",
                 )

@@ -1,7 +1,8 @@
 """The ``reconcile`` command line: a thin layer that parses, calls the library and renders.
 
-Library errors (:class:`reconcile.errors.ReconcileError`) become a one-paragraph message on
-stderr and the error's exit code — never a traceback.
+Library errors (:class:`reconcile.errors.ReconcileError`) become a short message on stderr
+(and a JSON object on stdout with ``--json``) and the error's exit code — never a traceback;
+the one handler is :class:`reconcile.cli.common.ReconcileGroup`.
 """
 
 from __future__ import annotations
@@ -11,18 +12,7 @@ import sys
 import click
 
 from reconcile import __version__
-from reconcile.errors import ReconcileError
-
-
-class ReconcileGroup(click.Group):
-    """Maps library errors to exit codes in one place."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except ReconcileError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+from reconcile.cli.common import ReconcileGroup
 
 
 @click.group(cls=ReconcileGroup, context_settings={"help_option_names": ["-h", "--help"]})

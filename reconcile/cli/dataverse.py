@@ -14,7 +14,13 @@ from typing import Any
 import click
 
 from reconcile.cli.bars import bars
-from reconcile.cli.common import emit_json, json_option, quiet_option, settings_options
+from reconcile.cli.common import (
+    emit_json,
+    json_option,
+    quiet_option,
+    settings_options,
+    write_full_list,
+)
 from reconcile.errors import EXIT_FAILED
 
 
@@ -193,22 +199,43 @@ def doctor(
     if as_json:
         emit_json(report.to_json())
     else:
-        marks = {"ok": "ok  ", "warning": "warn", "failed": "FAIL", "skipped": "skip"}
-        for check in report.checks:
-            click.echo(f"[{marks[check.status]}] {check.name}: {check.summary}")
-            for detail in check.details:
-                click.echo(f"         - {detail}")
-            if check.hint and check.status in ("failed", "warning"):
-                click.echo(f"         → {check.hint}")
-        warnings = sum(1 for c in report.checks if c.status == "warning")
-        if not report.ok:
-            click.echo("Some checks failed.")
-        elif warnings:
-            click.echo(f"No check failed; {warnings} warning(s).")
-        else:
-            click.echo("All checks passed.")
+        _render_doctor(report)
     if not report.ok:
-        raise SystemExit(EXIT_FAILED)
+        raise SystemExit(report.exit_code)
+
+
+DOCTOR_DETAILS = 5  # details shown per check; all of them go to DOCTOR_FILE
+
+
+def _render_doctor(report: Any) -> None:
+    marks = {"ok": "ok  ", "warning": "warn", "failed": "FAIL", "skipped": "skip"}
+    full: list[str] = []
+    long = any(len(check.details) > DOCTOR_DETAILS for check in report.checks)
+    for check in report.checks:
+        lines = [f"[{marks[check.status]}] {check.name}: {check.summary}"]
+        full.append(lines[0])
+        full.extend(f"         - {detail}" for detail in check.details)
+        lines.extend(f"         - {detail}" for detail in check.details[:DOCTOR_DETAILS])
+        if len(check.details) > DOCTOR_DETAILS:
+            lines.append(f"         - … and {len(check.details) - DOCTOR_DETAILS:,} more")
+        if check.hint and check.status in ("failed", "warning"):
+            lines.append(f"         → {check.hint}")
+            full.append(lines[-1])
+        for line in lines:
+            click.echo(line)
+    written = write_full_list(full, DOCTOR_FILE) if long else None
+    if written:
+        click.echo(f"Every detail is in {written}.")
+    warnings = sum(1 for c in report.checks if c.status == "warning")
+    if not report.ok:
+        click.echo("Some checks failed.")
+    elif warnings:
+        click.echo(f"No check failed; {warnings} warning(s).")
+    else:
+        click.echo("All checks passed.")
+
+
+DOCTOR_FILE = "reconcile-doctor.txt"
 
 
 @click.command()

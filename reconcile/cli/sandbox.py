@@ -7,6 +7,7 @@ import json
 import click
 
 from reconcile import sandbox as sandboxes
+from reconcile.cli.common import remember_json
 
 
 @click.group()
@@ -24,7 +25,13 @@ def sandbox() -> None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Sample-data seed.")
 @click.option("--no-sample-data", is_flag=True, help="Start empty.")
-@click.option("--json", "as_json", is_flag=True, help="First line: connection details as JSON.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    callback=remember_json,
+    help="First line: connection details as JSON.",
+)
 def serve(
     getresponse_port: int,
     dataverse_port: int,

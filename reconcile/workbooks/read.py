@@ -28,6 +28,11 @@ from reconcile.workbooks.columns import HeaderMap, Language, Side
 SOURCE_FILE = "source_file"
 SOURCE_ROW = "source_row"
 MAX_ROW_PROBLEMS = 200  # per kind; a systematic error must not print a million lines
+# No name, email, id or checksum is this long (Dynamics: 160 characters for a full name, 100 for
+# an email; GetResponse: 128 for a name); a longer cell is the wrong column or a broken file, and
+# it could not be carried through the review workbook (an Excel cell holds 32,767 characters,
+# and Candidates and the hidden copy combine several values in one cell).
+MAX_FIELD_CHARS = 1_000
 
 _WHAT = {"gr": "GetResponse contacts", "crm": "CRM contacts"}
 _FIELDS = {
@@ -139,6 +144,32 @@ def _limited(problems: list[Problem], label: str) -> list[Problem]:
     return [*problems[:MAX_ROW_PROBLEMS], Problem(f"… and {extra:,} more rows with {label}")]
 
 
+def _check_lengths(
+    frame: pd.DataFrame, headers: Mapping[str, str], sheets: Mapping[str, str | None]
+) -> list[Problem]:
+    """Cells longer than any name or email (a CSV can hold megabytes in one): refused here,
+    naming where they are, instead of failing later while writing the review workbook."""
+    problems = []
+    for field, column in headers.items():
+        if field not in frame.columns or field == model.MODIFIED_ON:
+            continue
+        lengths = frame[field].map(len)
+        for index in lengths.index[lengths > MAX_FIELD_CHARS]:
+            file = frame.at[index, SOURCE_FILE]
+            problems.append(
+                Problem(
+                    f"the cell holds {lengths[index]:,} characters, more than any name or "
+                    f"email ({MAX_FIELD_CHARS:,} at most): is this the right column? Shorten "
+                    "or empty the cell",
+                    file=file,
+                    sheet=sheets.get(file),
+                    row=int(frame.at[index, SOURCE_ROW]),
+                    column=column,
+                )
+            )
+    return _limited(problems, "a cell too long for Excel")
+
+
 def _check_ids(
     frame: pd.DataFrame, side: Side, headers: Mapping[str, str], sheets: Mapping[str, str | None]
 ) -> list[Problem]:
@@ -205,6 +236,10 @@ def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> 
                     )
                     for name in missing
                 )
+                found = ", ".join(repr(str(h)) for h in table.header if str(h or "").strip())
+                problems.append(
+                    table.problem(f"the header row has: {found or 'no names'}", table.header_row)
+                )
             else:
                 parts.append((table, headers, _frame(table, headers, side)))
     if problems:
@@ -229,7 +264,8 @@ def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> 
             for f, r in zip(frame[SOURCE_FILE], frame[SOURCE_ROW], strict=True)
         ]
     sheets = {str(t.path): t.sheet for t, _, _ in parts}
-    problems = _check_ids(frame, side, first_headers.headers, sheets)
+    problems = _check_lengths(frame, first_headers.headers, sheets)
+    problems += _check_ids(frame, side, first_headers.headers, sheets)
     if side == "gr" and frame.empty:
         problems.append(
             Problem(

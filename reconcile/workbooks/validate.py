@@ -56,6 +56,8 @@ class _Problems:
     """Problems grouped by kind, so that one systematic mistake is not a million lines."""
 
     path: str
+    writer: str = "reconcile match"  # the command that wrote the workbook, and reads it next:
+    reader: str = "reconcile build-import"  # set from the metadata (migrate plan | apply)
     kinds: dict[str, list[Problem]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     unreadable: set[str] = field(default_factory=set)  # sheets whose rows could not be read
@@ -87,17 +89,27 @@ class _Problems:
         if problems:
             raise InputError(
                 problems,
-                hint="Fix these cells in Excel (or run 'reconcile match' again) and re-run "
-                "build-import.",
+                hint=f"Fix these cells in Excel (or run '{self.writer}' again) and run "
+                f"'{self.reader}' again.",
             )
 
 
 def _not_ours(path: Path, what: str) -> InputError:
     return InputError(
-        Problem(f"not a review workbook written by 'reconcile match': {what}", file=str(path)),
-        hint="Give the review.xlsx that 'reconcile match' wrote (its hidden sheets must stay "
-        "in it).",
+        Problem(
+            f"not a review workbook written by 'reconcile match' or 'reconcile migrate plan': "
+            f"{what}",
+            file=str(path),
+        ),
+        hint="Give the review.xlsx that reconcile wrote (its hidden sheets must stay in it).",
     )
+
+
+def _commands(meta: dict[str, Any]) -> tuple[str, str]:
+    """(the command that wrote this review workbook, the one that reads it next)."""
+    if "migrate" in meta:
+        return "reconcile migrate plan", "reconcile migrate apply"
+    return "reconcile match", "reconcile build-import"
 
 
 def _load_meta(path: Path, book: Any) -> dict[str, Any]:
@@ -207,7 +219,7 @@ def _check_keys(
     unknown = edited.index[position < 0]
     for i in unknown[:MAX_PER_KIND]:
         ident = edited.at[i, model.GR_CONTACT_ID]
-        what = "is empty" if ident == "" else f"{ident!r} was not written by 'reconcile match'"
+        what = "is empty" if ident == "" else f"{ident!r} was not written by '{problems.writer}'"
         problems.add(
             "an unknown GetResponse id",
             f"GetResponse Contact {what}: the row was added or its id changed",
@@ -318,7 +330,7 @@ def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problem
         model.EMAIL,
         lambda r: (
             f"Email was changed (written: {original.at[r['_pos'], model.EMAIL]!r}): the email "
-            "comes from GetResponse; change it there, export again and re-run match"
+            f"comes from GetResponse; change it there, then run '{problems.writer}' again"
         ),
     )
     new = decision == Decision.NEW
@@ -355,7 +367,7 @@ def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
         book = tables.open_workbook(path)
         meta = _load_meta(path, book)
         original = _load_original(path, book, meta)
-        problems = _Problems(str(path))
+        problems = _Problems(str(path), *_commands(meta))
         edited = _read_sheets(path, book, meta, problems)
     with progress.task("Checking the reviewed rows", total=None):
         position = _check_keys(edited, original, meta, problems)

@@ -122,6 +122,21 @@ def test_doctor_lists_exactly_what_the_service_identity_lacks(
     assert "GetResponse Service User" in check["hint"]
 
 
+def test_doctor_before_schema_install_shows_a_screen_and_writes_every_detail_to_a_file(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["doctor"], env)
+    assert code == 1  # nothing refused: things are missing
+    lines = out.splitlines()
+    assert len(lines) < 45, out  # was ~130 lines of privileges of roles not created yet
+    assert "         - … and " in out
+    full = (tmp_path / "reconcile-doctor.txt").read_text(encoding="utf-8")
+    assert f"Every detail is in {tmp_path / 'reconcile-doctor.txt'}." in out
+    assert "prvReadContact (Read on Contact, Organization level): not held" in full
+    assert len(full.splitlines()) > len(lines)
+
+
 def test_doctor_with_msal_settings_from_a_file_and_a_secret_from_the_environment(
     env: dict[str, str], servers: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -146,16 +161,17 @@ def test_doctor_with_msal_settings_from_a_file_and_a_secret_from_the_environment
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
     assert checks["dynamics.connection"]["status"] == "ok"
     assert admin["user_id"] in checks["dynamics.connection"]["summary"]
-    # another profile: a closed port on loopback, reported and the rest skipped
+    # another profile: a closed port on loopback, reported and the rest skipped; unreachable
+    # is exit 3 (a service), not 1 (something missing)
     code, out, err = run(
         ["doctor", "--config", str(config), "--profile", "other", "--skip-getresponse"], msal_env
     )
-    assert code == 1
+    assert code == 3
     assert "[FAIL] dynamics.connection" in out
     assert "[skip] dynamics.tables: not connected" in out
     wrong = dict(msal_env, RECONCILE_DYNAMICS_CLIENT_SECRET="not-the-secret-" + uuid.uuid4().hex)
     code, out2, err2 = run(["doctor", "--config", str(config), "--skip-getresponse"], wrong)
-    assert code == 1
+    assert code == 3  # refused credentials: the service said no
     assert "[FAIL] dynamics.connection" in out2
     for secret in [admin["client_secret"], wrong["RECONCILE_DYNAMICS_CLIENT_SECRET"]]:
         assert secret not in out + err + out2 + err2
@@ -209,12 +225,14 @@ def test_a_refused_getresponse_key_is_reported_without_the_key(
 ) -> None:
     wrong = "gr-WRONG-" + uuid.uuid4().hex
     code, out, err = run(["doctor", "--json"], dict(env, RECONCILE_GETRESPONSE_API_KEY=wrong))
-    assert code == 1
+    assert code == 3  # refused key (3) outranks the tables not installed yet (1)
+    assert json.loads(out)["exit_code"] == 3
     check = next(c for c in json.loads(out)["checks"] if c["name"] == "getresponse.connection")
     assert check["status"] == "failed"
     assert wrong not in out + err
     no_key = {k: v for k, v in env.items() if k != "RECONCILE_GETRESPONSE_API_KEY"}
     code, out, _ = run(["doctor"], no_key)
+    assert code == 2  # a missing setting outranks everything: fix it first
     assert "[FAIL] getresponse.connection: No GetResponse API key or OAuth token is set." in out
 
 

@@ -239,3 +239,58 @@ def test_settings_file_profiles_and_sync_settings(env: Env, tmp_path: Path) -> N
     texts = {r[0]: r[2] for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert texts["Tags"] == "sent (sync.send_tags)"
     assert texts["Custom field values to write"].endswith(": ville")
+
+
+def test_a_lock_held_by_another_run_is_exit_4_and_a_json_error(env: Env, tmp_path: Path) -> None:
+    import socket
+
+    from reconcile.state import StateStore
+
+    seed_small(env)
+    settings = env.settings_env()
+    review, state = tmp_path / "review.xlsx", tmp_path / "state.sqlite3"
+    run(["migrate", "plan", "-o", str(review), "-q"], settings)
+    with StateStore(state) as store:  # another live process (pid 1) holds the lock
+        store._db.execute(
+            "INSERT INTO locks (name, owner, acquired_at) VALUES (?, ?, 0)",
+            (f"migrate:{env.dv_url}", f"{socket.gethostname()}:1"),
+        )
+    before = crm_state(env.dataverse())
+    code, out, err = run(
+        ["migrate", "apply", str(review), "--state", str(state), "--json", "-q"], settings
+    )
+    assert code == 4
+    error = json.loads(out)["error"]
+    assert (error["code"], error["type"]) == (4, "LockHeld")
+    assert "already doing 'migrate:" in error["message"]
+    assert "wait for it to finish" in error["hint"]
+    assert "already doing" in err
+    assert crm_state(env.dataverse()) == before
+
+
+def test_ctrl_c_during_apply_says_how_to_resume_and_the_same_command_does(
+    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconcile.jobs.migrate import steps
+
+    seed_small(env)
+    settings = env.settings_env()
+    review, state = tmp_path / "review.xlsx", tmp_path / "state.sqlite3"
+    run(["migrate", "plan", "-o", str(review), "-q"], settings)
+    real = steps.create_many
+
+    def interrupted(*args: object, **kwargs: object) -> object:
+        raise KeyboardInterrupt  # the admin's Ctrl+C while the contacts are being created
+
+    monkeypatch.setattr(steps, "create_many", interrupted)
+    args = ["migrate", "apply", str(review), "--state", str(state), "-q"]
+    code, out, err = run(args, settings)
+    assert code == 130
+    assert "Error: interrupted (Ctrl+C)" in err
+    assert "run the same command again: it resumes" in err
+    assert "Traceback" not in err
+    monkeypatch.setattr(steps, "create_many", real)
+    code, out, err = run(args, settings)
+    assert code == 0, err
+    assert "Resumed run" in out
+    assert "CRM contacts created" in out

@@ -106,12 +106,16 @@ def test_missing_column_names_file_sheet_and_column(tmp_path: Path):
     frame = helpers.crm_frame().drop(columns="crm_email")
     path = helpers.crm_export(tmp_path / "crm.xlsx", frame=frame)
     error = _problems(path, "crm")
-    (problem,) = error.problems
+    problem, found = error.problems
     assert problem.file == str(path)
     assert problem.sheet == "My Active Contacts"
     assert problem.column == "Email"
     assert problem.row == 1
     assert "'Email'" in str(error)
+    # and what the header row does hold, so the admin sees which export this is
+    assert (found.file, found.sheet, found.row) == (str(path), "My Active Contacts", 1)
+    assert found.message.startswith("the header row has: '(Do Not Modify) Contact', ")
+    assert "'Last Name'" in found.message
 
 
 def test_every_file_of_a_folder_is_checked_before_failing(tmp_path: Path):

@@ -1,7 +1,10 @@
 """What an ``apply`` run did (or, in a dry run, would do): counts, every record created,
 linked, skipped or failed — each failure with the record, the API's message and what to do —
 a one-screen summary, and the exit code (0 all done, 1 some rows failed or were not created
-as duplicates, 3 the run stopped because a service refused or could not be reached)."""
+as duplicates, 3 the run stopped because a service refused or could not be reached). Rows left
+out — waiting for a decision, skipped by the reviewer, without a usable email — are listed in
+the report and do not change the exit code: they are the review's outcome, not a failure (a
+workbook with shared mailboxes nearly always has some, and 1 must keep meaning "look")."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from reconcile.errors import EXIT_FAILED, EXIT_OK, EXIT_SERVICE
 COUNTS = (
     ("lists_created", "GetResponse List records created"),
     ("contacts_created", "CRM contacts created"),
-    ("contacts_existed", "CRM contacts already there (created before an interruption)"),
+    ("contacts_existed", "CRM contacts already there (created by an earlier apply of this plan)"),
     ("linked_existing", "GetResponse contacts linked to an existing CRM contact"),
     ("linked_new", "GetResponse contacts linked to a contact created by this migration"),
     ("linked_master", "  of which linked to the master of a merged contact"),
