@@ -7,8 +7,8 @@
 
 Rules follow the Sales documentation: only static lists take members, a member's table must
 match the list's ``createdfromcode``, inactive lists are read-only; a merge moves the
-subordinate's child rows to the target, then deactivates the subordinate with ``merged`` and
-``masterid`` set.
+subordinate's child rows to the target (relationships whose Merge cascade is Cascade), then
+deactivates the subordinate with ``merged`` and ``masterid`` set.
 """
 
 from __future__ import annotations
@@ -236,10 +236,13 @@ def merge(service: Service, request: ApiRequest, segment: Segment) -> ApiRespons
 
 
 def _reparent(service: Service, entity: Entity, old_id: str, new_id: str) -> None:
-    """Point every child row of the subordinate (1:N lookups) at the target instead."""
+    """Point the subordinate's child rows at the target, for every 1:N relationship whose
+    ``CascadeConfiguration.Merge`` is Cascade (NoCascade leaves them where they are)."""
     store = service.store
     for rel in store.catalog.one_to_many.values():
         if not isinstance(rel, OneToMany) or rel.referenced_entity != entity.logical_name:
+            continue
+        if rel.cascade_merge != "Cascade":
             continue
         if rel.referencing_attribute == "masterid" or rel.referencing_entity == "listmember":
             continue

@@ -170,6 +170,9 @@ class OneToMany:
     referenced_nav: str = ""  # collection-valued navigation property on the referenced table
     referencing_nav: str = ""  # single-valued navigation property on the referencing table
     cascade_delete: str = "RemoveLink"  # Cascade | RemoveLink | Restrict
+    # Merge: Cascade moves the subordinate's child rows to the master, NoCascade leaves them
+    # (CascadeConfiguration.Merge). The built-in relationships to contact all cascade.
+    cascade_merge: str = "Cascade"
     metadata_id: str = ""
     is_custom: bool = False
 

@@ -324,9 +324,18 @@ def _one_to_many(
     if lookup.logical_name in referencing.attributes:
         raise DataverseError("AttributeExists", name=lookup.logical_name)
     lookup.targets = [referenced.logical_name]
-    cascade = (body.get("CascadeConfiguration") or {}).get("Delete", "RemoveLink")
+    config = body.get("CascadeConfiguration") or {}
+    cascade = config.get("Delete", "RemoveLink")
     if cascade not in ("Cascade", "RemoveLink", "Restrict"):
         cascade = "RemoveLink"
+    # Merge takes only Cascade or NoCascade (CascadeConfiguration.Merge); left out, the
+    # child rows stay with the subordinate (assumption, docs/dataverse-api.md).
+    merge = config.get("Merge", "NoCascade")
+    if merge not in ("Cascade", "NoCascade"):
+        raise DataverseError(
+            "InvalidArgument",
+            message=f"CascadeConfiguration.Merge must be Cascade or NoCascade, not {merge!r}.",
+        )
     service.store.catalog.add_attribute(referencing, lookup)
     # Custom lookups' single-valued navigation property is the lookup's SchemaName (case-sensitive).
     rel = OneToMany(
@@ -337,6 +346,7 @@ def _one_to_many(
         referenced_nav=body.get("ReferencedEntityNavigationPropertyName") or schema,
         referencing_nav=body.get("ReferencingEntityNavigationPropertyName") or lookup.schema_name,
         cascade_delete=cascade,
+        cascade_merge=merge,
         metadata_id=new_guid(),
         is_custom=True,
     )

@@ -163,7 +163,7 @@ def relationship_json(rel: OneToMany | ManyToMany) -> dict[str, Any]:
             "CascadeConfiguration": {
                 "Assign": "NoCascade",
                 "Delete": rel.cascade_delete,
-                "Merge": "NoCascade",
+                "Merge": rel.cascade_merge,
                 "Reparent": "NoCascade",
                 "Share": "NoCascade",
                 "Unshare": "NoCascade",

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from reconcile.sandbox.getresponse import queries, validate
-from reconcile.sandbox.getresponse.db import decode_id
+from reconcile.sandbox.getresponse.db import decode_id, touch_contacts
 from reconcile.sandbox.getresponse.errors import invalid, not_found, related_missing
 from reconcile.sandbox.getresponse.models import State
 from reconcile.sandbox.getresponse.paging import Page
@@ -92,6 +92,7 @@ class Tags:
     def delete(self, cid: str) -> None:
         number = self.row_id(cid)
         with self.s.write() as conn:
+            touch_contacts(conn, "contact_tags", "tag", number, self.s.now())
             conn.execute("DELETE FROM contact_tags WHERE tag = ?", (number,))
             conn.execute("DELETE FROM tags WHERE id = ?", (number,))
 
@@ -189,6 +190,7 @@ class CustomFields:
     def delete(self, cid: str) -> None:
         number = self.row_id(cid)
         with self.s.write() as conn:
+            touch_contacts(conn, "contact_fields", "field", number, self.s.now())
             conn.execute("DELETE FROM contact_fields WHERE field = ?", (number,))
             conn.execute("DELETE FROM custom_fields WHERE id = ?", (number,))
 

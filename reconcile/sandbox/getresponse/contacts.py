@@ -325,6 +325,52 @@ class Contacts:
             for fid, _, _, _, vals in self._field_rows(number)
         ]
 
+    def rescore(self, changes: dict[str, Any], *, from_activity: bool = False) -> list[str]:
+        """What GetResponse itself does to contacts over time: scoring rules change
+        ``scoring``, and the engagement score (1-5, read-only in the API) is recomputed from
+        recent opens and clicks. ``changes``: contact id → ``{"engagementScore", "scoring"}``;
+        ``from_activity``: recompute every contact's engagement score from its sends, opens
+        and clicks of the last 90 days. ``changedOn`` moves for each contact whose values
+        changed. Returns their ids."""
+        rows: dict[int, dict[str, Any]] = {}
+        for cid, values in changes.items():
+            if not isinstance(values, dict) or not set(values) <= {"engagementScore", "scoring"}:
+                raise ValueError(f"{cid}: give engagementScore and/or scoring")
+            score = values.get("engagementScore")
+            if score is not None and (not isinstance(score, int) or not 1 <= score <= 5):
+                raise ValueError(f"{cid}: engagementScore is 1 to 5, or null")
+            rows[self.row_id(cid)] = dict(values)
+        if from_activity:
+            since = fmt_time(self.s.clock() - 90 * 86400)
+            for number, sends, opens, clicks in self.s.conn.execute(
+                "SELECT contact, sum(activity = 'send'), sum(activity = 'open'),"
+                " sum(activity = 'click') FROM activities WHERE created_on >= ?"
+                " GROUP BY contact",
+                (since,),
+            ):
+                ratio = (opens + 2 * clicks) / max(sends, 1)
+                rows.setdefault(number, {})["engagementScore"] = 1 + min(4, int(ratio * 2))
+        changed: list[str] = []
+        columns = {"engagementScore": "engagement_score", "scoring": "scoring"}
+        with self.s.write() as conn:
+            for number, values in rows.items():
+                found = conn.execute(
+                    "SELECT cid, engagement_score, scoring FROM contacts WHERE id = ?", (number,)
+                ).fetchone()
+                if found is None:
+                    continue
+                current = {"engagementScore": found[1], "scoring": found[2]}
+                new = {k: v for k, v in values.items() if current[k] != v}
+                if not new:
+                    continue
+                sets = ", ".join(f"{columns[k]} = :{k}" for k in new)
+                conn.execute(
+                    f"UPDATE contacts SET {sets}, changed_on = :now WHERE id = :id",
+                    {**new, "now": self.s.now(), "id": number},
+                )
+                changed.append(found[0])
+        return changed
+
     def delete(self, cid: str, message_id: str | None = None) -> None:
         """Removes the contact; with ``messageId`` it counts as an unsubscribe from that message,
         and the address cannot be added back through the API (400 / 1002)."""

@@ -8,6 +8,9 @@
 - ``GET|POST config`` — ``contact_delay``, ``rate_limits``, ``undeliverable_domains``;
 - ``GET queue`` — what happened to each asynchronous addition (pending, added, rejected + why);
 - ``POST delete`` — what a user deleting lists, drafts or contacts in the web app does;
+- ``POST scores`` — what GetResponse does to contacts over time: scoring rules change
+  ``scoring``, engagement scores are recomputed (``{"contacts": {id: {"engagementScore": 4,
+  "scoring": 12}}, "fromActivity": true}``); ``changedOn`` moves for each changed contact;
 - ``GET archive/{id}.html`` — a newsletter's content (its activities' ``previewUrl``);
 - ``/faults`` — the shared fault injection (see :mod:`reconcile.sandbox.faults`).
 """
@@ -129,6 +132,22 @@ def routes(sandbox: Account) -> list[Route]:
             return _refuse(str(exc))
         return JSONResponse(removed)
 
+    async def scores(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            if not isinstance(body, dict) or not set(body) <= {"contacts", "fromActivity"}:
+                raise ValueError('give "contacts" ({id: {engagementScore, scoring}}) and/or '
+                                 '"fromActivity": true')  # fmt: skip
+            with s.lock:
+                changed = s.contacts.rescore(
+                    body.get("contacts") or {}, from_activity=bool(body.get("fromActivity"))
+                )
+        except GetResponseError as error:
+            return JSONResponse({"error": error.message, "detail": error.body()}, 404)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _refuse(str(exc))
+        return JSONResponse({"changed": changed})
+
     async def archive(request: Request) -> Response:
         cid = str(request.path_params["newsletterId"])
         with s.lock:
@@ -150,6 +169,7 @@ def routes(sandbox: Account) -> list[Route]:
         Route(f"{p}/config", config, methods=["GET", "POST"]),
         Route(f"{p}/queue", queue, methods=["GET"]),
         Route(f"{p}/delete", delete, methods=["POST"]),
+        Route(f"{p}/scores", scores, methods=["POST"]),
         Route(f"{p}/archive/{{newsletterId}}.html", archive, methods=["GET"]),
     ]
 

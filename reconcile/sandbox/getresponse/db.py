@@ -246,3 +246,14 @@ def wipe(conn: sqlite3.Connection) -> None:
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
     conn.execute("COMMIT")
+
+
+def touch_contacts(conn: sqlite3.Connection, table: str, column: str, value: int, now: str) -> None:
+    """Move ``changedOn`` of the contacts holding a tag or a custom field value that is about
+    to be removed with its definition: their data changes, so an incremental reader
+    (``query[changedOn][from]``) must see them again (docs/getresponse-api.md, assumption)."""
+    conn.execute(
+        f"UPDATE contacts SET changed_on = ? WHERE id IN (SELECT contact FROM {table}"
+        f" WHERE {column} = ?)",
+        (now, value),
+    )
