@@ -36,9 +36,9 @@ from reconcile.jobs.sync.context import (
 
 def jobs() -> dict[str, Job]:
     """Every sync job, by name, in SPEC order (``reconcile sync all`` runs them so)."""
-    from reconcile.jobs.sync import templates
+    from reconcile.jobs.sync import lists, templates
 
-    found: list[Job] = [templates.JOB]
+    found: list[Job] = [lists.JOB, templates.JOB]
     return {job.name: job for job in found}
 
 
