@@ -7,6 +7,11 @@ an optional ``sendOn`` — a wall-clock time plus a GetResponse time-zone *id* (
 
 Sending is never repeated after an uncertain failure (a repeat could send twice): the error
 says so, and :func:`iter_newsletters` shows whether it went out.
+
+Whether ``send-draft`` consumes the draft is not documented; the description reads as one
+message changing state (``messageId`` "equals to newsletterId"; ``cancel`` "will also turn the
+newsletter into a draft"), so a draft that must stay — a template — is copied first
+(:func:`copy_draft`) and the copy is sent (docs/getresponse-api.md, "Sending").
 """
 
 from __future__ import annotations
@@ -123,6 +128,38 @@ def resolve_time_zone(
         hint="pass time_zone= one of the names GET /accounts/timezones returns, "
         "e.g. 'Europe/Warsaw'",
     )
+
+
+def copy_draft(client: GetResponseClient, draft_id: str, *, name: str) -> Newsletter:
+    """A new draft with ``draft_id``'s subject, content, senders, list and flags, named
+    ``name`` (``POST /newsletters``: 256 calls a day). Not repeated after an uncertain
+    failure: a repeat would leave a second copy; find copies by name instead."""
+    source = get_newsletter(client, draft_id).raw
+    body: dict[str, Any] = {
+        "name": name[:128],
+        "type": "draft",
+        "subject": source.get("subject"),
+        "content": {
+            k: v for k, v in (source.get("content") or {}).items() if k in ("html", "plain") and v
+        },
+        "campaign": {"campaignId": (source.get("campaign") or {}).get("campaignId")},
+        "fromField": {"fromFieldId": (source.get("fromField") or {}).get("fromFieldId")},
+        "sendSettings": {},
+    }
+    if (source.get("replyTo") or {}).get("fromFieldId"):
+        body["replyTo"] = {"fromFieldId": source["replyTo"]["fromFieldId"]}
+    flags = source.get("flags")
+    if isinstance(flags, list) and flags:
+        body["flags"] = flags
+    return Newsletter.from_api(client.post("newsletters", body, idempotent=False))
+
+
+def get_sending_limits(client: GetResponseClient) -> list[dict[str, int]]:
+    """``GET /accounts/sending-limits``: ``[{timeFrame (s), limit, used}]`` emails."""
+    return [
+        {k: int(item.get(k) or 0) for k in ("timeFrame", "limit", "used")}
+        for item in client.get("accounts/sending-limits")
+    ]
 
 
 def send_settings(

@@ -134,10 +134,10 @@ def test_send_a_draft_at_a_scheduled_time_then_read_its_results(
     when = (datetime.now(UTC) + timedelta(hours=2)).astimezone(ZoneInfo("Europe/Paris"))
     when = when.replace(microsecond=0)
     sent = send_draft(client, draft_id, campaign_ids=[campaign_id], send_on=when)
-    assert sent.newsletter_id != draft_id  # the draft stays, reusable as a template
+    assert sent.newsletter_id == draft_id  # the draft became the broadcast (sandbox default)
     assert sent.send_status == "scheduled"
     assert sent.send_on == when
-    assert get_newsletter(client, draft_id).is_draft
+    assert not get_newsletter(client, draft_id).is_draft
 
     gr.advance(3 * 3600)  # past the send time
     assert get_newsletter(client, sent.newsletter_id).send_status == "finished"

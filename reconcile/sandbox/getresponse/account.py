@@ -27,6 +27,7 @@ from reconcile.sandbox.getresponse.models import ACCOUNT, Campaigns, Settings, S
 from reconcile.sandbox.getresponse.queue import AddQueue
 from reconcile.sandbox.getresponse.ratelimit import RateLimiter, RateLimits
 from reconcile.sandbox.getresponse.search import Search
+from reconcile.sandbox.getresponse.sending import Sending
 from reconcile.sandbox.getresponse.views import projection
 
 DEFAULT_CONTACT_DELAY = 1.0
@@ -74,6 +75,7 @@ class Account:
         self.queue = AddQueue(self.state, self.campaigns, self.contacts, self.blocklist)
         self.search = Search(self.state)
         self.messages = Messages(self.state, self.campaigns, self.from_fields)
+        self.sending = Sending(self.state, self.messages)
         self.imports = Imports(self.state, self.campaigns, self.tags, self.contacts, self.blocklist)
         self.faults = FaultPlan()
 
@@ -128,6 +130,7 @@ class Account:
             self.limiter.reset()
             self.settings.contact_delay = self._initial_delay
             self.settings.undeliverable_domains.clear()
+            self.sending.reset()
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (what tests do instead of sleeping)."""

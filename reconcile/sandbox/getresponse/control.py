@@ -5,12 +5,15 @@
   blocklist); answers the ids it created;
 - ``GET|POST clock`` — read the sandbox time, or move it (``{"advance": 30}``) so that queued
   contacts appear and rate-limit windows pass without a test sleeping;
-- ``GET|POST config`` — ``contact_delay``, ``rate_limits``, ``undeliverable_domains``;
+- ``GET|POST config`` — ``contact_delay``, ``rate_limits``, ``undeliverable_domains``,
+  ``sending`` (``keep_drafts``, ``newsletters_per_day``, ``limits``: see ``sending.py``);
 - ``GET queue`` — what happened to each asynchronous addition (pending, added, rejected + why);
 - ``POST delete`` — what a user deleting lists, drafts or contacts in the web app does;
 - ``POST scores`` — what GetResponse does to contacts over time: scoring rules change
   ``scoring``, engagement scores are recomputed (``{"contacts": {id: {"engagementScore": 4,
   "scoring": 12}}, "fromActivity": true}``); ``changedOn`` moves for each changed contact;
+- ``POST rename`` — ``{"newsletters": {id: "new name"}}``, a draft renamed in the web app (the
+  v3 API cannot rename a newsletter);
 - ``GET archive/{id}.html`` — a newsletter's content (its activities' ``previewUrl``);
 - ``/faults`` — the shared fault injection (see :mod:`reconcile.sandbox.faults`).
 """
@@ -148,6 +151,21 @@ def routes(sandbox: Account) -> list[Route]:
             return _refuse(str(exc))
         return JSONResponse({"changed": changed})
 
+    async def rename(request: Request) -> Response:
+        try:
+            body = await _json(request)
+            names = body.get("newsletters") if isinstance(body, dict) else None
+            if not isinstance(names, dict) or set(body) != {"newsletters"}:
+                raise ValueError('give {"newsletters": {"<newsletterId>": "new name"}}')
+            with s.lock:
+                for cid, name in names.items():
+                    s.messages.rename(str(cid), str(name))
+        except GetResponseError as error:
+            return JSONResponse({"error": error.message, "detail": error.body()}, 404)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return _refuse(str(exc))
+        return JSONResponse({"newsletters": names})
+
     async def archive(request: Request) -> Response:
         cid = str(request.path_params["newsletterId"])
         with s.lock:
@@ -170,6 +188,7 @@ def routes(sandbox: Account) -> list[Route]:
         Route(f"{p}/queue", queue, methods=["GET"]),
         Route(f"{p}/delete", delete, methods=["POST"]),
         Route(f"{p}/scores", scores, methods=["POST"]),
+        Route(f"{p}/rename", rename, methods=["POST"]),
         Route(f"{p}/archive/{{newsletterId}}.html", archive, methods=["GET"]),
     ]
 
@@ -180,11 +199,12 @@ def _config(s: Account) -> dict[str, Any]:
         "contact_delay": s.settings.contact_delay,
         "rate_limits": {name: getattr(limits, name) for name in limits.__dataclass_fields__},
         "undeliverable_domains": sorted(s.settings.undeliverable_domains),
+        "sending": s.sending.rules.as_json(),
     }
 
 
 def _configure(s: Account, body: dict[str, Any]) -> None:
-    unknown = set(body) - {"contact_delay", "rate_limits", "undeliverable_domains"}
+    unknown = set(body) - {"contact_delay", "rate_limits", "undeliverable_domains", "sending"}
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     if "rate_limits" in body:
@@ -200,6 +220,10 @@ def _configure(s: Account, body: dict[str, Any]) -> None:
         if not isinstance(domains, list):
             raise ValueError("undeliverable_domains must be a list of domains")
         s.settings.undeliverable_domains = {str(d).lower() for d in domains}
+    if "sending" in body:
+        if not isinstance(body["sending"], dict):
+            raise ValueError("sending must be an object")
+        s.sending.rules.update(body["sending"])
 
 
 def _delete(s: Account, body: dict[str, Any]) -> dict[str, list[str]]:

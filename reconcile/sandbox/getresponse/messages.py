@@ -1,10 +1,9 @@
 """Newsletters and drafts: create, send a draft, schedule, cancel, delete, and the activities
 that sending produces.
 
-A draft is a newsletter with ``type: draft`` (there is no ``/drafts`` endpoint). Sending one
-(``POST /newsletters/send-draft``) creates a new broadcast newsletter and leaves the draft in
-place, so that a draft serves as a reusable template (as the CRM connector's "MS CRM …"
-templates are). A broadcast is ``scheduled`` until its ``sendOn`` passes on the sandbox clock;
+A draft is a newsletter with ``type: draft`` (there is no ``/drafts`` endpoint); sending one
+(``POST /newsletters/send-draft``) and the daily limits are in ``sending.py``. A broadcast is
+``scheduled`` until its ``sendOn`` passes on the sandbox clock;
 then every recipient gets a ``send`` activity, and some of them, over the next two days, an
 ``open`` and a ``click`` (seeded by the newsletter, weighted by engagement score), which appear
 as the sandbox clock reaches them.
@@ -218,41 +217,6 @@ class Messages:
             "send_status": "scheduled" if when > now else "in_progress",
         }
 
-    def send_draft(self, body: Any, base: str) -> dict[str, Any]:
-        body = validate.body_object(body)
-        message_id = validate.string(body, "messageId", required=True)
-        assert message_id is not None
-        number = decode_id("newsletter", message_id) or -1
-        row = self.s.conn.execute(
-            "SELECT type, name, subject, from_field, reply_to, campaign, html, plain, flags,"
-            " track_opens FROM newsletters WHERE id = ?",
-            (number,),
-        ).fetchone()
-        if row is None:
-            raise invalid("messageId", "Draft not found", message_id)
-        if row[0] != "draft":
-            raise forbidden_state("The message is not a draft", messageId=message_id)
-        if not isinstance(body.get("sendSettings"), dict):
-            raise invalid("sendSettings", "This value should not be blank")
-        settings, due = self._send_settings(body["sendSettings"], body.get("sendOn"))
-        _, name, subject, from_field, reply_to, campaign, html, plain, flags, opens = row
-        values = {
-            "name": name,
-            "type": "broadcast",
-            "subject": subject,
-            "from_field": from_field,
-            "reply_to": reply_to,
-            "campaign": campaign,
-            "html": html,
-            "plain": plain,
-            "flags": flags,
-            "track_opens": opens,
-            "send_settings": json.dumps(settings),
-            "created_on": self.s.now(),
-            **self._schedule(due),
-        }
-        return self.get(self._insert(values), base)
-
     def cancel(self, cid: str, base: str) -> dict[str, Any]:
         """A scheduled newsletter goes back to being a draft; a sent one cannot."""
         number = self.row_id(cid)
@@ -268,6 +232,12 @@ class Messages:
                 (number,),
             )
         return self.get(cid, base)
+
+    def rename(self, cid: str, name: str) -> None:
+        """What renaming a message in the web app does (the v3 API has no update)."""
+        number = self.row_id(cid)
+        with self.s.write() as conn:
+            conn.execute("UPDATE newsletters SET name = ? WHERE id = ?", (name, number))
 
     def delete(self, cid: str) -> None:
         number = self.row_id(cid)

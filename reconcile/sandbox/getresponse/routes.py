@@ -140,6 +140,7 @@ def table(sandbox: Account) -> Table:
     return [
         ("/accounts", "GET", api(s, lambda r, b: s.account(b, fields(r)))),
         ("/accounts/timezones", "GET", api(s, lambda r, b: s.timezones(fields(r)))),
+        ("/accounts/sending-limits", "GET", api(s, lambda r, b: s.sending.limits())),
         (
             "/accounts/blocklists",
             "GET",
@@ -261,12 +262,12 @@ def table(sandbox: Account) -> Table:
         (
             "/newsletters",
             "POST",
-            api(s, lambda r, b, d: s.messages.create(d, b), status=201, body=True),
+            api(s, lambda r, b, d: s.sending.create(d, b), status=201, body=True),
         ),
         (
             "/newsletters/send-draft",
             "POST",
-            api(s, lambda r, b, d: s.messages.send_draft(d, b), status=201, body=True),
+            api(s, lambda r, b, d: s.sending.send_draft(d, b), status=201, body=True),
         ),
         (
             "/newsletters/statistics",

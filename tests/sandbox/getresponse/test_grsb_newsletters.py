@@ -62,9 +62,13 @@ def test_drafts_are_listed_with_type_draft(api: httpx.Client, ids: dict[str, Any
     assert details["fromField"]["fromFieldId"] == ids["fromFields"]["news@shop.example"]
 
 
-def test_send_draft_schedules_a_new_newsletter_and_keeps_the_draft(
-    api: httpx.Client, control: httpx.Client, ids: dict[str, Any]
+@pytest.mark.parametrize("keep", [False, True], ids=["draft-becomes-broadcast", "draft-kept"])
+def test_send_draft_schedules_to_exactly_the_selection(
+    api: httpx.Client, control: httpx.Client, ids: dict[str, Any], keep: bool
 ) -> None:
+    """By default the draft itself becomes the scheduled broadcast (same id); with
+    ``keep_drafts`` a new newsletter is made and the draft stays (docs/getresponse-api.md)."""
+    control.post("/__sandbox__/config", json={"sending": {"keep_drafts": keep}})
     draft = ids["newsletters"]["MS CRM Welcome"]
     clock = control.get("/__sandbox__/clock").json()
     send_on = {"date": _local(clock["epoch"] + 2 * HOUR), "timeZone": {"timeZoneId": 39}}
@@ -81,33 +85,86 @@ def test_send_draft_schedules_a_new_newsletter_and_keeps_the_draft(
     )
     assert response.status_code == 201
     sent = response.json()
-    assert sent["newsletterId"] != draft
+    assert (sent["newsletterId"] != draft) is keep
     assert sent["type"] == "broadcast"
+    assert sent["name"] == "MS CRM Welcome"
     assert sent["sendMetrics"]["status"] == "scheduled"
-    assert api.get(f"/newsletters/{draft}").json()["type"] == "draft"  # still a template
-    advance(control, 2 * HOUR)
+    assert api.get(f"/newsletters/{draft}").json()["type"] == ("draft" if keep else "broadcast")
+    advance(control, 2 * HOUR - 60)
+    assert api.get(f"/newsletters/{sent['newsletterId']}").json()["sendMetrics"]["status"] == (
+        "scheduled"
+    )
+    advance(control, 60)
     finished = api.get(f"/newsletters/{sent['newsletterId']}").json()
     assert finished["sendMetrics"]["status"] == "finished"
     assert finished["sendMetrics"]["total"] == "3"
     sends = api.get(
         f"/newsletters/{sent['newsletterId']}/activities", params={"query[activity]": "send"}
     ).json()
+    # bob@x.fr is on vip_fr once; anna@x.fr is selected by id; clients_fr is not selected.
     assert sorted(a["contact"]["email"] for a in sends) == ["anna@x.fr", "bob@x.fr", "carl@x.fr"]
     assert sends[0]["contact"]["href"].endswith(f"/contacts/{sends[0]['contact']['contactId']}")
     listed = api.get("/newsletters", params={"query[type]": "broadcast"}).json()
     assert [n["newsletterId"] for n in listed] == [sent["newsletterId"]]
+    limits = api.get("/accounts/sending-limits").json()
+    assert limits == [{"timeFrame": 30 * 86400, "limit": 1_000_000, "used": 3}]
 
 
-def test_sending_a_non_draft_is_1002_and_an_unknown_one_400(
-    api: httpx.Client, ids: dict[str, Any]
+def test_send_draft_errors_of_the_real_api(
+    api: httpx.Client, control: httpx.Client, ids: dict[str, Any]
 ) -> None:
+    """A non-draft is 1002 (ERR); a deleted draft 400 / 1001; no list, segment or contact
+    selected 400 / 1000 (OA lists only 400 for sendDraft)."""
     draft = ids["newsletters"]["Summer draft"]
     settings = {"selectedCampaigns": [ids["campaigns"]["clients_fr"]]}
+    empty = {"messageId": draft, "sendSettings": {"selectedCampaigns": [], "timeTravel": "false"}}
+    response = api.post("/newsletters/send-draft", json=empty)
+    assert error_of(response) == (400, 1000)
+    assert response.json()["context"]["fieldName"] == "sendSettings"
     sent = api.post("/newsletters/send-draft", json={"messageId": draft, "sendSettings": settings})
     again = {"messageId": sent.json()["newsletterId"], "sendSettings": settings}
     assert error_of(api.post("/newsletters/send-draft", json=again)) == (400, 1002)
-    unknown = {"messageId": "nope", "sendSettings": settings}
-    assert error_of(api.post("/newsletters/send-draft", json=unknown)) == (400, 1000)
+    welcome = ids["newsletters"]["MS CRM Welcome"]
+    control.post("/__sandbox__/delete", json={"newsletters": [welcome]})
+    gone = api.post(
+        "/newsletters/send-draft", json={"messageId": welcome, "sendSettings": settings}
+    )
+    assert error_of(gone) == (400, 1001)
+    assert gone.json()["context"] == {"messageId": welcome}
+
+
+def test_create_is_limited_per_utc_day(
+    api: httpx.Client, control: httpx.Client, ids: dict[str, Any]
+) -> None:
+    control.post("/__sandbox__/config", json={"sending": {"newsletters_per_day": 2}})
+    body = {
+        "name": "Copy",
+        "type": "draft",
+        "subject": "Copy",
+        "content": {"plain": "Hello"},
+        "campaign": {"campaignId": ids["campaigns"]["clients_fr"]},
+        "fromField": {"fromFieldId": ids["fromFields"]["news@shop.example"]},
+        "sendSettings": {},
+    }
+    assert [api.post("/newsletters", json=body).status_code for _ in range(2)] == [201, 201]
+    refused = api.post("/newsletters", json=body)
+    assert error_of(refused) == (429, 1015)
+    reset = int(refused.json()["context"]["timeToReset"].split()[0])
+    assert 0 < reset <= 86400
+    advance(control, reset)
+    assert api.post("/newsletters", json=body).status_code == 201
+
+
+def test_a_draft_renamed_in_the_web_app(
+    api: httpx.Client, control: httpx.Client, ids: dict[str, Any]
+) -> None:
+    draft = ids["newsletters"]["MS CRM Welcome"]
+    renamed = control.post("/__sandbox__/rename", json={"newsletters": {draft: "Welcome (old)"}})
+    assert renamed.status_code == 200
+    assert api.get(f"/newsletters/{draft}").json()["name"] == "Welcome (old)"
+    assert (
+        control.post("/__sandbox__/rename", json={"newsletters": {"nope": "x"}}).status_code == 404
+    )
 
 
 def test_cancel_turns_a_scheduled_newsletter_back_into_a_draft(

@@ -27,6 +27,7 @@ def test_every_emulated_operation_conforms(
 
     api.get("/accounts")
     api.get("/accounts/timezones")
+    api.get("/accounts/sending-limits")
     api.post(
         "/accounts/blocklists",
         params={"additionalFlags": "add"},

@@ -66,6 +66,9 @@ def reads(info: dict[str, Any], transport: Recording) -> None:
             account = await gr.accounts.get_account()
             assert account.account_id
             assert (await gr.accounts.get_timezones())[0].timezone_id == 1
+            (frame,) = await gr.accounts.get_sending_limits()
+            assert frame.time_frame == 30 * 86400
+            assert frame.used > 0  # the sample's newsletters were sent
             lists = await gr.campaigns_lists.get_campaign_list(query_name="clients_fr")
             assert [c.name for c in lists] == ["clients_fr"]
             campaign = await gr.campaigns_lists.get_campaign(lists[0].campaign_id)
