@@ -9,6 +9,12 @@ Safety rule: a request that may have reached the server is repeated only if it i
 idempotent (reads, deletes, upserts by key, or writes the caller journals). A 429 is always
 safe to repeat (the service refused it before doing anything), and so is a failure to
 connect (nothing was sent).
+
+Patience rule: a 429, a 5xx or a timeout is an outage or a busy service, worth minutes of
+waiting; a connection *refused* (or a host name not found, or a certificate not trusted) is
+nearly always a wrong URL or a service that is not running, so it gets
+``RetryPolicy.max_refused`` quick attempts (about a second and a half in all, enough for a
+restarting server) and then fails with one clean line (:func:`transport_reason`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ class RetryPolicy:
     base_delay: float = 0.5  # seconds before the 2nd attempt (before jitter)
     max_delay: float = 30.0  # cap on computed backoff
     max_server_wait: float = 900.0  # cap on a wait the server asks for (10-minute windows)
+    max_refused: int = 3  # attempts while the connection is refused (not an outage: fail fast)
+    refused_delay: float = 0.5  # seconds before the 2nd such attempt, doubling, not jittered
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def backoff(self, attempt: int) -> float:
@@ -74,6 +82,38 @@ def is_connect_failure(exc: httpx.TransportError) -> bool:
     return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
+def is_refused(exc: httpx.TransportError) -> bool:
+    """True when the server's host answered "no" at once (refused, unknown host, TLS): a
+    setting or a stopped service, not an outage to wait out. A connect *timeout* is not."""
+    return isinstance(exc, httpx.ConnectError)
+
+
+_REASONS = (
+    ("refused", "connection refused (is the service running, on that port?)"),
+    ("name or service not known", "host name not found: check the URL"),
+    ("nodename nor servname", "host name not found: check the URL"),
+    ("getaddrinfo", "host name not found: check the URL"),
+    ("no address associated", "host name not found: check the URL"),
+    ("temporary failure in name resolution", "host name not found (DNS): check the URL"),
+    ("certificate", "its TLS certificate is not trusted (set dynamics.ca_file for a proxy)"),
+    ("network is unreachable", "network unreachable: check the connection and any proxy"),
+    ("no route to host", "no route to the host: check the connection and any proxy"),
+)
+
+
+def transport_reason(exc: httpx.TransportError) -> str:
+    """One short line saying why a request failed before an answer came (no URL, no header)."""
+    text = str(exc).lower()
+    for needle, reason in _REASONS:
+        if needle in text:
+            return reason
+    if isinstance(exc, httpx.TimeoutException):
+        return "no answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "the connection could not be made"
+    return "the connection was dropped before the answer came"
+
+
 @dataclass
 class Attempt:
     """What happened on one try, for logging and for tests."""
@@ -102,16 +142,20 @@ def send_with_retry(
     lets a client say that a response with a retryable status is nevertheless a definite
     answer (Dataverse reports a duplicate-detection refusal as a 500): it is returned at once.
     """
-    attempt = 0
+    attempt = refused = 0
     while True:
         attempt += 1
         try:
             response = client.send(request)
         except httpx.TransportError as exc:
             safe = idempotent or is_connect_failure(exc)
-            if not safe or attempt >= policy.max_attempts:
+            refused += is_refused(exc)
+            if not safe or attempt >= policy.max_attempts or refused >= policy.max_refused:
                 raise
-            delay = policy.delay_for(attempt, None)
+            if is_refused(exc):
+                delay = policy.refused_delay * 2 ** (refused - 1)
+            else:
+                delay = policy.delay_for(attempt, None)
             if on_retry:
                 on_retry(Attempt(attempt, None, exc, delay))
             sleep(delay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 
 import click
 
@@ -26,6 +27,14 @@ def sandbox() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Sample-data seed.")
 @click.option("--no-sample-data", is_flag=True, help="Start empty.")
 @click.option(
+    "--write-config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+    metavar="FILE",
+    help="Write a settings file pointing at these sandboxes, and FILE's .env twin with their "
+    "secrets: '. FILE.env' and every command uses the sandboxes.",
+)
+@click.option(
     "--json",
     "as_json",
     is_flag=True,
@@ -38,16 +47,37 @@ def serve(
     db_dir: str | None,
     seed: int,
     no_sample_data: bool,
+    config_file: pathlib.Path | None,
     as_json: bool,
 ) -> None:
     """Serve the sandboxes on 127.0.0.1 until interrupted (Ctrl+C).
 
+    With --write-config, every other command can be pointed at them in one step: load the
+    .env file it writes (in another terminal), then run doctor, schema install, migrate ….
+
     \b
     Example:
+      reconcile sandbox serve --write-config sandbox.toml
+      . ./sandbox.env && reconcile doctor && reconcile schema install
       reconcile sandbox serve --json
       {"getresponse": {"url": "http://127.0.0.1:PORT/v3", "api_key": "..."}, ...}
     """
-    import pathlib
+    try:
+        _serve(getresponse_port, dataverse_port, db_dir, seed, no_sample_data, config_file, as_json)
+    except KeyboardInterrupt:  # Ctrl+C is how this command ends, also while it starts
+        click.echo("Stopped.", err=True)
+
+
+def _serve(
+    getresponse_port: int,
+    dataverse_port: int,
+    db_dir: str | None,
+    seed: int,
+    no_sample_data: bool,
+    config_file: pathlib.Path | None,
+    as_json: bool,
+) -> None:
+    from reconcile.sandbox.settings_file import write_settings
 
     ports = {"getresponse": getresponse_port, "dataverse": dataverse_port}
     databases = None
@@ -59,17 +89,21 @@ def serve(
         ports=ports, databases=databases, seed=None if no_sample_data else seed
     ) as running:
         info = {name: item.info for name, item in running.items()}
+        written = write_settings(info, config_file) if config_file else None
         if as_json:
             click.echo(json.dumps(info), nl=True)
         else:
             for name, details in info.items():
                 click.echo(f"{name}: {details['url']}")
+        if written:
+            click.echo(
+                f"Settings: {written[0]}; secrets: {written[1]}. In another terminal:", err=True
+            )
+            click.echo(f"  . {written[1]} && reconcile doctor", err=True)
+        if not as_json:
             click.echo("Serving; press Ctrl+C to stop.", err=True)
-        try:
-            for item in running.values():
-                item.server.wait()
-        except KeyboardInterrupt:
-            click.echo("Stopped.", err=True)
+        for item in running.values():
+            item.server.wait()
 
 
 COMMANDS = [sandbox]

@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from reconcile.errors import ServiceError
+from reconcile.retrying import transport_reason
 
 # Codes from https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes
 # and the service protection page (research/dataverse-api.md §5).
@@ -278,11 +279,21 @@ def connection_error(
     """A transport failure that outlived the retries, without leaking request headers."""
     verb = _VERBS.get(method.upper(), "call")
     kind = type(exc).__name__
-    cls: type[DataverseError] = ConnectionFailed
-    if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-        cls = ServiceUnavailable  # it was sent, the answer never came whole
-    return cls(
-        f"Dataverse could not {verb} {record or 'the request'}: the connection failed ({kind}).",
+    try:
+        host = f" at {exc.request.url.netloc.decode()}"
+    except RuntimeError:  # an exception raised without its request
+        host = ""
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return ConnectionFailed(
+            f"Dataverse{host} could not be reached to {verb} {record or 'the request'}: "
+            f"{transport_reason(exc)} ({kind}).",
+            record=record,
+            hint="Check dynamics.environment_url, the network and any proxy; run "
+            "`reconcile doctor` to test the connection.",
+        )
+    return ServiceUnavailable(  # it was sent, the answer never came whole
+        f"Dataverse{host} could not {verb} {record or 'the request'}: "
+        f"{transport_reason(exc)} ({kind}).",
         record=record,
     )
 

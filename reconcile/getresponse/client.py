@@ -43,7 +43,9 @@ from reconcile.retrying import (
     Attempt,
     RetryPolicy,
     is_connect_failure,
+    is_refused,
     send_with_retry,
+    transport_reason,
 )
 from reconcile.throttle import Throttle
 
@@ -195,15 +197,17 @@ class GetResponseClient:
     def _retrying(self, attempt: Attempt, extra: Callable[[Attempt], None] | None) -> None:
         with self._lock:
             self.stats.retries += 1
-        what = (
-            f"HTTP {attempt.response.status_code}"
-            if attempt.response is not None
-            else type(attempt.error).__name__
-        )
+        limit = self.policy.max_attempts
+        if attempt.response is not None:
+            what = f"HTTP {attempt.response.status_code}"
+        else:
+            what = type(attempt.error).__name__
+            if isinstance(attempt.error, httpx.TransportError) and is_refused(attempt.error):
+                limit = min(limit, self.policy.max_refused)  # refused: a few quick tries only
         log.warning(
             "GetResponse attempt %d of %d failed (%s); retrying in %.1f s",
             attempt.number,
-            self.policy.max_attempts,
+            limit,
             what,
             attempt.delay,
         )
@@ -255,7 +259,8 @@ class GetResponseClient:
                 "applied: check its effect in GetResponse before sending it again."
             )
         return ConnectionFailed(
-            f"GetResponse at {request.url.host} {what} for {method} {path} ({type(exc).__name__})",
+            f"GetResponse at {request.url.host} {what} for {method} {path}: "
+            f"{transport_reason(exc)} ({type(exc).__name__})",
             hint=hint,
             maybe_applied=maybe_applied,
             method=method,

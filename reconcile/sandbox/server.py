@@ -88,10 +88,15 @@ class SandboxServer:
         self._socket.close()
 
     def wait(self) -> None:
-        """Block until the server stops (Ctrl+C in ``reconcile sandbox serve``)."""
-        if self._thread is not None:
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.5)
+        """Block until the server stops (Ctrl+C in ``reconcile sandbox serve``).
+
+        Polls with ``time.sleep``, not ``Thread.join``: a KeyboardInterrupt that lands inside
+        ``join`` makes CPython (3.11, 3.12) mark the thread stopped while it still runs, so
+        :meth:`stop` closed the listening socket under uvicorn and the thread died with a
+        40-line traceback on every Ctrl+C.
+        """
+        while self._thread is not None and self._thread.is_alive():
+            time.sleep(0.2)
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -203,8 +203,19 @@ def test_transport_failures_that_outlive_the_policy_become_typed_errors() -> Non
     client, slept = make(handler)
     with pytest.raises(errors.ConnectionFailed) as info:
         client.who_am_i()
-    assert len(slept) == 3
+    assert len(slept) == POLICY.max_refused - 1  # refused: a few quick tries, not an outage
     assert "WhoAmI" in str(info.value)
+    assert f"Dataverse at {ENV.split('//')[1]} could not be reached" in str(info.value)
+    assert "connection refused" in str(info.value)
+    assert "dynamics.environment_url" in str(info.value.hint)
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    client, slept = make(slow)
+    with pytest.raises(errors.ConnectionFailed, match="no answer in time"):
+        client.who_am_i()
+    assert len(slept) == POLICY.max_attempts - 1  # a timeout may be an outage: patient
 
 
 def test_paging_follows_next_links_with_the_same_prefer_header() -> None:

@@ -5,7 +5,13 @@ import random
 import httpx
 import pytest
 
-from reconcile.retrying import RetryPolicy, parse_retry_after, send_with_retry
+from reconcile.retrying import (
+    Attempt,
+    RetryPolicy,
+    parse_retry_after,
+    send_with_retry,
+    transport_reason,
+)
 
 
 def _client(responses: list[object]) -> tuple[httpx.Client, list[httpx.Request]]:
@@ -144,7 +150,108 @@ def test_backoff_is_capped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"), [("5", 5.0), (" 0 ", 0.0), ("soon", None), (None, None)]
+    ("value", "expected"),
+    [("5", 5.0), (" 0 ", 0.0), ("-3", 0.0), ("2.5", 2.5), ("soon", None), (None, None), ("", None)],
 )
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value) == expected
+
+
+def test_retry_after_as_an_http_date_is_the_seconds_until_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import reconcile.retrying as retrying
+
+    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    monkeypatch.setattr(retrying.time, "time", lambda: now)
+    assert parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT") == 30.0
+    assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT") == 0.0  # already past
+    assert parse_retry_after("Tue, 99 Nov 2023 25:00:00 GMT") is None
+
+
+def test_a_transport_error_waits_the_backoff_and_reports_each_retry() -> None:
+    drop = httpx.ReadTimeout("slow")
+    client, seen = _client([drop, drop, httpx.Response(503), httpx.Response(200)])
+    slept: list[float] = []
+    records: list[Attempt] = []
+    policy = RetryPolicy(max_attempts=5, base_delay=1.0, max_delay=8.0, rng=random.Random(1))
+    send_with_retry(
+        client,
+        client.build_request("GET", "http://x/"),
+        policy=policy,
+        idempotent=True,
+        sleep=slept.append,
+        on_retry=records.append,
+    )
+    assert len(seen) == 4
+    assert [r.number for r in records] == [1, 2, 3]
+    assert [r.delay for r in records] == slept
+    assert 0.5 <= slept[0] <= 1.0  # backoff after attempt 1: base 1.0, jittered in [d/2, d]
+    assert 1.0 <= slept[1] <= 2.0
+    assert 2.0 <= slept[2] <= 4.0
+    assert (records[0].error, records[0].response) == (drop, None)
+    assert records[2].error is None
+    assert records[2].response is not None
+    assert records[2].response.status_code == 503
+
+
+def test_a_refused_connection_fails_fast_while_timeouts_stay_patient() -> None:
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    client, seen = _client([refused] * 8)
+    slept: list[float] = []
+    policy = RetryPolicy(max_attempts=8, rng=random.Random(1))
+    with pytest.raises(httpx.ConnectError):
+        send_with_retry(
+            client,
+            client.build_request("POST", "http://x/"),
+            policy=policy,
+            idempotent=False,  # nothing was sent: safe to repeat, but not for long
+            sleep=slept.append,
+        )
+    assert len(seen) == policy.max_refused == 3
+    assert slept == [0.5, 1.0]  # 1.5 s in all, not eight back-offs (39-56 s before)
+    timeout = httpx.ConnectTimeout("timed out")
+    client, seen = _client([timeout] * 7 + [httpx.Response(200)])
+    slept = []
+    send_with_retry(
+        client,
+        client.build_request("GET", "http://x/"),
+        policy=policy,
+        idempotent=True,
+        sleep=slept.append,
+    )
+    assert len(seen) == 8  # a timeout may be an outage: every attempt
+    assert sum(slept) > 30
+
+
+def test_a_refused_connection_then_an_answer_is_fine() -> None:
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    client, seen = _client([refused, refused, httpx.Response(200)])
+    response = send_with_retry(
+        client,
+        client.build_request("GET", "http://x/"),
+        policy=POLICY,
+        idempotent=True,
+        sleep=lambda _s: None,
+    )
+    assert len(seen) == 3
+    assert response.status_code == 200  # a restarting server gets its second and a half
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (httpx.ConnectError("[Errno 111] Connection refused"), "connection refused"),
+        (httpx.ConnectError("[Errno -2] Name or service not known"), "host name not found"),
+        (httpx.ConnectError("[Errno -3] Temporary failure in name resolution"), "host name"),
+        (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] …"), "TLS certificate"),
+        (httpx.ConnectError("[Errno 101] Network is unreachable"), "network unreachable"),
+        (httpx.ConnectError("odd"), "the connection could not be made"),
+        (httpx.ConnectTimeout("timed out"), "no answer in time"),
+        (httpx.RemoteProtocolError("peer closed"), "dropped before the answer"),
+    ],
+)
+def test_transport_reason_is_one_short_line(error: httpx.TransportError, reason: str) -> None:
+    text = transport_reason(error)
+    assert reason in text
+    assert "\n" not in text
