@@ -347,6 +347,10 @@ def demo(
     )
     verdict = "none" if not result.formula_cells else ", ".join(result.formula_cells)
     click.echo(f"Formula cells in the written workbooks: {verdict}.")
+    for step in result.sync:
+        click.echo(f"Then reconcile sync {step['job']}: {step['title']}")
+        for line in [*step["setup"], *step["lines"]]:
+            click.echo(f"  {line}")
     click.echo(f"Review workbook: {result.review}")
     click.echo(f"Report workbook: {result.report}")
     click.echo(f"Done in {result.seconds:.1f} s; everything is in {result.out_dir}.")

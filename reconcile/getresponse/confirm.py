@@ -27,7 +27,9 @@ from reconcile.getresponse.contacts import find_contacts_by_email, iter_contacts
 from reconcile.getresponse.records import Contact
 
 LOOKUP_LIMIT = 20  # up to this many pending emails, exact lookups beat a scan
-EXPLAIN_CHUNK = 50  # email conditions per search request
+# Email conditions per search request: the sandbox refuses more than 8 in a section (as a
+# limit of the search form); 8 works under either rule.
+EXPLAIN_CHUNK = 8
 _EXPLAIN_TYPES = ("unconfirmed", "removed")
 
 

@@ -11,6 +11,8 @@
    ``review.xlsx``.
 4. Meanwhile somebody merges a few CRM contacts that the plan links to (SPEC 8.4).
 5. ``migrate apply`` writes it all and ``review-report.xlsx`` says what happened.
+6. The sync jobs go on from there, one step each (``demo_sync.STEPS``): e.g. a marketing
+   list and a GetResponse List record are created and ``sync lists`` pushes it.
 
 The generator knows the truth, so the demo also says how many links are right. No network,
 no account: everything runs on 127.0.0.1 and stops at the end.
@@ -46,6 +48,7 @@ class DemoResult:
     links_wrong: int = 0
     new_wrong: int = 0
     formula_cells: list[str] = field(default_factory=list)
+    sync: list[dict[str, Any]] = field(default_factory=list)  # one entry per sync step
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -152,6 +155,10 @@ def run_demo(
                 run = apply_plan(
                     service, plan, workbook=str(review_path), state=state, progress=progress
                 )
+        from reconcile.jobs.demo_sync import DemoWorld, run_steps
+
+        world = DemoWorld(dv_sandbox, gr_sandbox, dv_info, gr_info, state_path, progress)
+        synced = run_steps(world)
     run.report_path = str(report_path)
     write_run_report(run.as_dict(), run.summary(), report_path)
     checked, wrong, new_wrong = _score(run, seeded.truth, masters, plan)
@@ -169,5 +176,6 @@ def run_demo(
         links_wrong=wrong,
         new_wrong=new_wrong,
         formula_cells=unsafe,
+        sync=synced,
         seconds=round(time.perf_counter() - started, 1),
     )

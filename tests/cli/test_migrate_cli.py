@@ -188,6 +188,7 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     assert f"Report workbook: {out / 'review-report.xlsx'}" in result.output
     assert "Formula cells in the written workbooks: none." in result.output
     assert "CRM contacts created" in result.output
+    assert "Then reconcile sync lists:" in result.output
     data = json.loads(
         CliRunner()
         .invoke(cli, ["demo", "--out", str(tmp_path / "d2"), "--rows", "400", "--json", "-q"])
@@ -198,6 +199,10 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     assert data["run"]["counts"]["linked_master"] >= 1
     assert data["links_wrong"] <= 0.005 * data["links_checked"]
     assert data["run"]["aborted"] is None
+    lists = next(step for step in data["sync"] if step["job"] == "lists")
+    assert lists["report"]["exit_code"] == 0, lists["lines"]
+    assert lists["report"]["counts"]["contacts created in GetResponse"] >= 150
+    assert lists["report"]["counts"]["members not sent: no bulk email"] == 2
 
 
 def test_settings_file_profiles_and_sync_settings(env: Env, tmp_path: Path) -> None:

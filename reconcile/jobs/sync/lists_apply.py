@@ -47,7 +47,8 @@ def run(plan: ListsPlan, ctx: SyncContext, journal: Journal, report: Report) -> 
         except ServiceError as exc:
             if _stops_run(exc):
                 raise
-            report.fail(work.label, str(exc), getattr(exc, "hint", "") or FIX)
+            report.fail(work.label, getattr(exc, "message", str(exc)),
+                        getattr(exc, "hint", "") or FIX)  # fmt: skip
         if len(report.failures) > failures and work.watermark is not None:
             name, value = work.watermark
             plan.watermarks[name] = value.rsplit(" ", 1)[0] + " dirty"  # evaluated in full next
@@ -166,7 +167,7 @@ def _members(ctx: SyncContext, journal: Journal, report: Report, work: ListWork)
     for kind, n in sorted(kinds.items()):
         report.add(f"members not sent: {kind}", n)
     if d.email_changed:
-        report.add("CRM email changes not sent (SPEC 8.1)", len(d.email_changed))
+        report.add("emails that differ in the CRM, not sent (SPEC 8.1)", len(d.email_changed))
         for member, record in d.email_changed[:5]:
             report.notes.append(
                 f"{work.label}: CRM contact {member.contact_id} now has "

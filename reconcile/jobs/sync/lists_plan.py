@@ -119,7 +119,8 @@ def _work(
         work.action = "sync"
     else:
         return None  # Error or Deleted: waiting for the admin to Set as New again
-    assert marketing is not None
+    if marketing is None:
+        return None  # a list the migration brought over without a marketing list: no members
     work.warnings = dynamic_list_warnings(MarketingList.from_row(marketing))
     work.waiting = [
         sent for sent in queued.get(work.campaign_id or "", []) if sent.list_record == record_id

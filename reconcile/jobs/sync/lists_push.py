@@ -267,6 +267,8 @@ def confirm(ctx: SyncContext, journal: Journal, sent: Sequence[Sent], out: Outco
         _look(ctx, waiting, out)
         if not waiting:
             break
+        if not delay:
+            continue  # the first look is right after sending: nothing is late yet
         reasons = _explain(ctx, waiting)
         for s in waiting.values():
             refusal = out.import_refusals.get(s.campaign_id)

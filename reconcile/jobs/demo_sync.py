@@ -1,0 +1,94 @@
+"""The sync part of ``reconcile demo``: after the migration, each sync job in turn.
+
+``STEPS`` is an ordered list with one :class:`Step` per job (SPEC order). A step's
+``prepare`` does in the sandboxes what an admin or a GetResponse user would do first (create
+a marketing list and a GetResponse List record, write a draft …) and returns lines saying
+so; then the demo runs the job once, exactly as ``reconcile sync JOB`` does, and shows its
+report. Adding a job to the demo is one function and one line in ``STEPS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconcile.progress import SILENT, Progress
+
+
+@dataclass
+class DemoWorld:
+    """Both running sandboxes and how to reach them, shared by every step."""
+
+    dv_sandbox: Any
+    gr_sandbox: Any
+    dv_info: dict[str, Any]
+    gr_info: dict[str, Any]
+    state_path: Path
+    progress: Progress = SILENT
+    facts: dict[str, Any] = field(default_factory=dict)  # what one step leaves for the next
+
+    def dataverse(self, identity: str = "service") -> Any:
+        from reconcile.dataverse import BearerTokenAuth, DataverseClient
+
+        token = self.dv_info["identities"][identity]["token"]
+        return DataverseClient(self.dv_info["url"], auth=BearerTokenAuth(token))
+
+    def getresponse(self) -> Any:
+        from reconcile.getresponse import ApiKeyAuth, GetResponseClient
+
+        return GetResponseClient(ApiKeyAuth(self.gr_info["api_key"]), base_url=self.gr_info["url"])
+
+    @contextmanager
+    def context(self, **kwargs: Any) -> Iterator[Any]:
+        """A sync context on the sandboxes as the connector's identity (closed after)."""
+        from reconcile.jobs.sync import SyncContext, environment_key
+        from reconcile.state import StateStore
+
+        with ExitStack() as stack:
+            yield SyncContext(
+                dv=stack.enter_context(self.dataverse()),
+                gr=stack.enter_context(self.getresponse()),
+                state=stack.enter_context(StateStore(self.state_path)),
+                environment=environment_key(self.dv_info["url"], self.gr_info["url"]),
+                progress=self.progress,
+                **kwargs,
+            )
+
+
+@dataclass(frozen=True)
+class Step:
+    job: str  # the sync job it runs: reconcile sync <job>
+    title: str  # one line for the summary
+    prepare: Callable[[DemoWorld], list[str]]  # what is done first, in words
+
+
+def _lists(world: DemoWorld) -> list[str]:
+    from reconcile.jobs.demo_lists import prepare
+
+    return prepare(world)
+
+
+STEPS: list[Step] = [
+    Step("lists", "CRM marketing list → GetResponse list and contacts (SPEC 4)", _lists),
+]
+
+
+def run_steps(world: DemoWorld, steps: list[Step] | None = None) -> list[dict[str, Any]]:
+    """Prepare and run each step's job; returns, per step, its lines and its report."""
+    from reconcile.jobs.sync import jobs, run_job
+
+    registry = jobs()
+    results = []
+    for step in steps if steps is not None else STEPS:
+        with world.progress.task(f"Demo: {step.title}", total=None):
+            setup = step.prepare(world)
+            with world.context() as ctx:
+                report = run_job(registry[step.job], ctx)
+        results.append({
+            "job": step.job, "title": step.title, "setup": setup,
+            "report": report.as_dict(), "lines": report.lines(shown=5),
+        })  # fmt: skip
+    return results
