@@ -105,8 +105,9 @@ class LockHeld(Busy, StateError):
     """Another live run holds the lock: nothing was done (exit 4, not a failure)."""
 
 
-class LeaseHeld(StateError):
-    """Another runner holds the lease of this job on this environment, and it has not expired."""
+class LeaseHeld(Busy, StateError):
+    """Another runner holds the lease of this job on this environment, and it has not expired:
+    nothing was done (exit 4, as for :class:`LockHeld`)."""
 
     def __init__(self, name: str, holder: str, expires_in: float) -> None:
         super().__init__(

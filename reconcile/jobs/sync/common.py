@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from reconcile.errors import EXIT_FAILED, EXIT_OK, EXIT_SERVICE, ServiceError
+from reconcile.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SERVICE, ServiceError
 from reconcile.jobs.sync.context import Interrupted, SyncContext
 from reconcile.state import DONE, FAILED, PENDING, Entry, StateStore
 
@@ -146,6 +146,7 @@ class Report:
     requests: dict[str, int] = field(default_factory=dict)
     watermarks: dict[str, str] = field(default_factory=dict)
     aborted: str | None = None
+    interrupted: bool = False  # aborted because a stop was asked for (SIGTERM, Ctrl-C)
     plan: dict[str, Any] | None = None  # the plan (dry run) or its counts (real run)
 
     def add(self, outcome: str, n: int = 1) -> None:
@@ -163,6 +164,8 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return EXIT_INTERRUPTED
         if self.aborted:
             return EXIT_SERVICE
         return EXIT_FAILED if self.failures else EXIT_OK
@@ -315,6 +318,7 @@ def run_job(job: Job, ctx: SyncContext) -> Report:
             report.notes[:0] = plan.notes
             job.apply(plan, ctx, journal, report)
         except Interrupted:
+            report.interrupted = True
             report.aborted = (
                 "stopped on request after the current chunk; the next run goes on from there"
             )

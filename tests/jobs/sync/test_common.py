@@ -124,8 +124,9 @@ def test_another_runner_holding_the_lease_stops_the_run_before_it_reads(tmp_path
     ctx = context(tmp_path / "s.db")
     ctx.state.acquire_lease(lease_name("demo", ctx.environment), "other-host:12:ab", 600)
     job = ChunkedJob(["a"])
-    with pytest.raises(LeaseHeld, match="other-host:12:ab"):
+    with pytest.raises(LeaseHeld, match="other-host:12:ab") as raised:
         run_job(job, ctx)
+    assert raised.value.exit_code == 4  # busy: nothing was done
     assert job.written == []
     assert ctx.state.runs() == []
 
@@ -156,6 +157,7 @@ def test_a_stop_request_ends_the_run_after_the_current_chunk(tmp_path: Path) -> 
     assert job.written == ["a", "b"]
     assert report.aborted
     assert "stopped on request" in report.aborted
+    assert report.exit_code == 130  # interrupted, as Ctrl-C anywhere else
     assert ctx.state.watermark("wm") is None
 
 
