@@ -162,6 +162,8 @@ def evaluate(
         pending=pending,
         complete=complete,
     )
+    if settings.removed_members == "mark":  # marked once is enough
+        work.decision.removed = [r for r in work.decision.removed if not r.marked_removed]
     if work.campaign_id and work.decision.push and work.action != "create":
         found = on_list(ctx, work.campaign_id, work.decision.push)
         if found:

@@ -251,7 +251,7 @@ def _after_push(ctx: SyncContext, journal: Journal, report: Report, work: ListWo
             changes.append((record.record_id, {r.STATUS: DELETED, r.ERROR_TEXT:
                 f"{REMOVED_DELETED} on {day}; its GetResponse contact was deleted "
                 "(lists.removed_members = \"remove\")."}))  # fmt: skip
-        else:
+        elif not record.marked_removed:
             changes.append((record.record_id, {r.ERROR_TEXT:
                 f"{REMOVED_MARK} {(work.marketing or {}).get('listname')!r} since {day}; the "
                 "GetResponse contact stays (lists.removed_members = \"mark\")."}))  # fmt: skip

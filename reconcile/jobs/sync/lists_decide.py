@@ -227,5 +227,5 @@ def decide_members(
         for contact_id, mine in by_contact.items():
             if contact_id in seen:
                 continue
-            out.removed.extend(r for r in mine if r.live and not r.marked_removed)
+            out.removed.extend(r for r in mine if r.live)
     return out

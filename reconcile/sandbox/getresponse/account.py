@@ -130,6 +130,7 @@ class Account:
             self.limiter.reset()
             self.settings.contact_delay = self._initial_delay
             self.settings.undeliverable_domains.clear()
+            self.settings.taken_list_names.clear()
             self.sending.reset()
 
     def advance(self, seconds: float) -> None:

@@ -6,7 +6,8 @@
 - ``GET|POST clock`` — read the sandbox time, or move it (``{"advance": 30}``) so that queued
   contacts appear and rate-limit windows pass without a test sleeping;
 - ``GET|POST config`` — ``contact_delay``, ``rate_limits``, ``undeliverable_domains``,
-  ``sending`` (``keep_drafts``, ``newsletters_per_day``, ``limits``: see ``sending.py``);
+  ``sending`` (``keep_drafts``, ``newsletters_per_day``, ``limits``: see ``sending.py``),
+  ``taken_list_names`` (names held by other accounts: creating such a list is 409 / 1008);
 - ``GET queue`` — what happened to each asynchronous addition (pending, added, rejected + why);
 - ``POST delete`` — what a user deleting lists, drafts or contacts in the web app does;
 - ``POST scores`` — what GetResponse does to contacts over time: scoring rules change
@@ -199,12 +200,15 @@ def _config(s: Account) -> dict[str, Any]:
         "contact_delay": s.settings.contact_delay,
         "rate_limits": {name: getattr(limits, name) for name in limits.__dataclass_fields__},
         "undeliverable_domains": sorted(s.settings.undeliverable_domains),
+        "taken_list_names": sorted(s.settings.taken_list_names),
         "sending": s.sending.rules.as_json(),
     }
 
 
 def _configure(s: Account, body: dict[str, Any]) -> None:
-    unknown = set(body) - {"contact_delay", "rate_limits", "undeliverable_domains", "sending"}
+    unknown = set(body) - {
+        "contact_delay", "rate_limits", "undeliverable_domains", "sending", "taken_list_names"
+    }  # fmt: skip
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     if "rate_limits" in body:
@@ -220,6 +224,11 @@ def _configure(s: Account, body: dict[str, Any]) -> None:
         if not isinstance(domains, list):
             raise ValueError("undeliverable_domains must be a list of domains")
         s.settings.undeliverable_domains = {str(d).lower() for d in domains}
+    if "taken_list_names" in body:
+        names = body["taken_list_names"]
+        if not isinstance(names, list):
+            raise ValueError("taken_list_names must be a list of list names")
+        s.settings.taken_list_names = {str(n).lower() for n in names}
     if "sending" in body:
         if not isinstance(body["sending"], dict):
             raise ValueError("sending must be an object")

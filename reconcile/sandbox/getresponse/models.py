@@ -29,6 +29,10 @@ class Settings:
     # Domains whose addresses are accepted (202) and then rejected by the queue, as an
     # address whose domain does not exist would be. Reserved TLDs always are (RFC 2606).
     undeliverable_domains: set[str] = field(default_factory=set)
+    # List names held by *other* GetResponse accounts: list names are unique across all
+    # accounts (the connector's documentation), so creating one is 409 / 1008 although no
+    # list of this account has it.
+    taken_list_names: set[str] = field(default_factory=set)
 
     def undeliverable(self, domain: str) -> bool:
         domain = domain.lower()
@@ -216,9 +220,12 @@ class Campaigns:
         language = validate.string(body, "languageCode", max_length=8) or "EN"
         is_default = validate.string_boolean(body.get("isDefault"), "isDefault", "false")
         settings = {k: body[k] for k in DEFAULT_CAMPAIGN_SETTINGS if isinstance(body.get(k), dict)}
-        if self.s.conn.execute(
-            "SELECT 1 FROM campaigns WHERE name_key = ?", (name.lower(),)
-        ).fetchone():
+        if (
+            name.lower() in self.s.settings.taken_list_names
+            or self.s.conn.execute(
+                "SELECT 1 FROM campaigns WHERE name_key = ?", (name.lower(),)
+            ).fetchone()
+        ):
             raise taken(name, "Campaign with this name already exists")
         with self.s.write():
             if is_default == "true":

@@ -91,3 +91,29 @@ def gr_contacts(env: Env, campaign_id: str) -> dict[str, str]:
 
 def campaign_of(record: dict) -> str:
     return getresponse_id(record["grc_getresponseid"])
+
+
+def settings(**lists: Any) -> Any:
+    """Settings with a [lists] section changed (the connections are the test's clients)."""
+    from reconcile.config import (
+        DynamicsSettings,
+        GetResponseSettings,
+        ListsSettings,
+        Settings,
+        SyncSettings,
+    )
+
+    return Settings(
+        "default", None, DynamicsSettings(), GetResponseSettings(), SyncSettings(),
+        lists=ListsSettings(**lists),
+    )  # fmt: skip
+
+
+def set_status(env: Env, record: str, status: int, **more: Any) -> None:
+    env.dataverse().update("grc_getresponselists", record,
+                           {"grc_synchronizationstatus": status, **more})  # fmt: skip
+
+
+def queue(env: Env) -> list[tuple[str, str]]:
+    """(email, state) of every asynchronous addition the GetResponse sandbox received."""
+    return env.gr.conn.execute("SELECT email, state FROM queue ORDER BY id").fetchall()
