@@ -136,6 +136,12 @@ class NewslettersSettings:
 
     # Environments (their URLs) allowed to send: a copy of production must not mail customers.
     send_environments: tuple[str, ...] = ()
+    # The CRM users' time zone (IANA, e.g. "Europe/Paris") for the send time shown on the
+    # record; default: the GetResponse account's time zone.
+    time_zone: str | None = None
+    # POST /newsletters is limited to 256 calls a day by GetResponse; the job sends a copy of
+    # the template per newsletter, so it schedules at most this many a day.
+    daily_limit: int = 256
 
 
 @dataclass(frozen=True)
@@ -528,6 +534,14 @@ send_inactive = false
 removed_members = "mark"
 # A contact that stops allowing bulk email after the push is unsubscribed in GetResponse.
 unsubscribe_opted_out = true
+
+[newsletters]
+# reconcile sync newsletters sends only from these Dynamics environments (their URLs): a copy
+# of production in a test environment must not mail real customers.
+send_environments = []
+# The CRM users' time zone for the send time shown on newsletter records (IANA name); empty:
+# the GetResponse account's time zone.
+# time_zone = "Europe/Paris"
 
 [schedule]
 # reconcile run: how often each job runs (a duration like 1h / 5m, or a cron line).

@@ -154,6 +154,11 @@ def copy_draft(client: GetResponseClient, draft_id: str, *, name: str) -> Newsle
     return Newsletter.from_api(client.post("newsletters", body, idempotent=False))
 
 
+def delete_newsletter(client: GetResponseClient, newsletter_id: str) -> bool:
+    """``DELETE /newsletters/{id}`` (a draft copy nobody needs any more)."""
+    return client.delete(path("newsletters", newsletter_id))
+
+
 def get_sending_limits(client: GetResponseClient) -> list[dict[str, int]]:
     """``GET /accounts/sending-limits``: ``[{timeFrame (s), limit, used}]`` emails."""
     return [
