@@ -56,6 +56,7 @@ class ListWork:
     records_gone: list[str] = field(default_factory=list)  # record ids, list deleted in GR
     warnings: list[str] = field(default_factory=list)
     current_text: str | None = None  # the record's Synchronization error now
+    started: str = ""  # when this invocation planned (ISO 8601 UTC): older pushes are retried
     watermark: tuple[str, str] | None = None
 
     @property

@@ -141,7 +141,7 @@ def _members(ctx: SyncContext, journal: Journal, report: Report, work: ListWork)
         outcome.import_refusals.update(first.import_refusals)
         sent += [x for x in first.sent if x.contact_id not in first.rejected]
     if sent:
-        push.confirm(ctx, journal, sent, outcome)
+        push.confirm(ctx, journal, sent, outcome, started=work.started)
     for s_ in sent:
         by_id.setdefault(s_.contact_id, Member(s_.contact_id, s_.email, s_.name, True, False,
                                                False))  # fmt: skip

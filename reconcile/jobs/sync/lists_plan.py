@@ -14,6 +14,7 @@ marketing list's member count and modification time as Dataverse last showed the
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from reconcile.dataverse import schema as s
@@ -101,7 +102,8 @@ def _work(
     marketing = row.get(rd.MARKETING_NAV)
     gr_key = row.get("grc_getresponseid")
     work = ListWork(record_id, name, "quiet", marketing=marketing,
-                    current_text=row.get("grc_synchronizationerror"))  # fmt: skip
+                    current_text=row.get("grc_synchronizationerror"),
+                    started=ctx.now().astimezone(dt.UTC).isoformat(timespec="microseconds"))  # fmt: skip
     if status == NEW:
         work.problem = list_problem(row, marketing)
         if work.problem is not None:

@@ -130,7 +130,7 @@ def send(
     """Submit ``members`` (not on the list) and return what GetResponse refused at once;
     the accepted ones are pending until :func:`confirm` sees them."""
     out = Outcome()
-    at = ctx.now().astimezone(dt.UTC).isoformat(timespec="seconds")
+    at = ctx.now().astimezone(dt.UTC).isoformat(timespec="microseconds")
     big = allow_import and len(members) >= IMPORT_MIN
     if big and _send_import(ctx, journal, campaign_id, list_record, members, at, out):
         return out
@@ -252,23 +252,31 @@ def _reason(exc: Exception) -> str:
     return f"GetResponse refused the contact: {message}" + (f" ({why})" if why else "")
 
 
-def confirm(ctx: SyncContext, journal: Journal, sent: Sequence[Sent], out: Outcome) -> None:
+def confirm(
+    ctx: SyncContext, journal: Journal, sent: Sequence[Sent], out: Outcome, *, started: str
+) -> None:
     """Wait (at growing intervals) until every submitted contact is on its list, refused
-    with a reason, or the waits are over; re-send once, one by one, those that neither
-    appeared nor were explained — a 409 then means it is there, or queued."""
+    with a reason, or the waits are over.
+
+    Contacts submitted by an earlier invocation (before ``started``: a crash, a lost answer)
+    and not found by the first look are sent again at once — a 409 then means "there, or
+    queued", so nothing is created twice; those of this invocation that neither appeared
+    nor were explained are re-sent once, one by one, after the first waits."""
     waiting = {s.contact_id: s for s in sent if s.contact_id not in out.rejected}
+    _look(ctx, waiting, out)
+    old = [s for s in waiting.values() if s.at < started]
+    if old:
+        _resend_many(ctx, journal, old, waiting, out)
+        _look(ctx, waiting, out)
     resent = False
-    for delay in POLLS:
+    for delay in POLLS[1:]:
         if not waiting:
             break
-        if delay:
-            ctx.gr.wait(delay)
+        ctx.gr.wait(delay)
         ctx.checkpoint()
         _look(ctx, waiting, out)
         if not waiting:
             break
-        if not delay:
-            continue  # the first look is right after sending: nothing is late yet
         reasons = _explain(ctx, waiting)
         for s in waiting.values():
             refusal = out.import_refusals.get(s.campaign_id)
@@ -281,6 +289,20 @@ def confirm(ctx: SyncContext, journal: Journal, sent: Sequence[Sent], out: Outco
             resent = True
             _resend(ctx, journal, waiting, out)
     out.waiting = list(waiting.values())
+
+
+def _resend_many(
+    ctx: SyncContext, journal: Journal, old: list[Sent], waiting: dict[str, Sent], out: Outcome
+) -> None:
+    groups: dict[tuple[str, str], list[Sent]] = {}
+    for s in old:
+        groups.setdefault((s.campaign_id, s.list_record), []).append(s)
+    for (campaign_id, list_record), items in groups.items():
+        members = [Member(s.contact_id, s.email, s.name, True, False, False) for s in items]
+        again = send(ctx, journal, campaign_id, list_record, members, allow_import=False)
+        for contact_id, reason in again.rejected.items():
+            out.rejected[contact_id] = reason
+            waiting.pop(contact_id, None)
 
 
 def _look(ctx: SyncContext, waiting: dict[str, Sent], out: Outcome) -> None:

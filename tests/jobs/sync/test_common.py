@@ -4,6 +4,7 @@ for ``reconcile status``. A small job stands in for the real ones; the state sto
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -167,3 +168,21 @@ def test_full_ignores_the_stored_watermark(tmp_path: Path) -> None:
     assert ctx.watermark("demo", "contacts") == "2026-01-01"
     full = context(tmp_path / "s.db", full=True)
     assert full.watermark("demo", "contacts") is None
+
+
+def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    ctx = context(tmp_path / "state.sqlite3")
+    lease = lease_name("demo", ctx.environment)
+    ctx.state.acquire_lease(lease, f"{socket.gethostname()}:{gone.stdout.strip()}:aa", 600)
+    report = run_job(ChunkedJob(["a"]), ctx)
+    assert report.exit_code == 0
+    alive = f"{socket.gethostname()}:{os.getpid()}:bb"
+    ctx.state.acquire_lease(lease, alive, 600)
+    with pytest.raises(LeaseHeld):
+        run_job(ChunkedJob(["a"]), context(tmp_path / "state.sqlite3"))

@@ -1,0 +1,183 @@
+"""The crash test of ``reconcile sync lists``: the job killed with SIGKILL at seeded request
+points of a few-thousand-member run (in either service, before the service sees the request
+or after it acted and before the answer leaves), run again until it finishes, must leave both
+services exactly as an uninterrupted run does — no duplicate GetResponse contact, no
+duplicate GetResponse Contact record, no member left out.
+
+The sandboxes live in this test process; the job runs as the real CLI in a subprocess.
+``RECONCILE_CRASH_ITERATIONS`` runs more kill points (the bench does); CI runs a few.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconcile.dataverse import install_roles, install_schema
+from reconcile.sandbox.dataverse import DataverseSandbox
+from reconcile.sandbox.getresponse import GetResponseSandbox
+from reconcile.sandbox.server import SandboxServer
+from tests.jobs.migrate_env import Env, rows
+from tests.jobs.sync import lists_env as le
+
+MEMBERS = int(os.environ.get("RECONCILE_CRASH_MEMBERS", "2100"))
+ITERATIONS = int(os.environ.get("RECONCILE_CRASH_ITERATIONS", "3"))
+
+
+class KillSwitch:
+    """Counts the API requests of both sandboxes (one counter) and kills ``pid`` at the
+    ``at``-th, before the sandbox handles it or after (the answer is lost)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pid: int | None = None
+        self.at: int | None = None
+        self.after = False
+        self.seen = 0
+        self.killed = False
+
+    def arm(self, pid: int | None, at: int | None, after: bool) -> None:
+        with self.lock:
+            self.pid, self.at, self.after, self.seen, self.killed = pid, at, after, 0, False
+
+    def wrap(self, app: Any, marker: str) -> Any:
+        async def middleware(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http" or marker not in scope["path"]:
+                await app(scope, receive, send)
+                return
+            with self.lock:
+                self.seen += 1
+                hit = self.at is not None and self.seen == self.at and not self.killed
+            if hit and not self.after:
+                self._kill()
+                return
+            if not hit:
+                await app(scope, receive, send)
+                return
+
+            async def swallow(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    self._kill()
+
+            await app(scope, receive, swallow)
+
+        return middleware
+
+    def _kill(self) -> None:
+        if self.pid is not None and not self.killed:
+            os.kill(self.pid, signal.SIGKILL)
+            self.killed = True
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    dv, gr = DataverseSandbox(seed=None), GetResponseSandbox(contact_delay=0)
+    switch = KillSwitch()
+    with (
+        SandboxServer(switch.wrap(dv.asgi_app, "/api/data/")) as dvs,
+        SandboxServer(switch.wrap(gr.asgi_app, "/v3/")) as grs,
+    ):
+        yield {"env": Env(dv, gr, dvs.url, grs.url), "switch": switch,
+               "tmp": tmp_path_factory.mktemp("lists-crash")}  # fmt: skip
+    dv.close()
+
+
+def _fresh(world: dict[str, Any]) -> None:
+    """Identical scenario each time: same contacts, same marketing lists, same records."""
+    env: Env = world["env"]
+    env.dv.reset()
+    env.gr.reset()
+    admin = env.dataverse()
+    install_schema(admin)
+    install_roles(admin)
+    env.dv.load({"identity_roles": {"service": le.ROLES}})
+    people = le.people(MEMBERS)
+    for i in range(0, MEMBERS, 97):
+        people[i]["donotbulkemail"] = True
+    for i, person in enumerate(people):
+        person["contactid"] = f"00000000-0000-4000-8000-{i:012d}"
+    ids = le.add_contacts(env, people)
+    big = le.static_list(env, "Big", ids)
+    small = le.static_list(env, "Small", ids[:15])
+    for name, marketing, n in (("big_list", big, 1), ("small_list", small, 2)):
+        env.dataverse().create("grc_getresponselists", {
+            "grc_getresponselistid": f"00000000-0000-4000-9000-{n:012d}", "grc_name": name,
+            "grc_MarketingListId@odata.bind": f"/lists({marketing})",
+            "grc_synchronizationstatus": le.NEW})  # fmt: skip
+    for client in env.clients:
+        client.close()
+    env.clients.clear()
+
+
+def _state(world: dict[str, Any]) -> dict[str, Any]:
+    env: Env = world["env"]
+    gr = sorted(env.gr.conn.execute(
+        "SELECT k.name, c.email FROM contacts c JOIN campaigns k ON k.id = c.campaign"
+    ).fetchall())  # fmt: skip
+    cids = {cid: email for email, cid in env.gr.conn.execute("SELECT email, cid FROM contacts")}
+    admin = env.dataverse()
+    records = sorted(
+        (r["_grc_getresponselistid_value"], r["_grc_contactid_value"],
+         r["grc_synchronizationstatus"], cids.get((r.get("grc_getresponseid") or "~").split("~")[0]))
+        for r in rows(admin, "grc_getresponsecontacts")
+    )  # fmt: skip
+    lists = sorted((r["grc_name"], r["grc_synchronizationstatus"], r["grc_iscreatedingetresponse"])
+                   for r in rows(admin, "grc_getresponselists"))  # fmt: skip
+    campaigns = sorted(n for (n,) in env.gr.conn.execute("SELECT name FROM campaigns"))
+    admin.close()
+    return {"gr": gr, "records": records, "lists": lists, "campaigns": campaigns}
+
+
+def _run(world: dict[str, Any], state: Path, at: int | None, after: bool) -> tuple[int, int]:
+    env: Env = world["env"]
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RECONCILE_")},
+        **env.settings_env("service"),
+    }
+    command = [sys.executable, "-c", "from reconcile.cli import main; main()",
+               "sync", "lists", "--state", str(state), "-q"]  # fmt: skip
+    proc = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    switch: KillSwitch = world["switch"]
+    switch.arm(proc.pid, at, after)
+    out, err = proc.communicate(timeout=300)
+    seen = switch.seen
+    switch.arm(None, None, False)
+    assert proc.returncode in (-signal.SIGKILL, 0, 3), (out + err).decode()[-3000:]
+    return proc.returncode, seen
+
+
+@pytest.mark.slow
+def test_killed_anywhere_sync_lists_ends_like_an_uninterrupted_run(world: dict[str, Any]) -> None:
+    _fresh(world)
+    code, requests = _run(world, world["tmp"] / "reference.sqlite3", None, False)
+    assert code == 0
+    reference = _state(world)
+    opted_out = len(range(0, MEMBERS, 97))
+    assert len(reference["records"]) == MEMBERS - opted_out + 14
+    assert len(reference["gr"]) == len(set(reference["gr"])) == len(reference["records"])
+    assert requests >= 10
+    rng = random.Random(2026)
+    kills = 0
+    for iteration in range(ITERATIONS):
+        _fresh(world)
+        state = world["tmp"] / f"state-{iteration}.sqlite3"
+        for _ in range(rng.choice((1, 1, 2))):  # killed once, or again while resuming
+            at, after = rng.randint(1, requests), rng.random() < 0.5
+            if _run(world, state, at, after)[0] == -signal.SIGKILL:
+                kills += 1
+        for _ in range(3):  # a run stopped by a lost answer (exit 3) is simply run again
+            code, _ = _run(world, state, None, False)
+            if code == 0:
+                break
+        assert code == 0
+        assert _state(world) == reference, f"iteration {iteration}"
+    assert kills >= ITERATIONS
