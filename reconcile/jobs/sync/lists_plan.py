@@ -101,9 +101,9 @@ def _work(
     status = row.get("grc_synchronizationstatus")
     marketing = row.get(rd.MARKETING_NAV)
     gr_key = row.get("grc_getresponseid")
+    started = ctx.now().astimezone(dt.UTC).isoformat(timespec="microseconds")
     work = ListWork(record_id, name, "quiet", marketing=marketing,
-                    current_text=row.get("grc_synchronizationerror"),
-                    started=ctx.now().astimezone(dt.UTC).isoformat(timespec="microseconds"))  # fmt: skip
+                    current_text=row.get("grc_synchronizationerror"), started=started)  # fmt: skip
     if status == NEW:
         work.problem = list_problem(row, marketing)
         if work.problem is not None:

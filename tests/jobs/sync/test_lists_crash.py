@@ -127,7 +127,8 @@ def _state(world: dict[str, Any]) -> dict[str, Any]:
     admin = env.dataverse()
     records = sorted(
         (r["_grc_getresponselistid_value"], r["_grc_contactid_value"],
-         r["grc_synchronizationstatus"], cids.get((r.get("grc_getresponseid") or "~").split("~")[0]))
+         r["grc_synchronizationstatus"],
+         cids.get((r.get("grc_getresponseid") or "~").split("~")[0]))
         for r in rows(admin, "grc_getresponsecontacts")
     )  # fmt: skip
     lists = sorted((r["grc_name"], r["grc_synchronizationstatus"], r["grc_iscreatedingetresponse"])
