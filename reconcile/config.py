@@ -98,6 +98,9 @@ class SyncSettings:
     send_custom_fields: bool = False
     custom_fields: tuple[str, ...] = ()  # which ones (empty with send_custom_fields: all)
     send_tags: bool = False
+    # The state store (journal, watermarks, leases): a SQLite file, or a postgresql:// URL
+    # shared by runners on several hosts (its password from PGPASSWORD or ~/.pgpass).
+    state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,22 @@ class ScheduleSettings:
     activities: str = "1h"
     templates: str = "5m"
     newsletters: str = "1m"
+    timezone: str | None = None  # cron lines are read in this zone (default: the host's)
+    # GetResponse blocked the API (1016, 1017): no job calls that account for this long.
+    after_block: str = "1h"
+
+
+@dataclass(frozen=True)
+class AlertsSettings:
+    """``reconcile run``: who hears about a failed run, stale data or a GetResponse API block
+    — once per incident, and once more when it is over."""
+
+    command: str | None = None  # run with the alert as JSON on stdin (RECONCILE_ALERT_* too)
+    # a URL that receives the alert as a JSON POST; it is a secret (Slack and Teams webhook
+    # URLs embed their key): RECONCILE_ALERTS_WEBHOOK or the keyring, never the file
+    webhook: Secret | None = field(default=None, repr=False)
+    stale_after: str | None = "3h"  # a job with no successful run for this long is stale
+    resolved: bool = True  # also say when an incident is over
 
 
 SECTIONS: dict[str, type] = {
@@ -164,10 +183,12 @@ SECTIONS: dict[str, type] = {
     "activities": ActivitiesSettings,
     "newsletters": NewslettersSettings,
     "schedule": ScheduleSettings,
+    "alerts": AlertsSettings,
 }
 SECRETS = {
     "dynamics": ("client_secret", "access_token"),
     "getresponse": ("api_key", "oauth_token"),
+    "alerts": ("webhook",),
 }
 
 
@@ -183,6 +204,7 @@ class Settings:
     activities: ActivitiesSettings = field(default_factory=ActivitiesSettings)
     newsletters: NewslettersSettings = field(default_factory=NewslettersSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    alerts: AlertsSettings = field(default_factory=AlertsSettings)
 
     def describe(self) -> dict[str, Any]:
         """Every setting for display: secrets show where they come from, never their value."""
@@ -440,6 +462,62 @@ def _validate(settings: Settings) -> None:
         )
     if settings.activities.retention_days < 1:
         raise ConfigError("activities.retention_days must be at least 1 (days).")
+    _validate_runner(settings)
+
+
+def _validate_runner(settings: Settings) -> None:
+    """[schedule], [alerts] and sync.state: refused at load time, before anything runs."""
+    from reconcile.schedule import parse_cadence, parse_duration
+    from reconcile.state import has_password
+
+    for f in fields(ScheduleSettings):
+        value = getattr(settings.schedule, f.name)
+        if f.name == "timezone" or value is None:
+            continue
+        try:
+            parse_duration(value) if f.name == "after_block" else parse_cadence(value)
+        except ValueError as exc:
+            raise ConfigError(f"schedule.{f.name}: {exc}.") from None
+    if settings.schedule.timezone:
+        zone_of(settings.schedule.timezone)
+    try:
+        stale_seconds(settings)
+    except ValueError as exc:
+        raise ConfigError(f"alerts.stale_after: {exc} (or 'off').") from None
+    if settings.sync.state and has_password(settings.sync.state):
+        raise ConfigError(
+            "sync.state holds a password, and secrets are not read from settings.",
+            hint="Remove it from the URL; PostgreSQL's client reads it from PGPASSWORD or "
+            "~/.pgpass (chmod 600), or from a service file (PGSERVICEFILE).",
+        )
+
+
+OFF = ("off", "never", "no", "none", "false")
+
+
+def stale_seconds(settings: Settings) -> float | None:
+    """``alerts.stale_after`` in seconds, None when it is ``off``."""
+    from reconcile.schedule import parse_duration
+
+    value = (settings.alerts.stale_after or "off").strip()
+    return None if value.lower() in OFF else parse_duration(value)
+
+
+def zone_of(name: str | None) -> Any:
+    """The time zone cron lines are read in: ``schedule.timezone``, else the host's."""
+    if not name:
+        import datetime as dt
+
+        return dt.datetime.now().astimezone().tzinfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"schedule.timezone: {name!r} is not a time zone.",
+            hint="Use an IANA name such as Europe/Paris or UTC.",
+        ) from None
 
 
 def require_dynamics(settings: Settings) -> DynamicsSettings:
@@ -523,6 +601,10 @@ send_custom_fields = false
 custom_fields = []
 # Send GetResponse tags to the CRM.
 send_tags = false
+# The state store (journal, watermarks, leases), default ~/.local/share/reconcile/state.sqlite3.
+# Runners on several hosts share a PostgreSQL database instead (the password comes from
+# PGPASSWORD or ~/.pgpass, never from this file):
+# state = "postgresql://reconcile@db.example.com/reconcile"
 
 [lists]
 # reconcile sync lists (CRM marketing lists -> GetResponse). Members who do not allow bulk
@@ -544,12 +626,25 @@ send_environments = []
 # time_zone = "Europe/Paris"
 
 [schedule]
-# reconcile run: how often each job runs (a duration like 1h / 5m, or a cron line).
+# reconcile run: how often each job runs (a duration like 1h / 5m, or a cron line such as
+# "*/5 * * * *", read in the host's time zone unless timezone says otherwise).
 lists = "1h"
 contacts = "1h"
 activities = "1h"
 templates = "5m"
 newsletters = "1m"
+# timezone = "Europe/Paris"
+# GetResponse blocked the API (codes 1016, 1017): leave that account alone this long.
+after_block = "1h"
+
+[alerts]
+# A failed run, data older than stale_after, a GetResponse API block: told once per incident.
+# command gets the alert as JSON on stdin; the webhook URL is a secret (set
+# RECONCILE_ALERTS_WEBHOOK or: keyring set reconcile default/alerts.webhook).
+# command = "/usr/local/bin/page-the-admin"
+# A job without a successful run for this long is stale ("off": never).
+stale_after = "3h"
+resolved = true
 
 # Another environment: reconcile --profile staging ... (or RECONCILE_PROFILE=staging).
 # [profiles.staging.dynamics]

@@ -54,6 +54,14 @@ json_option = click.option(
     help="Print the result as JSON on stdout (an error too: code, message, hint, problems).",
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+state_option = click.option(
+    "--state",
+    "state_path",
+    metavar="FILE|URL",
+    help="The state store (journal, watermarks, leases): a SQLite file or a postgresql:// "
+    "URL; default: RECONCILE_STATE, else sync.state in the settings, else "
+    "~/.local/share/reconcile/state.sqlite3.",
+)
 review_output_option = click.option(
     "-o",
     "--output",

@@ -22,6 +22,7 @@ from reconcile.cli.common import (
     quiet_option,
     review_output_option,
     settings_options,
+    state_option,
 )
 from reconcile.errors import EXIT_FAILED, InputError
 
@@ -176,13 +177,7 @@ def render_plan(summary: Any, next_step: bool = True) -> None:
     show_default=True,
     help="Records per bulk request; lower it if Dataverse times out on large requests.",
 )
-@click.option(
-    "--state",
-    "state_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The local state store (journal, locks); default: RECONCILE_STATE or "
-    "~/.local/share/reconcile/state.sqlite3.",
-)
+@state_option
 @json_option
 @quiet_option
 def apply_command(
@@ -193,7 +188,7 @@ def apply_command(
     allow_duplicates: bool,
     report_path: Path | None,
     batch_size: int,
-    state_path: Path | None,
+    state_path: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -215,13 +210,13 @@ def apply_command(
     from reconcile.config import load_settings
     from reconcile.dataverse.connect import connect
     from reconcile.jobs.migrate import apply_plan, load_plan
-    from reconcile.state import StateStore
+    from reconcile.state import StateStore, locate
     from reconcile.workbooks.migration import write_run_report
 
     settings = load_settings(config_path, profile)
     progress = bars(not quiet and not as_json)
     plan = load_plan(review, allow_duplicates=allow_duplicates, progress=progress)
-    with StateStore(state_path or default_state()) as state, connect(settings) as dv:
+    with StateStore(locate(state_path, settings.sync.state)) as state, connect(settings) as dv:
         report = apply_plan(
             dv,
             plan,
@@ -255,14 +250,6 @@ def apply_command(
         )
         raise SystemExit(report.exit_code or EXIT_FAILED)
     raise SystemExit(report.exit_code)
-
-
-def default_state() -> Path:
-    import os
-
-    from reconcile.state import default_path
-
-    return Path(os.environ.get("RECONCILE_STATE") or default_path())
 
 
 @click.command("demo")

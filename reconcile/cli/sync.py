@@ -15,13 +15,18 @@ import contextlib
 import datetime as dt
 import signal
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import click
 
 from reconcile.cli.bars import bars
-from reconcile.cli.common import emit_json, json_option, quiet_option, settings_options
+from reconcile.cli.common import (
+    emit_json,
+    json_option,
+    quiet_option,
+    settings_options,
+    state_option,
+)
 from reconcile.errors import EXIT_OK
 
 KINDS: dict[str, Any] = {"text": str, "int": int, "date": click.DateTime(["%Y-%m-%d"])}
@@ -38,13 +43,7 @@ def _shared_options(func: Callable[..., Any]) -> Callable[..., Any]:
                 is_flag=True,
                 help="Re-read everything instead of what changed since the last run.",
             ),
-            click.option(
-                "--state",
-                "state_path",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="The local state store (journal, watermarks, leases); default: "
-                "RECONCILE_STATE or ~/.local/share/reconcile/state.sqlite3.",
-            ),
+            state_option,
             json_option,
             quiet_option,
         ]

@@ -154,12 +154,12 @@ def open_context(
     from reconcile.config import require_dynamics, require_getresponse
     from reconcile.dataverse.connect import connect as connect_dataverse
     from reconcile.getresponse.connect import connect as connect_getresponse
-    from reconcile.state import StateStore
+    from reconcile.state import StateStore, locate
 
     dynamics, getresponse = require_dynamics(settings), require_getresponse(settings)
     assert dynamics.environment_url
     with ExitStack() as stack:
-        state = stack.enter_context(StateStore(state_path or default_state_path()))
+        state = stack.enter_context(StateStore(locate(state_path, settings.sync.state)))
         gr = stack.enter_context(connect_getresponse(getresponse))
         dv = stack.enter_context(connect_dataverse(dynamics))
         yield SyncContext(
@@ -176,10 +176,3 @@ def open_context(
             progress=progress,
             stop=stop or StopSignal(),
         )
-
-
-def default_state_path() -> Path:
-    """``RECONCILE_STATE``, else the XDG data directory's state file."""
-    from reconcile.state import default_path
-
-    return Path(os.environ.get("RECONCILE_STATE") or default_path())

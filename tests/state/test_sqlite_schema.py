@@ -1,12 +1,15 @@
-"""The journal's sequence numbers are found through an index (migration 2), so journaling a
-large run stays linear; a database of schema 1 is migrated in place."""
+"""SQLite specifics: the journal's sequence numbers are found through an index (migration 2),
+so journaling a large run stays linear; a database of schema 1 is migrated in place; a newer
+or corrupt file is refused with a clear error."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from reconcile.state import MIGRATIONS, StateStore
+import pytest
+
+from reconcile.state import MIGRATIONS, StateError, StateStore
 
 
 def test_intend_reads_the_last_sequence_through_the_index(tmp_path: Path) -> None:
@@ -30,5 +33,21 @@ def test_a_schema_1_database_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with StateStore(path) as store:
-        assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
         assert store.open_run("migrate", "k") == 1
+
+
+def test_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(StateError, match="newer reconcile"):
+        StateStore(path)
+
+
+def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError, match="cannot use the state database"):
+        StateStore(path)
