@@ -26,7 +26,7 @@ def test_durations(text: str, seconds: float) -> None:
 
 @pytest.mark.parametrize("text", ["", "5", "m", "5 minutes", "-5m", "1h and 5m"])
 def test_what_is_not_a_duration_says_what_one_looks_like(text: str) -> None:
-    with pytest.raises(ValueError, match="30s, 5m, 1h30m"):
+    with pytest.raises(ValueError, match=r"30s, 5m, 1h30m"):
         parse_duration(text)
 
 
@@ -36,7 +36,7 @@ def test_describing_a_duration_gives_it_back(seconds: int) -> None:
 
 
 def test_a_zero_duration_is_refused() -> None:
-    with pytest.raises(ValueError, match="longer than zero"):
+    with pytest.raises(ValueError, match=r"longer than zero"):
         parse_duration("0s")
 
 
@@ -73,5 +73,5 @@ def test_cron_lines_are_read_in_the_runner_time_zone() -> None:
 
 @pytest.mark.parametrize("text", ["every hour", "* * * *", "61 * * * *", "0 2 * * * *"])
 def test_neither_a_duration_nor_a_cron_line(text: str) -> None:
-    with pytest.raises(ValueError, match="neither a duration .* nor a cron line"):
+    with pytest.raises(ValueError, match=r"neither a duration .* nor a cron line"):
         parse_cadence(text)
