@@ -27,7 +27,12 @@ READY = STATUS[SyncStatus.READY_FOR_REALIZATION]
 
 
 def settings(env: Env, *, send: bool = True, **newsletters: Any) -> Settings:
-    allowed = (env.dv_url,) if send else ()
+    return settings_for(env.dv_url if send else None, **newsletters)
+
+
+def settings_for(dynamics_url: str | None, **newsletters: Any) -> Settings:
+    """Settings whose [newsletters] send_environments lists ``dynamics_url`` (None: none)."""
+    allowed = (dynamics_url,) if dynamics_url else ()
     return Settings(
         "test",
         None,
