@@ -4,6 +4,7 @@ newsletters created in GetResponse shown, the quiet run's cost."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def world(env: Env, tmp_path: Path) -> ne.World:
 @pytest.mark.parametrize("keep", [False, True], ids=["draft-consumed", "draft-kept"])
 def test_ready_newsletter_is_scheduled_once_then_sent(world: ne.World, keep: bool) -> None:
     world.env.gr.sending.rules.keep_drafts = keep
-    record = world.newsletter()
+    when = ne.soon(1.5)
+    record = world.newsletter(when=when)
     report = run_job(JOB, world.ctx())
     assert report.exit_code == 0, report.lines()
     assert report.counts["newsletters scheduled"] == 1
@@ -51,6 +53,7 @@ def test_ready_newsletter_is_scheduled_once_then_sent(world: ne.World, keep: boo
     (broadcast,) = world.broadcasts()
     assert found["grc_getresponseid"].split("~")[0] == broadcast["newsletterId"]
     assert broadcast["sendMetrics"]["status"] == "scheduled"
+    assert dt.datetime.strptime(broadcast["sendOn"], "%Y-%m-%dT%H:%M:%S%z") == when  # same instant
     # The template's draft is untouched: the next newsletter can use it.
     draft = world.env.getresponse().get(f"newsletters/{world.draft}")
     assert draft["type"] == "draft"
