@@ -264,3 +264,15 @@ def check_identity(
     uid = user_id or who_am_i(client).user_id
     held = _held(client, user_privileges(client, uid), _needed_names([role]))
     return IdentityReport(uid, role.name, r.shortfalls(role.required(), held))
+
+
+def held_privileges(
+    client: DataverseClient, names: Iterable[str], *, user_id: str | None = None
+) -> dict[str, r.Depth]:
+    """The deepest depth at which the running identity (or ``user_id``) holds each of these
+    privileges (``prvWriteContact`` …); one not held is absent. For a job that checks one
+    extra privilege before it writes (a setting beyond the connector's roles)."""
+    uid = user_id or who_am_i(client).user_id
+    wanted = {n.lower() for n in names}
+    held = _held(client, user_privileges(client, uid), wanted)
+    return {name: depth for name, depth in held.items() if name in wanted}

@@ -104,6 +104,7 @@ from reconcile.getresponse.resources import (
     iter_tags,
     list_time_zones,
 )
+from reconcile.getresponse.tagged import TagsRead, tag_search, tags_by_contact, tags_of
 
 __all__ = [
     "BASE_URLS",
@@ -145,6 +146,7 @@ __all__ = [
     "ServerError",
     "Stats",
     "Tag",
+    "TagsRead",
     "TimeZone",
     "UnexpectedResponse",
     "ValidationError",
@@ -189,6 +191,9 @@ __all__ = [
     "parse_datetime",
     "send_draft",
     "submit_batch",
+    "tag_search",
+    "tags_by_contact",
+    "tags_of",
     "update_contact",
     "upsert_custom_fields",
     "wait_for_contacts",

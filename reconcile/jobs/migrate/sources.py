@@ -5,7 +5,7 @@ Two sources of GetResponse contacts (SPEC 5.1, 5.3):
 
 * ``getresponse``: the lists read from GetResponse itself, a page of 1000 contacts per
   request, custom field values in the same pages (``additionalFlags=customFieldValues``) and
-  tags with one search per tag (:mod:`reconcile.jobs.migrate.tags`) — only what the SPEC 1.3
+  tags with one search per tag (:mod:`reconcile.getresponse.tagged`) — only what the SPEC 1.3
   settings send. Contacts whose GetResponse Contact record in the CRM is already linked are
   left out (counted as "already linked").
 * ``crm``: the CRM's GetResponse Contact records without a CRM contact ("GetResponse contact
@@ -213,7 +213,7 @@ def read_getresponse(
 ) -> Inputs:
     """GetResponse contacts of the chosen lists, minus those already linked in the CRM."""
     from reconcile.getresponse import iter_campaigns, iter_contacts
-    from reconcile.jobs.migrate.tags import tags_by_contact
+    from reconcile.getresponse.tagged import tags_by_contact
 
     campaigns = [(c.campaign_id, c.name) for c in iter_campaigns(gr)]
     chosen = _chosen(campaigns, names, "GetResponse")

@@ -10,7 +10,7 @@ the same records again instead of new ones.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +56,7 @@ def write(
     ctx: SyncContext,
     journal: Journal,
     report: Report,
-    table: s.Table,
+    table: s.Table | s.CrmTable,
     writes: Sequence[Write],
     *,
     mode: str = "upsert",  # upsert (by grc_getresponseid) | update (by primary id) | create
@@ -65,6 +65,7 @@ def write(
     action: str = "Correct what the message names, then run the job again: it retries.",
     key_columns: Sequence[str] = ("grc_getresponseid",),
     on_done: Callable[[Write], None] | None = None,
+    on_failed: Callable[[Write, str], None] | None = None,
 ) -> int:
     """Write ``writes`` to ``table`` in journaled chunks; returns how many were written.
 
@@ -72,7 +73,7 @@ def write(
     service that stops answering (throttled past the retries, down) aborts the run with the
     chunk left pending, as :func:`run_job` expects."""
     done = 0
-    label = f"{outcome.capitalize()} ({table.plural})"
+    label = f"{outcome.capitalize()} ({getattr(table, 'plural', table.display)})"
     with ctx.progress.task(label, total=len(writes)) as task:
         for start in range(0, len(writes), CHUNK):
             ctx.checkpoint()
@@ -86,6 +87,8 @@ def write(
                     if error is not None:
                         outcomes.failed(item.key, str(error))
                         report.fail(item.record, str(error), action)
+                        if on_failed is not None:
+                            on_failed(item, str(error))
                         continue
                     outcomes.done(item.key)
                     done += 1
@@ -100,7 +103,7 @@ def write(
 
 def _send(
     ctx: SyncContext,
-    table: s.Table,
+    table: s.Table | s.CrmTable,
     bodies: list[dict[str, Any]],
     mode: str,
     key_columns: Sequence[str],
@@ -126,3 +129,54 @@ def read_all(
     from reconcile.dataverse import query as q
 
     return list(ctx.dv.query(table.entity_set, q.Query(select=tuple(select), filter=condition)))
+
+
+VALUES_PER_QUERY = 100  # values of one "column eq … or …" query (its URL stays ~5 KB)
+QUERIES_PER_BATCH = 100  # queries sent together in one $batch request
+
+
+def read_where_in(
+    ctx: SyncContext,
+    entity_set: str,
+    select: Sequence[str],
+    column: str,
+    values: Iterable[Any],
+    *,
+    condition: Any = None,
+) -> Iterator[dict[str, Any]]:
+    """The rows whose ``column`` holds one of ``values`` (and match ``condition``): one query
+    per 100 values, up to 100 queries in one ``$batch`` request — 10,000 records looked up by
+    key cost one request instead of a hundred. A query answering more than a page follows
+    its ``@odata.nextLink``. A refused query raises its error (the read cannot be partial)."""
+    from reconcile.dataverse import batch as b
+    from reconcile.dataverse import query as q
+
+    wanted = list(dict.fromkeys(values))
+    queries = []
+    for start in range(0, len(wanted), VALUES_PER_QUERY):
+        part = q.in_(column, wanted[start : start + VALUES_PER_QUERY])
+        where = part if condition is None else condition & part
+        queries.append(q.Query(select=tuple(select), filter=where))
+    if len(queries) == 1:
+        yield from ctx.dv.query(entity_set, queries[0])
+        return
+    for start in range(0, len(queries), QUERIES_PER_BATCH):
+        operations = [
+            b.Operation(
+                "GET",
+                f"{q.quote_segment(entity_set)}?{q.encode_query(query.params())}",
+                headers={"Prefer": "odata.maxpagesize=5000"},
+                record=f"{entity_set} by {column}",
+            )
+            for query in queries[start : start + QUERIES_PER_BATCH]
+        ]
+        for result in b.execute(ctx.dv, operations):
+            error = result.error()
+            if error is not None:
+                raise error
+            data = result.json() or {}
+            yield from data.get("value", [])
+            link = data.get("@odata.nextLink")
+            if link:
+                for page in ctx.dv.pages(entity_set, start=link):
+                    yield from page.rows

@@ -10,9 +10,10 @@ serves one over ASGI, :class:`reconcile.sandbox.dataverse.DataverseSandbox` adds
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,12 @@ IDENTITIES = {
     "admin": ("# Reconcile Admin", (ADMIN_ROLE_ID,)),
     "service": ("# GetResponse Service", ()),
 }
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    database: sqlite3.Connection
+    published: list[str]
 
 
 class Environment:
@@ -82,6 +89,22 @@ class Environment:
             self.limiter.limits = replace(self._limits)
             self.limiter.reset()
             self.service.published.clear()
+
+    def snapshot(self) -> Snapshot:
+        """The environment's data as it is now (tables, rows, roles, what was published), to
+        :meth:`restore` later: a test suite installs a schema once and starts every test
+        from that instead of installing it again."""
+        with self.store.lock:
+            return Snapshot(self.store.snapshot(), list(self.service.published))
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Back to ``snapshot``, with no faults or throttling left."""
+        with self.store.lock:
+            self.store.restore(snapshot.database)
+            self.service.published[:] = snapshot.published
+            self.faults.clear()
+            self.limiter.limits = replace(self._limits)
+            self.limiter.reset()
 
     def state(self) -> dict[str, Any]:
         with self.store.lock:

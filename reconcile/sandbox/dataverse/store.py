@@ -280,6 +280,19 @@ class Store:
         self.conn.execute("DELETE FROM _settings WHERE name = 'seeded'")
         self.catalog = Catalog(self.conn)
 
+    def snapshot(self) -> sqlite3.Connection:
+        """A copy of the whole database (rows, custom tables, catalog) in memory."""
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self.conn.backup(copy)
+        return copy
+
+    def restore(self, copy: sqlite3.Connection) -> None:
+        """Back to a :meth:`snapshot`: its rows and catalog. Row versions keep growing (a
+        change-tracking token of before never sees an older version as new)."""
+        copy.backup(self.conn)
+        self.catalog = Catalog(self.conn)
+        self._version = max(self._version, self._max_version())
+
     _UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)")
 
     def _integrity_error(

@@ -129,3 +129,21 @@ def test_merge_cascade_must_be_cascade_or_no_cascade(api: httpx.Client, connecto
     answer = api.post("/RelationshipDefinitions", json=body)
     assert answer.status_code == 400
     assert "Merge must be Cascade or NoCascade" in answer.json()["error"]["message"]
+
+
+def test_snapshot_and_restore_bring_tables_rows_and_catalog_back(
+    api: httpx.Client, connector: DataverseSandbox
+) -> None:
+    """What the sync tests start every test from: the connector installed once."""
+    snapshot = connector.snapshot()
+    before = api.get("/contacts?$select=contactid").json()["value"]
+    record(api, "r1", connector.bulk_contacts([{"lastname": "Later"}])[0])
+    version = connector.store.version
+    connector.store.catalog.one_to_many["grc_contact_getresponsecontact"].cascade_merge = "x"
+    connector.restore(snapshot)
+    assert api.get("/contacts?$select=contactid").json()["value"] == before
+    assert api.get("/grc_getresponsecontacts").json()["value"] == []
+    rel = connector.store.catalog.one_to_many["grc_contact_getresponsecontact"]
+    assert rel.cascade_merge == "Cascade"
+    assert connector.store.version >= version  # versions never go back
+    assert record(api, "r2", connector.bulk_contacts([{"lastname": "After"}])[0])

@@ -1,0 +1,109 @@
+"""SPEC 8.3: contacts deleted in GetResponse, found by a cheap id-only scan of each list at
+its own cadence (``contacts.deletion_scan``, default daily) — GetResponse lists no deletions.
+
+The scan reads the list's contact ids (``fields=contactId``, 1000 a page: 1,000 requests for
+a million contacts) and the list's GetResponse Contact records not yet marked (ids only,
+5000 a page); a record whose contact is not in the list any more is checked (see
+:func:`~reconcile.jobs.sync.contact_reads.verify_missing`) before it is marked **Deleted in
+GetResponse**, because the mark is for good: such a record is never synchronized again.
+
+Consent (``contacts.unsubscribe_sets_donotbulkemail``, off by default): a contact that left
+the list because it unsubscribed (``POST /search-contacts/contacts`` with
+``subscribersType: removed`` says ``reason: unsubscribe``) can set *Do not allow Bulk Emails*
+on its CRM contact. Only ever set, never cleared: nobody is re-subscribed by a sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconcile.dataverse import query as q
+from reconcile.dataverse import schema as s
+from reconcile.errors import ConfigError
+from reconcile.getresponse.confirm import explain_missing
+from reconcile.getresponse.records import Contact
+from reconcile.jobs.sync import contact_records as cr
+from reconcile.jobs.sync import records as r
+from reconcile.jobs.sync.contact_reads import list_ids, verify_missing
+from reconcile.jobs.sync.context import SyncContext
+
+UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+SCAN_COLUMNS = (cr.RECORDS.primary_id, "grc_getresponseid", "grc_email", cr.LINK)
+
+
+def cadence(text: str) -> dt.timedelta | None:
+    """``contacts.deletion_scan``: ``30m``, ``12h``, ``1d``, ``1w`` — or ``off``/``never``
+    (None: no scan unless ``--full``). ``0`` scans on every run."""
+    value = text.strip().lower()
+    if value in ("off", "never", "no", "false"):
+        return None
+    if value in ("0", "always"):
+        return dt.timedelta(0)
+    match = re.fullmatch(r"(\d+)\s*([mhdw])", value)
+    if not match:
+        raise ConfigError(
+            f"contacts.deletion_scan is {text!r}, which is not a duration.",
+            hint='Use a number and a unit — "30m", "12h", "1d", "1w" — or "off".',
+        )
+    return dt.timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
+
+
+@dataclass
+class ScanResult:
+    gone: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)  # id → (row, why)
+    moved: dict[str, tuple[dict[str, Any], Contact]] = field(
+        default_factory=dict
+    )  # in another list
+    unsubscribed: dict[str, str] = field(default_factory=dict)  # id → CRM contact to opt out
+    scanned: int = 0
+
+
+def scan_list(
+    ctx: SyncContext,
+    record_id: str,
+    campaign_id: str,
+    name: str,
+    *,
+    skip: set[str],
+    consent: bool,
+    at: str,
+) -> ScanResult:
+    """Records of the list whose GetResponse contact is gone (``skip``: ids this run has
+    already seen alive, anywhere)."""
+    result = ScanResult()
+    present = list_ids(ctx.gr, campaign_id, progress=ctx.progress)
+    result.scanned = len(present)
+    condition = q.eq(cr.LIST, q.as_guid(record_id)) & q.ne(r.STATUS, cr.DELETED)
+    rows = {
+        s.getresponse_id(str(row["grc_getresponseid"])): row
+        for row in ctx.dv.query(
+            cr.RECORDS.entity_set, q.Query(select=SCAN_COLUMNS, filter=condition)
+        )
+        if row.get("grc_getresponseid")
+    }
+    missing = set(rows) - present - skip
+    if not missing:
+        return result
+    gone, moved = verify_missing(ctx.gr, campaign_id, missing, progress=ctx.progress)
+    result.moved = {i: (rows[i], contact) for i, contact in moved.items()}
+    reasons: dict[str, str] = {}
+    if consent and gone:
+        emails = {i: str(rows[i].get("grc_email") or "") for i in gone}
+        found = explain_missing(ctx.gr, campaign_id, sorted(e for e in emails.values() if e))
+        by_email = {e.casefold(): why for e, why in found.items()}
+        reasons = {i: by_email.get(e.casefold(), "") for i, e in emails.items() if e}
+    for contact_id in sorted(gone):
+        row = rows[contact_id]
+        why = reasons.get(contact_id, "")
+        if why == "removed: unsubscribe":
+            text = f"Unsubscribed in GetResponse: no longer in list {name!r} (scan of {at})."
+            if row.get(cr.LINK):
+                result.unsubscribed[contact_id] = str(row[cr.LINK]).lower()
+        else:
+            detail = f" ({why})" if why else ""
+            text = f"Deleted in GetResponse: no longer in list {name!r}{detail} (scan of {at})."
+        result.gone[contact_id] = (row, text)
+    return result
