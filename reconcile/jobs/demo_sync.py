@@ -29,6 +29,7 @@ class DemoWorld:
     state_path: Path
     progress: Progress = SILENT
     facts: dict[str, Any] = field(default_factory=dict)  # what one step leaves for the next
+    settings: Any = None  # the Settings the jobs run with (a step may set them)
 
     def dataverse(self, identity: str = "service") -> Any:
         from reconcile.dataverse import BearerTokenAuth, DataverseClient
@@ -54,6 +55,7 @@ class DemoWorld:
                 state=stack.enter_context(StateStore(self.state_path)),
                 environment=environment_key(self.dv_info["url"], self.gr_info["url"]),
                 progress=self.progress,
+                settings=self.settings,
                 **kwargs,
             )
 
@@ -71,8 +73,29 @@ def _lists(world: DemoWorld) -> list[str]:
     return prepare(world)
 
 
+def _template(world: DemoWorld) -> list[str]:
+    from reconcile.jobs.demo_mail import prepare_template
+
+    return prepare_template(world)
+
+
+def _newsletter(world: DemoWorld) -> list[str]:
+    from reconcile.jobs.demo_mail import prepare_newsletter
+
+    return prepare_newsletter(world)
+
+
+def _sent(world: DemoWorld) -> list[str]:
+    from reconcile.jobs.demo_mail import prepare_sent
+
+    return prepare_sent(world)
+
+
 STEPS: list[Step] = [
     Step("lists", "CRM marketing list → GetResponse list and contacts (SPEC 4)", _lists),
+    Step("templates", "GetResponse 'MS CRM' draft → GetResponse Template (SPEC 6)", _template),
+    Step("newsletters", "CRM newsletter → scheduled in GetResponse (SPEC 7)", _newsletter),
+    Step("newsletters", "GetResponse sends it → the record says Sent (SPEC 7)", _sent),
 ]
 
 
