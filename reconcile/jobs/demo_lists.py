@@ -20,7 +20,6 @@ OPTED_OUT = 2
 
 
 def prepare(world: Any) -> list[str]:
-    from reconcile.dataverse.roles import ADMINISTRATOR
 
     with world.dataverse("admin") as admin:
         query = q.Query(select=("contactid",), filter=q.ne("emailaddress1", None) & q.eq(
@@ -39,9 +38,6 @@ def prepare(world: Any) -> list[str]:
             "grc_MarketingListId@odata.bind": f"/lists({marketing})",
             "grc_synchronizationstatus": s.SYNC_STATUS_VALUES[SyncStatus.NEW],
         })  # fmt: skip
-    # The Service User role as the source lists it has no Write on GetResponse List, which
-    # the job needs for list statuses (docs/sync.md): the demo's identity gets it this way.
-    world.dv_sandbox.load({"identity_roles": {"service": [ADMINISTRATOR.name]}})
     world.facts["lists"] = {"record": record, "marketing": marketing, "members": len(ids)}
     return [
         f"Marketing list 'Demo clients' with {len(ids):,} migrated contacts "

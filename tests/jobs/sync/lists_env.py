@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconcile.dataverse import schema
-from reconcile.dataverse.roles import ADMINISTRATOR, SERVICE_USER
 from reconcile.dataverse.schema import getresponse_id
 from reconcile.model import SyncStatus
 from tests.jobs.migrate_env import Env, rows
@@ -19,16 +18,11 @@ CREATED = schema.SYNC_STATUS_VALUES[SyncStatus.CREATED_IN_GETRESPONSE]
 SYNCHRONIZED = schema.SYNC_STATUS_VALUES[SyncStatus.SYNCHRONIZED]
 ERROR = schema.SYNC_STATUS_VALUES[SyncStatus.ERROR]
 DELETED = schema.SYNC_STATUS_VALUES[SyncStatus.DELETED_IN_GETRESPONSE]
-# The Service User role as the source transcribes it has no Write on GetResponse List
-# (docs/connector-schema.md), which the lists job needs for list statuses: these tests run
-# the job as an identity that also holds the Connection Administrator role.
-ROLES = [SERVICE_USER.name, ADMINISTRATOR.name]
 
 
 def fresh(env: Env) -> Iterator[Env]:
-    for ready in sync_env.fresh(env):
-        ready.dv.load({"identity_roles": {"service": ROLES}})
-        yield ready
+    """The job runs as the connector's Service User alone, as in production (SPEC 2)."""
+    yield from sync_env.fresh(env)
 
 
 def people(n: int, *, start: int = 0, domain: str = "example.com", **extra: Any) -> list[dict]:

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from reconcile.dataverse import install_roles, install_schema
+from reconcile.dataverse.roles import SERVICE_USER
 from reconcile.sandbox.dataverse import DataverseSandbox
 from reconcile.sandbox.getresponse import GetResponseSandbox
 from reconcile.sandbox.server import SandboxServer
@@ -99,7 +100,7 @@ def _fresh(world: dict[str, Any]) -> None:
     admin = env.dataverse()
     install_schema(admin)
     install_roles(admin)
-    env.dv.load({"identity_roles": {"service": le.ROLES}})
+    env.dv.load({"identity_roles": {"service": [SERVICE_USER.name]}})
     people = le.people(MEMBERS)
     for i in range(0, MEMBERS, 97):
         people[i]["donotbulkemail"] = True
