@@ -168,7 +168,12 @@ def _run(
 
 def _tables(result: Any) -> Check:
     if result.ok:
-        return Check("", OK, "The six GetResponse tables are installed and complete.")
+        return Check(
+            "",
+            OK,
+            "The six GetResponse tables and the two dashboards with their charts are "
+            "installed and complete.",
+        )
     fixable = all(f.fixable for f in result.findings)
     return Check(
         "",

@@ -125,7 +125,10 @@ def schema_install(
 
 def _render_tables(report: Any) -> None:
     if report.ok:
-        click.echo("Tables: the six GetResponse tables are installed and complete.")
+        click.echo(
+            "Tables: the six GetResponse tables and the two dashboards with their charts are "
+            "installed and complete."
+        )
         return
     click.echo(f"Tables: {len(report.findings)} problem(s):")
     for finding in report.findings:

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from reconcile.dataverse import dashboards
 from reconcile.dataverse import query as q
 from reconcile.dataverse import schema as s
 from reconcile.dataverse.errors import RecordNotFound
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from reconcile.dataverse.client import DataverseClient
 
 SOLUTION_HEADER = "MSCRM.SolutionUniqueName"
+# What install creates, in order: a dashboard names its charts and views, which need columns.
+KINDS = ("publisher", "solution", "table", "column", "lookup", "key", "view", "chart", "dashboard")
 
 
 def label(text: str) -> dict[str, Any]:
@@ -171,7 +174,7 @@ class Finding:
     """Something missing (``fixable``: install creates it) or wrong (an admin must act)."""
 
     table: str  # logical name ("" for publisher / solution)
-    kind: str  # publisher | solution | table | column | lookup | key
+    kind: str  # publisher | solution | table | column | lookup | key | view | chart | dashboard
     name: str
     problem: str  # "missing" or a sentence
     fixable: bool = True
@@ -260,6 +263,10 @@ def check(client: DataverseClient, tables: Iterable[s.Table] = s.TABLES) -> Sche
                 )
             )
         _check_columns(client, table, report)
+    complete = not any(f.kind in ("table", "column", "lookup") for f in report.findings)
+    if complete and set(report.tables) >= dashboards.TABLES:
+        # The charts' queries need the tables' columns: checked once the tables are complete.
+        report.findings.extend(Finding("", *found) for found in dashboards.check(client))
     return report
 
 
@@ -371,15 +378,21 @@ def install(
     headers = {SOLUTION_HEADER: s.SOLUTION_UNIQUE_NAME}
     created: list[str] = []
     touched: set[str] = set()
+    boards = False
     report = check(client, chosen)
-    with progress.task("Installing the GetResponse tables") as task:
-        for _ in range(3):  # solution parts and tables; their columns; nothing left
+    with progress.task("Installing the GetResponse tables and dashboards") as task:
+        for _ in range(4):  # solution parts and tables; their columns; the dashboards
             todo = [f for f in report.findings if f.fixable]
             if not todo:
                 break
-            for kind in ("publisher", "solution", "table", "column", "lookup", "key"):
+            for kind in KINDS:
                 for finding in [f for f in todo if f.kind == kind]:
-                    if finding.table:
+                    if kind in ("view", "chart", "dashboard"):
+                        dashboards.install_one(
+                            client, finding.kind, finding.name, finding.problem, headers
+                        )
+                        boards = True
+                    elif finding.table:
                         _install_one(client, by_table[finding.table], finding, headers)
                         touched.add(finding.table)
                     else:
@@ -387,11 +400,11 @@ def install(
                     created.append(str(finding))
                     task.advance()
             report = check(client, chosen)
-    if touched:
-        entities = "".join(f"<entity>{name}</entity>" for name in sorted(touched))
+    if touched or boards:
+        tables = sorted(touched | ({t.logical_name for t in chosen} if boards else set()))
         client.action(
             "PublishXml",
-            {"ParameterXml": f"<importexportxml><entities>{entities}</entities></importexportxml>"},
+            {"ParameterXml": dashboards.publish_xml(tables, boards)},
             idempotent=True,
             record="publish the GetResponse tables",
         )

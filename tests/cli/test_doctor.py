@@ -98,7 +98,10 @@ def test_doctor_json_before_and_after_installing_the_tables(
     code, out, _ = run(["schema", "install", "--no-roles", "--json"], env)
     assert json.loads(out)["tables"]["created"] == []
     code, out, err = run(["doctor"], env)
-    assert "[ok  ] dynamics.tables: The six GetResponse tables are installed and complete." in out
+    assert (
+        "[ok  ] dynamics.tables: The six GetResponse tables and the two dashboards with their "
+        "charts are installed and complete." in out
+    )
     assert "[ok  ] dynamics.service_user" in out
     assert "[ok  ] dynamics.service_user" in out
     assert "[FAIL] dynamics.roles" in out

@@ -32,6 +32,10 @@ NAMES = {
     "systemuserroles": ("SystemUserRoles", "User Roles", "User Roles"),
     "publisher": ("Publisher", "Publisher", "Publishers"),
     "solution": ("Solution", "Solution", "Solutions"),
+    "savedquery": ("SavedQuery", "View", "Views"),
+    "savedqueryvisualization": ("SavedQueryVisualization", "System Chart", "System Charts"),
+    "systemform": ("SystemForm", "System Form", "System Forms"),
+    "solutioncomponent": ("SolutionComponent", "Solution Component", "Solution Components"),
 }
 
 

@@ -17,6 +17,7 @@ from reconcile.sandbox.dataverse.builtin import (
     builtin_many_to_many,
     builtin_one_to_many,
 )
+from reconcile.sandbox.dataverse.customization_tables import entities as customization_tables
 from reconcile.sandbox.dataverse.models import Attribute, Entity, Key, ManyToMany, OneToMany
 
 
@@ -42,7 +43,7 @@ class Catalog:
                 else:
                     self.many_to_many[data["schema_name"]] = ManyToMany(**data)
         else:
-            for entity in builtin_entities():
+            for entity in [*builtin_entities(), *customization_tables()]:
                 self.add_entity(entity)
             for rel in builtin_one_to_many():
                 self.add_one_to_many(rel)

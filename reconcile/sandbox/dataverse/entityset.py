@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconcile.sandbox.dataverse import actions, aggregate, changes, fetchxml, navigation
+from reconcile.sandbox.dataverse import (
+    actions,
+    aggregate,
+    changes,
+    customizations,
+    fetchxml,
+    navigation,
+)
 from reconcile.sandbox.dataverse.api import (
     ApiRequest,
     ApiResponse,
@@ -118,6 +125,9 @@ def create(service: Service, request: ApiRequest, entity: Entity) -> ApiResponse
     result = service.rows.create(
         request.user, entity, request.json(), detect_duplicates=detect_duplicates(request)
     )
+    solution = request.header("mscrm.solutionuniquename")
+    if solution:
+        customizations.add_to_solution(service.store, solution, entity, result.record_id)
     return write_response(service, request, entity, result.record_id, created=True)
 
 

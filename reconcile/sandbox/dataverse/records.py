@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconcile.sandbox.dataverse import customizations
 from reconcile.sandbox.dataverse.api import Principal
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.models import Entity, new_guid
@@ -152,6 +153,8 @@ class Rows:
         self._state_status(entity, values, None)
         self._computed(entity, values, None)
         self._list_rules(entity, values, None)
+        if entity.logical_name in customizations.COMPONENT_TYPES:
+            customizations.validate(self.store, entity, values)
         for attribute in entity.attributes.values():
             if attribute.type == "Boolean" and values.get(attribute.logical_name) is None:
                 values[attribute.logical_name] = 0  # two-option columns default to false
@@ -240,6 +243,8 @@ class Rows:
         self._state_status(entity, values, current)
         self._computed(entity, values, current)
         self._list_rules(entity, values, current)
+        if entity.logical_name in customizations.COMPONENT_TYPES:
+            customizations.validate(self.store, entity, {**current, **values})
         if "ownerid" in values and values["ownerid"] is not None:
             self.security.require(user, "Assign", entity)
         if detect_duplicates:
