@@ -91,17 +91,23 @@ def _pie(chart: Chart) -> str:
     return _frame("".join(parts + legend))
 
 
-def _scale(maximum: float) -> tuple[float, list[float]]:
-    """A round top for the value axis and its ticks."""
+def _scale(maximum: float, whole: bool = True) -> tuple[float, list[float]]:
+    """A round top for the value axis and its ticks (whole numbers for counts)."""
     if maximum <= 0:
         return 1.0, [0.0, 1.0]
     magnitude = 10 ** math.floor(math.log10(maximum))
     for step in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10):
+        if whole and not float(step * magnitude).is_integer():
+            continue
         top = math.ceil(maximum / (step * magnitude)) * step * magnitude
         if top / (step * magnitude) <= 5:
             ticks = [i * step * magnitude for i in range(round(top / (step * magnitude)) + 1)]
             return top, ticks
     return maximum, [0.0, maximum]
+
+
+def _top(chart: Chart) -> float:
+    return max(max(values) for values in chart.series.values())
 
 
 def _bars(chart: Chart) -> str:
@@ -111,7 +117,7 @@ def _bars(chart: Chart) -> str:
     height = TOP + rows * band + BOTTOM
     left = 190
     width = WIDTH - left - RIGHT - 40
-    top_value, ticks = _scale(max(max(v) for v in chart.series.values()))
+    top_value, ticks = _scale(_top(chart), "%" not in _fmt(chart, names[0]))
     parts = []
     for tick in ticks:
         x = left + width * tick / top_value
@@ -144,7 +150,7 @@ def _bars(chart: Chart) -> str:
 
 def _axes(chart: Chart, names: list[str]) -> tuple[list[str], float, float, float]:
     width, height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top_value, ticks = _scale(max(max(v) for v in chart.series.values()))
+    top_value, ticks = _scale(_top(chart), "%" not in _fmt(chart, names[0]))
     parts = []
     for tick in ticks:
         y = TOP + height - height * tick / top_value
