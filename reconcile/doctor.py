@@ -274,6 +274,7 @@ def _getresponse_factory(gr: Any) -> Callable[[], Any]:
     from reconcile.getresponse import ApiKeyAuth, BearerAuth, GetResponseClient
 
     def build() -> Any:
+        auth: ApiKeyAuth | BearerAuth
         if gr.api_key is not None:
             auth = ApiKeyAuth(gr.api_key.reveal(), domain=gr.domain)
         else:

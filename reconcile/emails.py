@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import idna
 import numpy as np
@@ -207,7 +208,7 @@ def _cut_tag(local: str) -> str:
 # --- vectorized ----------------------------------------------------------------------------
 
 
-def _apply_where(arr: pa.Array, mask: pa.Array, fn) -> pa.Array:  # type: ignore[no-untyped-def]
+def _apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
     """Apply ``fn`` only to the masked rows, leaving the rest as is."""
     mask = pc.fill_null(mask, False)
     if not pc.any(mask).as_py():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reconcile.dataverse.errors import ValidationFailed
@@ -100,10 +100,9 @@ class Aggregate:
             for condition in conditions:
                 where.append(condition.element())
         for link in self.links:
-            node = ET.SubElement(
-                entity, "link-entity", name=link.entity, to=link.to_attribute,
-                **{"from": link.from_attribute, "link-type": "inner"},
-            )  # fmt: skip
+            attributes = {"name": link.entity, "to": link.to_attribute}
+            attributes |= {"from": link.from_attribute, "link-type": "inner"}
+            node = ET.SubElement(entity, "link-entity", attributes)
             where = ET.SubElement(node, "filter", type="and")
             for condition in link.conditions:
                 where.append(condition.element())
@@ -116,7 +115,11 @@ class Aggregate:
             name, _, part = group.partition(":")
             if part == "day":
                 parts = [row.get(_alias(f"{name}_{p}")) for p in DATE_PARTS]
-                values.append(None if None in parts else datetime(*parts, tzinfo=UTC).date())
+                year, month, day = parts
+                if year is None or month is None or day is None:
+                    values.append(None)
+                else:
+                    values.append(date(int(year), int(month), int(day)))
             else:
                 values.append(row.get(_alias(name)))
         return tuple(values)

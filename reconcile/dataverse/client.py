@@ -303,7 +303,8 @@ class DataverseClient:
     ) -> dict[str, Any]:
         """One record by id or alternate key; :class:`RecordNotFound` when absent."""
         params = q.Query(select=tuple(select), expand=tuple(expand)).params()
-        headers = {"Prefer": prefer(annotations=annotations)} if annotations else None
+        wanted = prefer(annotations=annotations) if annotations else None
+        headers = {"Prefer": wanted} if wanted else None
         return self.get_json(
             q.record_path(entity_set, key),
             params=params,

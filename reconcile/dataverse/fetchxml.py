@@ -72,7 +72,7 @@ def current_user_conditions(
     def walk(node: ET.Element, entity: str) -> None:
         for child in node:
             if child.tag in ("entity", "link-entity"):
-                walk(child, child.get("alias") or child.get("name", entity))
+                walk(child, child.get("alias") or child.get("name") or entity)
             elif child.tag == "condition":
                 operator = (child.get("operator") or "").lower()
                 if operator in CURRENT_USER_OPERATORS:

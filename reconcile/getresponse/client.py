@@ -80,7 +80,7 @@ class _PacedHttp(httpx.Client):
         super().__init__(**kwargs)
         self._owner = owner
 
-    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         owner = self._owner
         with ExitStack() as stack:
             for throttle in owner.throttles_for(request):

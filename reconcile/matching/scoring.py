@@ -12,6 +12,7 @@ on all cores.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,7 +71,7 @@ class Pairs:
         return Pairs(**{k: v[index] for k, v in vars(self).items()})
 
 
-def _sim(a: np.ndarray, b: np.ndarray, scorer) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _sim(a: np.ndarray, b: np.ndarray, scorer: Callable[..., float]) -> np.ndarray:
     if len(a) == 0:
         return np.empty(0, np.float32)
     return process.cpdist(list(a), list(b), scorer=scorer, dtype=np.float32, workers=-1)

@@ -212,10 +212,10 @@ def _lines(chart: Chart) -> str:
         )
         if count <= 31:
             for i, point in enumerate(points):
-                x, y = point.split(",")
+                px, py = point.split(",")
                 value = chart.series[name][i]
                 parts.append(
-                    f"<circle cx='{x}' cy='{y}' r='2.5' fill='{color}'><title>"
+                    f"<circle cx='{px}' cy='{py}' r='2.5' fill='{color}'><title>"
                     f"{escape(label(chart.categories[i], chart.by_month))} — {name}: "
                     f"{show(value, _fmt(chart, name))}</title></circle>"
                 )

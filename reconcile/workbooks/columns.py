@@ -177,9 +177,9 @@ def map_headers(side: Side, header_row: Iterable[object]) -> HeaderMap:
             hidden_seen += 1
         if found is None:
             continue
-        canonical, language = found
+        canonical, voted = found
         if not hidden and fold(text) not in _SHARED_NAMES:
-            votes[language] += 1
+            votes[voted] += 1
         if canonical in positions:
             duplicates.append((canonical, text))
             continue

@@ -149,9 +149,9 @@ def _write_board(
         sheet.write_string(i, 1, value)
     sheet.write_string(5, 0, "Generated at", formats.label)
     sheet.write_datetime(5, 1, report.generated_at.replace(tzinfo=None), formats.when)
-    for i, (label, value) in enumerate(dashboard.figures):
+    for i, (label, figure) in enumerate(dashboard.figures):
         sheet.write_string(7, 1 + i * 2, label, formats.label)
-        sheet.write_number(8, 1 + i * 2, value, formats.figure)
+        sheet.write_number(8, 1 + i * 2, figure, formats.figure)
     sheet.write_string(
         9, 0, "Charts are drawn by Excel from the tables on the next sheet.", formats.note
     )

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 import pandas as pd
@@ -199,7 +200,7 @@ def write_workbook(
     }
     text = rx.Format().set_quote_prefix()
     sheets: list[tuple[str, object]] = [(sheet, data)]
-    options: dict[str, dict] = {
+    options: dict[str, Any] = {
         "column_widths": {sheet: widths},
         "column_formats": {sheet: {c.header: text for c in columns if _is_text(c.values)}},
         "freeze_panes": {sheet: {"row": 1, "col": 0}},

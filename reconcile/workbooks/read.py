@@ -11,7 +11,7 @@ Every problem in every file is collected first and raised as one
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -118,7 +118,7 @@ def _check_side(table: tables.RawTable, headers: HeaderMap, side: Side) -> list[
 def _frame(table: tables.RawTable, headers: HeaderMap, side: Side) -> pd.DataFrame:
     """The canonical columns of one sheet, as text (modified-on kept as read)."""
     rows = table.rows
-    data: dict[str, list[object]] = {}
+    data: dict[str, Sequence[object]] = {}
     for field in _FIELDS[side]:
         index = headers.positions.get(field)
         if index is None:

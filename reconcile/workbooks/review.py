@@ -260,7 +260,7 @@ def write_review(
     return names
 
 
-def _review_options(names: Sequence[str]) -> dict[str, dict]:
+def _review_options(names: Sequence[str]) -> dict[str, Any]:
     text = rx.Format().set_quote_prefix()
     header = REVIEW_HEADERS
     rules = [

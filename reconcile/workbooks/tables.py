@@ -16,6 +16,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 import python_calamine as calamine
@@ -150,7 +151,8 @@ def read_sheet(path: Path, book: calamine.CalamineWorkbook, name: str) -> RawTab
                 ),
                 hint="Unmerge the header cells so that every column has its own heading.",
             )
-    return RawTable(path, name, list(rows[start]), rows[start + 1 :], start + 1)
+    body = cast("list[list[object]]", rows[start + 1 :])  # cells as calamine typed them
+    return RawTable(path, name, list(rows[start]), body, start + 1)
 
 
 def read_metadata(book: calamine.CalamineWorkbook) -> str | None:

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -353,11 +354,15 @@ def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problem
             new & (edited[column].str.len() > NAME_MAX_LENGTH),
             f"a new contact with a too long {REVIEW_HEADERS[column]}",
             column,
-            lambda r, c=column: (
-                f"{REVIEW_HEADERS[c]} has {len(r[c])} characters; a Dynamics contact holds at "
-                f"most {NAME_MAX_LENGTH}: shorten it"
-            ),
+            partial(_too_long, column),
         )
+
+
+def _too_long(column: str, row: pd.Series) -> str:
+    return (
+        f"{REVIEW_HEADERS[column]} has {len(row[column])} characters; a Dynamics contact holds "
+        f"at most {NAME_MAX_LENGTH}: shorten it"
+    )
 
 
 def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:

@@ -8,7 +8,7 @@ that are shown in the table but not drawn (``extra``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,7 +25,7 @@ class Chart:
     kind: str  # pie | bar | column | line
     category: str  # header of the category column
     categories: list[Any]  # str | int | date
-    series: dict[str, list[float]]  # drawn, in order
+    series: dict[str, Sequence[float]]  # drawn, in order
     formats: dict[str, str] = field(default_factory=dict)  # column header -> number format
     extra: dict[str, list[Any]] = field(default_factory=dict)  # shown, not drawn
     note: str = ""

@@ -300,9 +300,9 @@ def run_job(job: Job, ctx: SyncContext) -> Report:
         last = ctx.state.last_run(run_key, ctx.environment)
         interrupted = last[0] if last is not None and last[1] == "running" else None
         journal = Journal(ctx.state, interrupted, writable=False)
-        plan = job.plan(ctx, journal)
-        report.plan, report.notes = plan.as_dict(), list(plan.notes)
-        report.watermarks = dict(plan.watermarks)
+        preview = job.plan(ctx, journal)
+        report.plan, report.notes = preview.as_dict(), list(preview.notes)
+        report.watermarks = dict(preview.watermarks)
         _close(report, ctx, started, before)
         return report
     lease = lease_name(job.name, ctx.environment)

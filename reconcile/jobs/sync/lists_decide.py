@@ -190,7 +190,9 @@ def decide_members(
     seen: set[str] = set()
     # One GetResponse contact per address and list: who holds each address already.
     emails: dict[str, str] = {
-        r.email: r.contact_id for r in by_contact_records(by_contact) if r.live and r.email
+        r.email: r.contact_id
+        for r in by_contact_records(by_contact)
+        if r.live and r.email and r.contact_id
     }
     for member in sorted(members, key=lambda m: m.contact_id):
         if member.contact_id in seen:

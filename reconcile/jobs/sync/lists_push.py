@@ -318,10 +318,10 @@ def _look(ctx: SyncContext, waiting: dict[str, Sent], out: Outcome) -> None:
             since = min(dt.datetime.fromisoformat(s.at) for s in emails.values()) - SCAN_MARGIN
             found = list(iter_contacts(ctx.gr, campaign_id=campaign_id, created_from=since))
         for contact in found:
-            s = emails.get(contact.email.casefold())
-            if s is not None and s.contact_id in waiting:
-                out.found[s.contact_id] = contact
-                del waiting[s.contact_id]
+            sent = emails.get(contact.email.casefold())
+            if sent is not None and sent.contact_id in waiting:
+                out.found[sent.contact_id] = contact
+                del waiting[sent.contact_id]
 
 
 def _explain(ctx: SyncContext, waiting: dict[str, Sent]) -> dict[str, str]:

@@ -91,10 +91,10 @@ class TemplatesJob:
         for draft_id, record in existing.items():
             if draft_id in templates or record.get(r.STATUS) == deleted:
                 continue
-            draft = drafts.get(draft_id)
+            renamed = drafts.get(draft_id)
             why = (
-                f"the draft was renamed {draft.name!r}, without the '{PREFIX}' prefix"
-                if draft is not None
+                f"the draft was renamed {renamed.name!r}, without the '{PREFIX}' prefix"
+                if renamed is not None
                 else "the draft no longer exists in GetResponse"
             )
             label = f"template {record.get('grc_name')!r}"
