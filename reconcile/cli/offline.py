@@ -30,6 +30,8 @@ WIZARD_MAX_MB = 8.0
 
 
 def _render_match(summary: MatchSummary, next_step: bool = True) -> None:
+    for described in summary.read_as:
+        click.echo(f"Read {described}.")
     click.echo(
         f"Matched {summary.gr_contacts:,} GetResponse contacts against "
         f"{summary.crm_contacts:,} CRM contacts in {summary.seconds:.1f} s."

@@ -64,6 +64,7 @@ class MatchSummary:
     gr_files: list[str]
     crm_files: list[str]
     seconds: float
+    read_as: list[str] = field(default_factory=list)  # CSV inputs: encoding and separator found
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,6 +155,7 @@ def match_files(
         gr_files=list(gr.info.files),
         crm_files=list(crm.info.files),
         seconds=round(time.perf_counter() - started, 2),
+        read_as=[*gr.info.formats, *crm.info.formats],
     )
 
 
@@ -373,7 +375,10 @@ def build_import(
                 max_rows=max_rows,
                 progress=progress,
             )
-        result.steps = import_steps(written, result.decisions, review_path, crm_export is not None)
+        language = meta["gr"].get("language") or meta["crm"].get("language", "en")
+        result.steps = import_steps(
+            written, result.decisions, review_path, crm_export is not None, language
+        )
         steps_path = temp / STEPS_FILE
         steps_path.write_text("\n".join(result.steps) + "\n", encoding="utf-8")
         out = Path(out_dir)

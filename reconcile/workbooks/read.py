@@ -67,6 +67,7 @@ class SourceInfo:
     language: Language
     metadata: str | None  # Dynamics hiddenSheet A1 of the first file that has one
     ids_from: Literal["column", "row"]
+    formats: tuple[str, ...] = ()  # per CSV file: "path: encoding, separator" (said to the user)
 
 
 @dataclass
@@ -285,6 +286,7 @@ def read_contacts(path: str | Path, side: Side, progress: Progress = SILENT) -> 
         language=languages.most_common(1)[0][0],
         metadata=next((t.metadata for t, _, _ in parts if t.metadata), None),
         ids_from=ids_from,
+        formats=tuple(f"{t.path}: {t.text_format}" for t, _, _ in parts if t.text_format),
     )
     return Contacts(frame.reset_index(drop=True), info)
 

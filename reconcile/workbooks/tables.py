@@ -3,7 +3,8 @@
 This is the only module that opens input spreadsheets. It turns every way a file can be
 unusable into an :class:`~reconcile.errors.InputError` that names the file (and sheet): empty
 file, password-protected workbook (an encrypted .xlsx is an OLE compound file, recognised by its
-magic bytes), old .xls, corrupt zip or XML, a CSV that is not UTF-8, merged header cells.
+magic bytes), old .xls, a PDF or a CSV where a workbook was expected (and a workbook named
+.csv), corrupt zip or XML, a CSV in neither UTF-8 nor Windows-1252, merged header cells.
 
 Reading uses python-calamine (Rust): about ten times faster than openpyxl on large sheets.
 """
@@ -41,6 +42,7 @@ class RawTable:
     rows: list[list[object]]
     header_row: int  # 1-based row number of the header, as Excel shows it
     metadata: str | None = None  # A1 of the workbook's hiddenSheet, if any
+    text_format: str | None = None  # CSV only: encoding and separator found ("UTF-8, comma-…")
     other_sheets: list[str] = field(default_factory=list)
 
     def problem(self, message: str, row: int | None = None, column: str | None = None) -> Problem:
@@ -69,33 +71,63 @@ def list_inputs(path: str | Path, what: str) -> list[Path]:
     return [path]
 
 
+def _kind_of(head: bytes) -> str | None:
+    """What a file that is not an .xlsx is, from its first bytes (None: unknown)."""
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if head.lstrip(b"\xef\xbb\xbf \r\n\t").lower().startswith((b"<!doctype html", b"<html")):
+        return "a web page (HTML)"
+    if head.startswith(b"{\\rtf"):
+        return "an RTF document"
+    if head and all(b >= 32 or b in b"\r\n\t" for b in head):  # UTF-8 or cp1252 text
+        return "a text file (a CSV?)"
+    return None
+
+
 def check_readable(path: Path) -> None:
     """Refuse empty, encrypted, legacy or non-workbook files before parsing them."""
     size = path.stat().st_size
     if size == 0:
         raise InputError(Problem("the file is empty (0 bytes)", file=str(path)))
-    if path.suffix.lower() not in XLSX_SUFFIXES:
-        return
     with path.open("rb") as handle:
-        head = handle.read(8)
-        if head == OLE_MAGIC:
-            body = head + handle.read(min(size, 16 << 20))
-            if _ENCRYPTION_STREAM in body:
-                raise InputError(
-                    Problem("the workbook is password-protected (encrypted)", file=str(path)),
-                    hint="Open it in Excel, remove the password (File > Info > Protect "
-                    "Workbook > Encrypt with Password, clear the box), save, and run again.",
-                )
+        head = handle.read(512)
+    if path.suffix.lower() in CSV_SUFFIXES:
+        if head[:4] == ZIP_MAGIC or head[:8] == OLE_MAGIC:
             raise InputError(
                 Problem(
-                    "this is an old .xls workbook (or another OLE file), not .xlsx", file=str(path)
+                    f"this is an Excel workbook, not a CSV file ({path.suffix})", file=str(path)
                 ),
-                hint="Open it in Excel and save it as 'Excel Workbook (*.xlsx)'.",
+                hint=f"Rename it to {path.stem}.xlsx and give that name.",
             )
-    if head[:4] != ZIP_MAGIC:
+        return
+    if head[:8] == OLE_MAGIC:
+        if path.suffix.lower() not in XLSX_SUFFIXES:
+            return  # an .xls by name: calamine reads those
+        with path.open("rb") as handle:
+            body = handle.read(min(size, 16 << 20))
+        if _ENCRYPTION_STREAM in body:
+            raise InputError(
+                Problem("the workbook is password-protected (encrypted)", file=str(path)),
+                hint="Open it in Excel, remove the password (File > Info > Protect "
+                "Workbook > Encrypt with Password, clear the box), save, and run again.",
+            )
         raise InputError(
             Problem(
-                "not an .xlsx workbook (no zip signature): the file is corrupt or not Excel",
+                "this is an old .xls workbook (or another OLE file), not .xlsx", file=str(path)
+            ),
+            hint="Open it in Excel and save it as 'Excel Workbook (*.xlsx)'.",
+        )
+    if head[:4] != ZIP_MAGIC:
+        kind = _kind_of(head)
+        if kind is not None:
+            raise InputError(
+                Problem(f"this is {kind}, not an Excel workbook (.xlsx)", file=str(path)),
+                hint="Give the .xlsx file (in Excel: File > Save As > Excel Workbook); a CSV "
+                "export is read when its name ends in .csv.",
+            )
+        raise InputError(
+            Problem(
+                "not an .xlsx workbook (no zip signature): the file is damaged or not Excel",
                 file=str(path),
             ),
             hint="Export the view to Excel again, or save the file as .xlsx.",
@@ -167,19 +199,49 @@ def read_metadata(book: calamine.CalamineWorkbook) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+# What the Excel "Save as" CSV types produce: UTF-8 (with a BOM: "CSV UTF-8"), else the
+# Windows code page — cp1252 for French, English and the other Western European Excels.
+ENCODINGS = (("utf-8-sig", "UTF-8"), ("cp1252", "Windows-1252 (Excel's plain 'CSV')"))
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def decode_csv(path: Path, raw: bytes) -> tuple[str, str]:
+    """(text, the encoding's name for people): UTF-8 with or without BOM, else cp1252."""
+    for codec, name in ENCODINGS:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            failure = exc
+            continue
+        if codec == "utf-8-sig" and raw.startswith(b"\xef\xbb\xbf"):
+            name = "UTF-8 with BOM"
+        return text, name
+    raise InputError(
+        Problem(
+            f"the CSV file is neither UTF-8 nor Windows-1252 (byte {failure.start} cannot be read)",
+            file=str(path),
+        ),
+        hint="Save it again from Excel as 'CSV UTF-8 (Comma delimited)'.",
+    )
+
+
+def sniff_separator(first_line: str) -> str:
+    """The separator of a CSV header line: the most frequent of , ; and tab (comma on a tie,
+    as a one-column file has none). French Excel separates with ';' (the comma is its decimal
+    mark)."""
+    counts = {sep: first_line.count(sep) for sep in SEPARATORS}
+    best = max(counts, key=lambda sep: (counts[sep], sep == ","))
+    return best if counts[best] else ","
+
+
 def read_csv(path: Path) -> RawTable:
-    """A UTF-8 CSV (with or without BOM), comma- or semicolon-separated."""
+    """A CSV as Excel saves it: UTF-8 (with or without BOM) or Windows-1252; comma-,
+    semicolon- or tab-separated. What was found is in ``RawTable.text_format``."""
     check_readable(path)
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            Problem(f"the CSV file is not UTF-8 (byte {exc.start} cannot be read)", file=str(path)),
-            hint="Save it again as 'CSV UTF-8 (Comma delimited)'.",
-        ) from exc
+    text, encoding = decode_csv(path, raw)
     first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    delimiter = sniff_separator(first_line)
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -201,7 +263,9 @@ def read_csv(path: Path) -> RawTable:
     start = next((i for i, row in enumerate(rows) if any(v != "" for v in row)), None)
     if start is None:
         raise InputError(Problem("the CSV file has no header row", file=str(path)))
-    return RawTable(path, None, rows[start], rows[start + 1 :], start + 1)
+    table = RawTable(path, None, rows[start], rows[start + 1 :], start + 1)
+    table.text_format = f"{encoding}, {SEPARATORS[delimiter]}-separated"
+    return table
 
 
 def column_letter(index: int) -> str:

@@ -144,3 +144,23 @@ def test_demo_runs_the_whole_round_trip(tmp_path: Path):
     )
     assert data["links_wrong"] <= 0.005 * data["links_checked"]  # the matcher's precision bar
     assert data["second_pass"]["unresolved"] == []
+
+
+def test_french_exports_give_french_import_steps_and_a_french_csv_is_read(tmp_path: Path):
+    gr = helpers.gr_export(tmp_path / "Contacts GetResponse actifs.xlsx", language="fr")
+    # The CRM side as French Excel saves "CSV (séparateur : point-virgule)": cp1252 and ';'.
+    crm = tmp_path / "Mes contacts actifs.csv"
+    lines = ["Prénom;Nom;Adresse e-mail", "Zoë;Nguyễn;zoe.nguyen@example.com"]
+    lines[1] = "Zoë;Lefèvre;zoe.nguyen@example.com"  # cp1252 has è, not ễ
+    crm.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    review = tmp_path / "review.xlsx"
+    result = _run("match", str(gr), str(crm), "-o", str(review), "-q")
+    assert result.exit_code == 0, result.output
+    said = f"Read {crm}: Windows-1252 (Excel's plain 'CSV'), semicolon-separated."
+    assert said in result.output
+    result = _run("build-import", str(review), "-o", str(tmp_path / "import"), "-q")
+    assert result.exit_code == 0, result.output
+    steps = (tmp_path / "import" / "IMPORT-STEPS.txt").read_text(encoding="utf-8")
+    assert "Importer à partir d'Excel" in steps
+    assert "Import from Excel" not in steps
+    assert "Paramètres > Gestion des données > Importations" in steps

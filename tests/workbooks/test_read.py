@@ -149,10 +149,37 @@ def test_ole_file_without_encryption_is_called_an_old_xls(tmp_path: Path):
     assert ".xls workbook" in str(_problems(path))
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "kind"),
+    [
+        ("a.xlsx", b"Name,Email\n", "a text file (a CSV?)"),
+        ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF document"),
+        ("page.xlsx", b"<!DOCTYPE html><html><body>Sign in", "a web page (HTML)"),
+    ],
+)
+def test_a_file_that_is_not_a_workbook_is_called_what_it_is(
+    tmp_path: Path, name: str, content: bytes, kind: str
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+    error = _problems(path)
+    assert error.message == f"{path}: this is {kind}, not an Excel workbook (.xlsx)"
+    assert "corrupt" not in str(error)
+    assert "Save As > Excel Workbook" in error.hint
+
+
+def test_a_workbook_named_csv_says_to_rename_it(tmp_path: Path):
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(helpers.gr_export(tmp_path / "x.xlsx").read_bytes())
+    error = _problems(path)
+    assert "this is an Excel workbook, not a CSV file (.csv)" in str(error)
+    assert "Rename it to contacts.xlsx" in error.hint
+
+
 def test_corrupt_zip_and_corrupt_sheet(tmp_path: Path):
     not_zip = tmp_path / "a.xlsx"
-    not_zip.write_text("Name,Email\n")
-    assert "corrupt or not Excel" in str(_problems(not_zip))
+    not_zip.write_bytes(b"\x00\x01\x02 random bytes")
+    assert "damaged or not Excel" in str(_problems(not_zip))
     broken = helpers.truncated_sheet_copy(
         helpers.gr_export(tmp_path / "b.xlsx"), tmp_path / "c.xlsx"
     )
@@ -194,11 +221,42 @@ def test_duplicate_and_empty_ids(tmp_path: Path):
     assert any("'c-1' appears more than once (crm.csv row 2, crm.csv row 3)" in m for m in messages)
 
 
-def test_csv_that_is_not_utf8(tmp_path: Path):
+def test_french_excel_csv_cp1252_and_semicolons_is_read_and_said(tmp_path: Path):
+    # What French Excel's "CSV (séparateur : point-virgule)" writes: cp1252, ';', CRLF.
+    path = tmp_path / "contacts.csv"
+    text = "Nom complet;Adresse e-mail\r\nZoë Lefèvre;zoe@exemple.fr\r\nAndré Œuvray;a@x.fr\r\n"
+    path.write_bytes(text.encode("cp1252"))
+    contacts = read_contacts(path, "gr")
+    assert contacts.frame[model.NAME].tolist() == ["Zoë Lefèvre", "André Œuvray"]
+    assert contacts.info.language == "fr"
+    assert contacts.info.formats == (
+        f"{path}: Windows-1252 (Excel's plain 'CSV'), semicolon-separated",
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ("Name,Email\r\nZoë,z@x.fr\r\n".encode(), "UTF-8, comma-separated"),
+        (b"\xef\xbb\xbf" + "Name;Email\nZoë;z@x.fr\n".encode(), "UTF-8 with BOM, semicolon"),
+        ("Name\tEmail\nZoë\tz@x.fr\n".encode("cp1252"), "Windows-1252 (Excel's plain 'CSV'), tab"),
+    ],
+)
+def test_csv_encoding_and_separator_are_detected(tmp_path: Path, raw: bytes, said: str):
     path = tmp_path / "gr.csv"
-    path.write_bytes("Name,Email\nZoë,z@x.fr\n".encode("cp1252"))
+    path.write_bytes(raw)
+    contacts = read_contacts(path, "gr")
+    assert contacts.frame[model.NAME].tolist() == ["Zoë"]
+    assert contacts.frame[model.EMAIL].tolist() == ["z@x.fr"]
+    (described,) = contacts.info.formats
+    assert described.startswith(f"{path}: {said}")
+
+
+def test_csv_in_neither_utf8_nor_cp1252_is_refused(tmp_path: Path):
+    path = tmp_path / "gr.csv"
+    path.write_bytes(b"Name,Email\n\x81\x8d,z@x.fr\n")  # bytes cp1252 leaves undefined
     error = _problems(path)
-    assert "not UTF-8" in str(error)
+    assert "neither UTF-8 nor Windows-1252" in str(error)
     assert "CSV UTF-8" in error.hint
 
 
