@@ -168,7 +168,8 @@ def render_plan(summary: Any, next_step: bool = True) -> None:
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="The run report workbook (default: next to REVIEW, '<name>-report.xlsx').",
+    help="The run report workbook (default: next to REVIEW, '<name>-report-<date>-<time>.xlsx', "
+    "so each run keeps its own).",
 )
 @click.option(
     "--batch-size",
@@ -211,7 +212,7 @@ def apply_command(
     from reconcile.dataverse.connect import connect
     from reconcile.jobs.migrate import apply_plan, load_plan
     from reconcile.state import StateStore, locate
-    from reconcile.workbooks.migration import write_run_report
+    from reconcile.workbooks.migration import report_file, write_run_report
 
     settings = load_settings(config_path, profile)
     progress = bars(not quiet and not as_json)
@@ -226,8 +227,7 @@ def apply_command(
             chunk=batch_size,
             progress=progress,
         )
-    suffix = "-dry-run-report.xlsx" if dry_run else "-report.xlsx"
-    target = report_path or review.with_name(review.stem + suffix)
+    target = report_path or report_file(review, dry_run=dry_run)
     report.report_path = str(target)
     unwritten = None
     try:

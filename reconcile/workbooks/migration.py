@@ -13,6 +13,8 @@ The review workbook stays the offline round-trip's (``Review``, ``Summary``, hid
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -132,7 +134,27 @@ REPORT_SHEETS = {
     "skipped": ("Skipped", ("getresponse_contact", "email", "decision", "reason", "review_row")),
     "lists": ("Lists", ("list", "campaign_id", "record_id", "created", "members_added")),
 }
-WIDE = {"message": 70.0, "action": 70.0, "reason": 70.0, "note": 50.0}
+# Column widths (Excel characters): a GUID is 36, an email rarely over 40; long texts wrap.
+WIDTHS = {
+    "message": 70.0,
+    "action": 70.0,
+    "reason": 70.0,
+    "note": 50.0,
+    "email": 36.0,
+    "record": 40.0,
+    "contact_id": 38.0,
+    "crm_contact": 38.0,
+    "record_id": 38.0,
+    "getresponse_contact": 22.0,
+    "getresponse_contacts": 30.0,
+    "campaign_id": 20.0,
+    "list": 24.0,
+    "what": 26.0,
+    "first_name": 18.0,
+    "last_name": 22.0,
+}
+WHERE = {"where", "review_row"}  # "Review row 18": written as a sheet and a row number
+_WHERE = re.compile(r"^(?P<sheet>.+) row (?P<row>\d+)$")
 
 
 TITLES = {
@@ -142,7 +164,6 @@ TITLES = {
     "contact_id": "CRM contact id",
     "campaign_id": "GetResponse list id",
     "record_id": "GetResponse List record",
-    "where": "Review row",
 }
 
 
@@ -150,23 +171,100 @@ def _title(name: str) -> str:
     return TITLES.get(name, name.replace("_", " ").capitalize())
 
 
+def report_file(review: Path, *, dry_run: bool, at: dt.datetime | None = None) -> Path:
+    """Where a run's report goes by default: next to the review workbook, named by the time
+    of the run, so an apply never overwrites the report of the one before."""
+    stamp = (at or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    kind = "dry-run-report" if dry_run else "report"
+    target = review.with_name(f"{review.stem}-{kind}-{stamp}.xlsx")
+    n = 1
+    while target.exists():  # two runs in the same second
+        n += 1
+        target = review.with_name(f"{review.stem}-{kind}-{stamp}-{n}.xlsx")
+    return target
+
+
+def _outcome(report: Mapping[str, Any]) -> str:
+    if report.get("aborted"):
+        return f"stopped: {report['aborted']} (run the same command again: it resumes)"
+    if report.get("failures") or report.get("duplicates"):
+        return "finished; some records failed or were not created (see Failed, Duplicates)"
+    if report.get("already_applied"):
+        return "nothing to do: this workbook was already applied (that run's results)"
+    return "finished: everything planned was written"
+
+
+STARTED = "Started (UTC)"
+
+
+def summary_frame(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The Summary sheet: what ran where, by whom, when, and every count as a number."""
+    started = report.get("started_at")
+    when: object = ""
+    if started:
+        when = dt.datetime.fromisoformat(str(started).replace("Z", "+00:00")).replace(tzinfo=None)
+    rows: list[tuple[str, object]] = [
+        ("Review workbook", report.get("workbook") or ""),
+        ("Environment", report.get("environment") or ""),
+        ("Identity (Dataverse user id)", report.get("identity") or "not checked"),
+        ("Run id", report["run_id"] if report.get("run_id") is not None else "none (dry run)"),
+        (STARTED, when),
+        ("Dry run", "yes" if report.get("dry_run") else "no"),
+        ("Resumed an interrupted run", "yes" if report.get("resumed") else "no"),
+        ("Outcome", _outcome(report)),
+        ("Exit code", int(report.get("exit_code") or 0)),
+        ("", ""),
+    ]
+    counts = report.get("counts") or {}
+    labels = report.get("count_labels") or {key: key.replace("_", " ") for key in counts}
+    rows += [(str(label).strip(), int(counts.get(key, 0))) for key, label in labels.items()]
+    requests = report.get("requests") or {}
+    rows += [(f"Requests to {name}", int(n)) for name, n in requests.items()]
+    rows.append(("Seconds", float(report.get("seconds") or 0.0)))
+    rows += [("Note", note) for note in report.get("notes") or []]
+    return pd.DataFrame({"Item": [r[0] for r in rows], "Value": [r[1] for r in rows]}, dtype=object)
+
+
+def _detail_frame(items: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    """One outcome sheet; a Review location becomes a sheet name and a row number."""
+    data: dict[str, list[object]] = {}
+    for column in columns:
+        values = [_cell(item.get(column)) for item in items]
+        if column not in WHERE:
+            data[_title(column)] = values
+            continue
+        found = [_WHERE.match(str(v)) for v in values]
+        data["Review sheet"] = [m["sheet"] if m else v for m, v in zip(found, values, strict=True)]
+        data["Review row"] = [int(m["row"]) if m else "" for m in found]
+    return pd.DataFrame(data, dtype=object)
+
+
 def write_run_report(report: Mapping[str, Any], summary: Sequence[str], path: str | Path) -> Path:
-    """The run report workbook: a Summary, then one sheet per kind of outcome (each failure
-    with its record, the service's message and what to do). Written atomically."""
+    """The run report workbook: a Summary (facts and counts, numbers as numbers), then one
+    sheet per kind of outcome (each failure with its record, the service's message and what to
+    do). Text cells carry Excel's quote prefix, as in the review workbook, so a value that looks
+    like a formula stays text even when edited. Written atomically. ``summary`` (the lines the
+    CLI prints) is kept for callers; the sheet is built from ``report`` itself."""
     import rustpy_xlsxwriter as rx
 
     from reconcile.workbooks.atomic import staged_file
 
-    sheets: list[tuple[str, pd.DataFrame]] = [
-        ("Summary", pd.DataFrame({"Run": list(summary)}, dtype=object))
-    ]
-    widths: dict[str, dict[str, float] | list[float]] = {"Summary": {"Run": 120.0}}
+    del summary  # the terminal text; the workbook has the facts as cells
+    text = rx.Format().set_quote_prefix()
+    sheets: list[tuple[str, pd.DataFrame]] = [("Summary", summary_frame(report))]
+    widths: dict[str, dict[str, float] | list[float]] = {"Summary": {"Item": 64.0, "Value": 70.0}}
+    formats: dict[str, Any] = {"Summary": {"Item": text, "Value": text}}
+    items = sheets[0][1]["Item"].tolist()
+    # The start time is a real Excel date (a row format wins over the column's quote prefix).
+    dates = {items.index(STARTED) + 1: rx.Format().set_num_format("yyyy-mm-dd hh:mm:ss")}
     for key, (sheet, columns) in REPORT_SHEETS.items():
-        rows = [{c: _cell(item.get(c)) for c in columns} for item in report.get(key) or []]
-        frame = pd.DataFrame(rows, columns=list(columns), dtype=object)
-        frame.columns = [_title(c) for c in columns]
+        frame = _detail_frame(report.get(key) or [], columns)
         sheets.append((sheet, frame))
-        widths[sheet] = {_title(c): WIDE.get(c, 24.0) for c in columns}
+        widths[sheet] = {
+            c: WIDTHS.get(next((k for k in columns if _title(k) == c), ""), 18.0)
+            for c in frame.columns
+        }
+        formats[sheet] = {c: text for c in frame.columns if c != "Review row"}
     target = Path(path)
     with staged_file(target) as temp:
         rx.write_worksheets(
@@ -174,7 +272,15 @@ def write_run_report(report: Mapping[str, Any], summary: Sequence[str], path: st
             str(temp),
             bold_headers=True,
             column_widths=widths,
+            column_formats=formats,
+            datetime_format="yyyy-mm-dd hh:mm:ss",
+            row_formats={"Summary": dates},
             freeze_panes={name: {"row": 1, "col": 0} for name, _ in sheets},
+            # Printed (or saved as PDF): landscape, each sheet one page wide, headers repeated.
+            page_setup={
+                name: {"landscape": True, "fit_to_pages": (1, 0), "repeat_rows": 0}
+                for name, _ in sheets
+            },
             autofilter={name: True for name, _ in sheets[1:]},
         )
     return target

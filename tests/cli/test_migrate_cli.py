@@ -3,6 +3,7 @@ output, JSON, the report workbook, exit codes (0, 1, 2, 3), and no secret in any
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,11 +66,11 @@ def test_plan_then_apply_from_the_command_line(env: Env, tmp_path: Path) -> None
     dry = json.loads(out)
     assert dry["dry_run"] is True
     assert dry["counts"]["contacts_created"] == 2
-    assert (tmp_path / "review-dry-run-report.xlsx").exists()
+    assert len(list(tmp_path.glob("review-dry-run-report-*.xlsx"))) == 1
     code, out, err = run(["migrate", "apply", str(review), "--state", str(state), "-q"], settings)
     assert code == 0, err
     assert "CRM contacts created" in out
-    report = tmp_path / "review-report.xlsx"
+    (report,) = tmp_path.glob("review-report-*.xlsx")
     assert f"Report: {report}" in out
     book = openpyxl.load_workbook(report, read_only=True)
     assert book.sheetnames == [
@@ -83,9 +84,20 @@ def test_plan_then_apply_from_the_command_line(env: Env, tmp_path: Path) -> None
     ]
     assert len(list(book["Created"].iter_rows(min_row=2))) == 2
     assert formula_cells(report) == []
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["CRM contacts created"] == 2  # a number, not padded text
+    assert summary["Environment"] == env.dv_url
+    assert summary["Identity (Dataverse user id)"] == env.dv_info["identities"]["admin"]["user_id"]
+    assert isinstance(summary["Run id"], int | float)  # a number (Excel keeps floats)
+    assert isinstance(summary["Started (UTC)"], dt.datetime)
+    created = list(book["Created"].iter_rows(values_only=True))
+    assert created[0][-3:] == ("Review sheet", "Review row", "Outcome")
+    assert isinstance(created[1][-2], int | float)
+    book.close()
     code, out, _ = run(["migrate", "apply", str(review), "--state", str(state)], settings)
     assert code == 0
     assert out.startswith("Nothing to do:")
+    assert len(list(tmp_path.glob("review-report-*.xlsx"))) == 2  # kept, not overwritten
     for secret in secrets(env):
         assert secret not in out + err
 
@@ -106,7 +118,7 @@ def test_a_broken_workbook_exits_2_and_writes_nothing(env: Env, tmp_path: Path) 
     assert "column 'Decision': unknown decision 'maybe'" in err
     assert "was not a candidate for this contact" in err
     assert crm_state(env.dataverse()) == before
-    assert not (tmp_path / "review-report.xlsx").exists()
+    assert not list(tmp_path.glob("review-report*.xlsx"))
 
 
 def test_a_reviewed_decision_is_applied(env: Env, tmp_path: Path) -> None:
@@ -144,7 +156,7 @@ def test_a_report_that_cannot_be_written_still_shows_what_was_applied(
     code, out, _ = run(args, settings)  # the same command with a writable report
     assert code == 0
     assert out.startswith("Nothing to do:")
-    assert (tmp_path / "review-report.xlsx").exists()
+    assert len(list(tmp_path.glob("review-report-*.xlsx"))) == 1
 
 
 def test_settings_and_services_map_to_exit_codes(env: Env, tmp_path: Path) -> None:

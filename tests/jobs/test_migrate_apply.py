@@ -114,7 +114,7 @@ def test_dry_run_says_exactly_what_the_real_run_does(env: Env, tmp_path: Path) -
     dry = apply(env, review, tmp_path / "state.sqlite3", dry_run=True)
     assert crm_state(env.dataverse()) == before  # nothing written
     real = apply(env, review, tmp_path / "state.sqlite3")
-    skip = {"dry_run", "run_id", "requests", "seconds", "report_path", "resumed"}
+    skip = {"dry_run", "run_id", "requests", "seconds", "report_path", "resumed", "started_at"}
     assert {k: v for k, v in dry.as_dict().items() if k not in skip} == {
         k: v for k, v in real.as_dict().items() if k not in skip
     }

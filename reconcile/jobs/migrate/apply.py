@@ -109,7 +109,7 @@ def apply_plan(
             hint="Use the --profile of the environment the plan was made for, or run "
             "'reconcile migrate plan' against this one.",
         )
-    report = RunReport(workbook, plan.environment, dry_run)
+    report = RunReport(workbook, plan.environment, dry_run, started_at=_now())
     key = input_key(plan)
     last = state.last_run(JOB, key)
     if last is not None and last[1] == "finished":
@@ -127,7 +127,7 @@ def apply_plan(
         report.requests = {"dataverse": client.requests_sent - sent_before}
         report.seconds = round(time.perf_counter() - started, 2)
         return report
-    checks.require_privileges(client, plan)
+    report.identity = checks.require_privileges(client, plan)
     if dry_run:
         run_id = last[0] if last is not None else None
         run = Run(client, plan, None, run_id, report, progress, chunk, _now())

@@ -62,13 +62,13 @@ def needed_role(plan: Plan) -> r.Role:
     )
 
 
-def require_privileges(client: DataverseClient, plan: Plan) -> None:
-    """Raise :class:`MissingPrivileges` naming every privilege the identity lacks."""
+def require_privileges(client: DataverseClient, plan: Plan) -> str:
+    """The identity's user id; :class:`MissingPrivileges` naming every privilege it lacks."""
     from reconcile.dataverse.security import check_identity
 
     report = check_identity(client, needed_role(plan))
     if report.ok:
-        return
+        return str(report.user_id)
     lines = "\n".join(f"  - {s}" for s in report.missing)
     raise MissingPrivileges(
         f"The identity {report.user_id} may not apply this plan; it lacks "

@@ -61,6 +61,8 @@ class RunReport:
     requests: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     report_path: str | None = None
+    started_at: str | None = None  # UTC, ISO 8601
+    identity: str | None = None  # the Dataverse user the run wrote as (checked before writing)
 
     @property
     def exit_code(self) -> int:
@@ -76,6 +78,7 @@ class RunReport:
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["exit_code"] = self.exit_code
+        out["count_labels"] = dict(COUNTS)
         return out
 
     def summary(self) -> list[str]:
