@@ -19,9 +19,12 @@ from reconcile.cli.common import (
     json_option,
     quiet_option,
     settings_options,
+    shorten,
     write_full_list,
 )
 from reconcile.errors import EXIT_FAILED
+
+SHOWN_CREATED = 10  # lines of what schema install created; all of them go to a file
 
 
 def _load(config_path: str | None, profile: str | None) -> Any:
@@ -114,8 +117,9 @@ def schema_install(
         if dry_run:
             _render_plan(tables, roles)
         else:
-            for line in [*tables.created, *(roles.created if roles else [])]:
-                click.echo(f"created {line}")
+            made = [f"created {x}" for x in [*tables.created, *(roles.created if roles else [])]]
+            for line in shorten(made, SHOWN_CREATED, "reconcile-schema-install.txt"):
+                click.echo(line)
             _render_tables(tables)
             if roles:
                 _render_roles(roles)

@@ -180,8 +180,12 @@ class Finding:
     fixable: bool = True
 
     def __str__(self) -> str:
+        return f"{self.what()} {self.problem}"
+
+    def what(self) -> str:
+        """The thing itself, without the problem ("grc_x: column grc_name")."""
         where = f"{self.table}: " if self.table else ""
-        return f"{where}{self.kind} {self.name} {self.problem}"
+        return f"{where}{self.kind} {self.name}"
 
 
 @dataclass
@@ -397,7 +401,7 @@ def install(
                         touched.add(finding.table)
                     else:
                         _install_solution_part(client, finding)
-                    created.append(str(finding))
+                    created.append(finding.what())  # "created …", not "created … missing"
                     task.advance()
             report = check(client, chosen)
     if touched or boards:

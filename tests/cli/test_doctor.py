@@ -92,6 +92,16 @@ def test_doctor_json_before_and_after_installing_the_tables(
     for secret in secrets_of(env, servers):
         assert secret not in out + err
 
+    code, out, _ = run(["schema", "install", "--no-roles", "-q"], env)
+    assert code == 0, out
+    created = [line for line in out.splitlines() if line.startswith("created ")]
+    assert len(created) == 10  # the first ten; the rest in a file, not a flood
+    assert all(not line.endswith(" missing") for line in created)  # not "created … missing"
+    full = (tmp_path / "reconcile-schema-install.txt").read_text(encoding="utf-8").splitlines()
+    assert len(full) > 50
+    assert "created grc_getresponseactivity: key grc_getresponseidkey" in full
+    assert f"… and {len(full) - 10:,} more: all {len(full):,} are in " in out
+    servers["dataverse"].reset()
     code, out, _ = run(["schema", "install", "--no-roles", "--json", "-q"], env)
     assert code == 0, out
     assert len(json.loads(out)["tables"]["created"]) > 50
