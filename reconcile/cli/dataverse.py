@@ -35,7 +35,14 @@ def _load(config_path: str | None, profile: str | None) -> Any:
 
 @click.group()
 def schema() -> None:
-    """The connector's tables and security roles in Dynamics."""
+    """The connector's tables and security roles in Dynamics.
+
+    \b
+    Example:
+      reconcile schema check
+      reconcile schema install --dry-run
+      reconcile schema install
+    """
 
 
 @schema.command("check")

@@ -13,7 +13,13 @@ from reconcile.cli.common import remember_json
 
 @click.group()
 def sandbox() -> None:
-    """Local emulators of GetResponse v3 and the Dataverse Web API."""
+    """Local emulators of GetResponse v3 and the Dataverse Web API.
+
+    \b
+    Example:
+      reconcile sandbox serve --write-config sandbox.toml
+      . ./sandbox.env && reconcile doctor     (in another terminal)
+    """
 
 
 @sandbox.command()

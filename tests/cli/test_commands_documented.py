@@ -56,3 +56,21 @@ def _in_alternation(path: tuple[str, ...]) -> bool:
             if len(path) > 1 and path[1] in rest.split("|"):
                 return True
     return False
+
+
+def _groups(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix] if prefix else []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found.extend(_groups(command, (*prefix, name)))
+    return found
+
+
+@pytest.mark.parametrize("path", [("",), *_groups(cli)], ids=" ".join)
+def test_group_help_has_an_example_too(path: tuple[str, ...]) -> None:
+    words = [w for w in path if w]
+    result = CliRunner().invoke(cli, [*words, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output or "Start with:" in result.output, (
+        f"reconcile {' '.join(words)} --help shows no example"
+    )
