@@ -198,8 +198,16 @@ LINK_COLUMNS = [
 ]
 
 
-def _relink_blocker(meta: dict[str, Any], rows: pd.DataFrame) -> str | None:
-    """Why no GetResponse Contacts re-import can be written, or None when it can."""
+def _relink_blocker(
+    meta: dict[str, Any], rows: pd.DataFrame, export: imports.GrExport
+) -> str | None:
+    """Why no GetResponse Contacts re-import can be written, or None when it can.
+
+    The Import Wizard updates existing records only from a file in the shape of its own export:
+    the hidden ``(Do Not Modify)`` id, row checksum and modified-on columns *and* the
+    ``hiddenSheet`` that names the table. Without them (a CSV, or an .xlsx another program
+    re-saved) it takes the rows as new data and would create a second GetResponse Contact for
+    each one instead of linking it (docs/workbooks.md, sources there)."""
     if meta["gr"].get("ids_from") == "row":
         return (
             "the GetResponse input had no record ids (row numbers were used), so no re-import "
@@ -212,6 +220,15 @@ def _relink_blocker(meta: dict[str, Any], rows: pd.DataFrame) -> str | None:
             f"the GetResponse ids are not Dynamics record GUIDs (e.g. {bad[0]!r}), so no re-import "
             "can update the records: run match on an Export to Excel of 'Active GetResponse "
             "contacts'"
+        )
+    if export.metadata is None or model.ROW_CHECKSUM not in export.headers:
+        missing = "its hiddenSheet" if export.metadata is None else "its row checksums"
+        return (
+            f"the GetResponse input lacks Dynamics' export metadata ({missing}: a CSV, or an "
+            ".xlsx saved by another program), so the Import Wizard would create new "
+            "GetResponse Contact records instead of linking these: in Dynamics, GetResponse "
+            "Contacts > Active GetResponse contacts > Export to Excel, then run build-import "
+            "again with --gr-export <that .xlsx>"
         )
     return None
 
@@ -318,7 +335,7 @@ def build_import(
         rows, found, export, gone = _refresh(rows, gr_export, reviewed, progress)
         fresh = found.reindex(rows.index, fill_value=False).to_numpy()
         result.unresolved += gone
-    blocker = _relink_blocker(meta, rows)
+    blocker = _relink_blocker(meta, rows, export)
     decision = rows[model.DECISION]
     jobs: list[tuple[imports.Layout, pd.DataFrame, imports.ColumnsFor]] = []
     if crm_export is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import openpyxl
@@ -168,6 +169,30 @@ def test_without_record_ids_no_reimport_is_written(tmp_path: Path):
     result = build_import(tmp_path / "review.xlsx", tmp_path / "import")
     assert [f.kind for f in result.files] == ["contacts import"]
     assert any("no record ids" in w for w in result.warnings)
+
+
+def test_an_export_saved_as_csv_gets_no_link_file_but_the_way_out_which_works(tmp_path: Path):
+    # The export re-saved as CSV: its GUIDs, checksums and modified-on survive, hiddenSheet not.
+    export = helpers.gr_export(tmp_path / "gr.xlsx")
+    book = openpyxl.load_workbook(export)
+    sheet = book.worksheets[0]
+    gr = tmp_path / "gr.csv"
+    with gr.open("w", newline="", encoding="utf-8") as out:  # as Excel's "Save as CSV UTF-8"
+        csv.writer(out).writerows(
+            [("" if c.value is None else str(c.value)) for c in row] for row in sheet.iter_rows()
+        )
+    crm = helpers.crm_export(tmp_path / "crm.xlsx")
+    match_files(gr, crm, tmp_path / "review.xlsx")
+    result = build_import(tmp_path / "review.xlsx", tmp_path / "import")
+    assert "getresponse contacts link" not in [f.kind for f in result.files]
+    (why,) = [w for w in result.warnings if "export metadata" in w]
+    assert "its hiddenSheet" in why
+    assert "would create new GetResponse Contact records" in why
+    assert "--gr-export" in why
+    # the way out it names: a fresh Export to Excel given as --gr-export
+    again = build_import(tmp_path / "review.xlsx", tmp_path / "import2", gr_export=export)
+    assert not [w for w in again.warnings if "export metadata" in w]
+    assert any(f.kind != "contacts import" for f in again.files)
 
 
 def test_a_rerun_replaces_stale_parts(matched: Path, tmp_path: Path):
