@@ -405,10 +405,10 @@ def install(
                     task.advance()
             report = check(client, chosen)
     if touched or boards:
-        tables = sorted(touched | ({t.logical_name for t in chosen} if boards else set()))
+        names = sorted(touched | ({t.logical_name for t in chosen} if boards else set()))
         client.action(
             "PublishXml",
-            {"ParameterXml": dashboards.publish_xml(tables, boards)},
+            {"ParameterXml": dashboards.publish_xml(names, boards)},
             idempotent=True,
             record="publish the GetResponse tables",
         )

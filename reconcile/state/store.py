@@ -144,7 +144,8 @@ class StateStore:
     ) -> list[RunRecord]:
         """The latest runs, newest first, optionally of one job and input, with one outcome
         (``ok``, ``failed``, ``aborted``), or started at or after ``since`` (epoch seconds)."""
-        conditions, params = [], []
+        conditions: list[str] = []
+        params: list[Any] = []
         for column, value in (("job", job), ("input_key", input_key), ("outcome", outcome)):
             if value is not None:
                 conditions.append(f"{column} = ?")

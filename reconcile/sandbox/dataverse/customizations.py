@@ -189,7 +189,7 @@ def _chart(store: Store, row: dict[str, Any]) -> None:
     for fetch in fetches:
         _fetch(store, fetch, target, "chart")
         for attribute in fetch.iter("attribute"):
-            alias = attribute.get("alias") or attribute.get("name", "")
+            alias = attribute.get("alias") or attribute.get("name") or ""
             aliases.add(alias)
             if attribute.get("groupby", "").lower() == "true":
                 groups.add(alias)
