@@ -210,12 +210,16 @@ def test_one_person_in_two_lists_is_created_once_and_both_records_link_to_it(tmp
     """GetResponse keeps one contact per list: the same person twice must be one CRM contact,
     or the Contacts import creates a duplicate (or fails one row as a duplicate)."""
     ids = [dynamics.new_guid("gr", str(i)) for i in range(3)]
-    people = [
-        [ids[0], "Léon Blum", "leon.blum@example.com"],
-        [ids[1], "Léon Blum", "Leon.Blum@example.com"],
-        [ids[2], "Marie Curie", "marie@example.org"],
-    ]
-    gr = helpers.write_csv(tmp_path / "gr.csv", ["GetResponse Contact ID", "Name", "Email"], people)
+    people = pd.DataFrame(
+        {
+            "gr_contact_id": ids,
+            "name": ["Léon Blum", "Léon Blum", "Marie Curie"],
+            "email": ["leon.blum@example.com", "Leon.Blum@example.com", "marie@example.org"],
+            "contact_lookup": "",
+        }
+    )
+    # an Export to Excel (with its metadata): only such a file can be re-imported as links
+    gr = helpers.gr_export(tmp_path / "gr.xlsx", frame=people)
     crm = helpers.crm_export(tmp_path / "crm.xlsx")
     match_files(gr, crm, tmp_path / "review.xlsx")
     assert set(_by_id(tmp_path / "review.xlsx")["decision"]) == {"new"}
