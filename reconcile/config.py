@@ -131,6 +131,29 @@ class ActivitiesSettings:
     clicks: bool = True
     retention_days: int = 180
     aggregate: bool = False  # one record per contact x message x type, with a count
+    # Where activities are read: "report" (GetResponse custom reports, the bulk path),
+    # "api" (the per-message / per-contact activity endpoints), "auto" (reports, unless the
+    # plan has none or the window holds only a few hundred activities).
+    source: str = "auto"
+    # How long one run waits for GetResponse to generate a custom report; a report still not
+    # ready is kept and the next run goes on with it.
+    report_wait: str = "10m"
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    """``reconcile listen`` (near real time): GetResponse callbacks and webhooks received
+    behind the admin's own HTTPS reverse proxy."""
+
+    host: str = "127.0.0.1"  # where the receiver listens (the reverse proxy forwards here)
+    port: int = 8787
+    # The address GetResponse calls: the reverse proxy's public https URL (reconcile sync
+    # callbacks --url overrides it). The secret path segment is added to it.
+    public_url: str | None = None
+    flush_seconds: float = 2.0  # how long received events wait to be written in one batch
+    # The secret part of the callback URL (RECONCILE_LISTEN_SECRET or the keyring, never the
+    # file); requests without it are refused.
+    secret: Secret | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -182,6 +205,7 @@ SECTIONS: dict[str, type] = {
     "contacts": ContactsSettings,
     "activities": ActivitiesSettings,
     "newsletters": NewslettersSettings,
+    "listen": ListenSettings,
     "schedule": ScheduleSettings,
     "alerts": AlertsSettings,
 }
@@ -189,6 +213,7 @@ SECRETS = {
     "dynamics": ("client_secret", "access_token"),
     "getresponse": ("api_key", "oauth_token"),
     "alerts": ("webhook",),
+    "listen": ("secret",),
 }
 
 
@@ -203,6 +228,7 @@ class Settings:
     contacts: ContactsSettings = field(default_factory=ContactsSettings)
     activities: ActivitiesSettings = field(default_factory=ActivitiesSettings)
     newsletters: NewslettersSettings = field(default_factory=NewslettersSettings)
+    listen: ListenSettings = field(default_factory=ListenSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     alerts: AlertsSettings = field(default_factory=AlertsSettings)
 
@@ -460,9 +486,42 @@ def _validate(settings: Settings) -> None:
             hint="mark: keep the GetResponse contact and mark its record; remove: delete that "
             "list's GetResponse contact.",
         )
-    if settings.activities.retention_days < 1:
-        raise ConfigError("activities.retention_days must be at least 1 (days).")
+    _validate_activities(settings)
     _validate_runner(settings)
+
+
+ACTIVITY_SOURCES = ("auto", "report", "api")
+
+
+def _validate_activities(settings: Settings) -> None:
+    from reconcile.schedule import parse_duration
+
+    a = settings.activities
+    if a.retention_days < 1:
+        raise ConfigError("activities.retention_days must be at least 1 (days).")
+    if a.source not in ACTIVITY_SOURCES:
+        raise ConfigError(
+            f"activities.source must be one of {', '.join(ACTIVITY_SOURCES)}, not {a.source!r}.",
+            hint="report: GetResponse custom reports; api: the activity endpoints; auto: "
+            "reports unless the plan has none or the window is small.",
+        )
+    if not (a.sends or a.opens or a.clicks):
+        raise ConfigError(
+            "activities.sends, opens and clicks are all off: the activities job would keep "
+            "nothing.",
+            hint="Turn at least one on, or leave the activities job out of the schedule.",
+        )
+    try:
+        parse_duration(a.report_wait)
+    except ValueError as exc:
+        raise ConfigError(f"activities.report_wait: {exc}.") from None
+    listen = settings.listen
+    if not 1 <= listen.port <= 65535:
+        raise ConfigError(f"listen.port must be between 1 and 65535, not {listen.port}.")
+    if listen.flush_seconds <= 0:
+        raise ConfigError("listen.flush_seconds must be more than 0.")
+    if listen.public_url and not re.match(r"^https?://[^/\s]+", listen.public_url):
+        raise ConfigError(f"listen.public_url must be an http(s) URL, not {listen.public_url!r}.")
 
 
 def _validate_runner(settings: Settings) -> None:
@@ -624,6 +683,27 @@ send_environments = []
 # The CRM users' time zone for the send time shown on newsletter records (IANA name); empty:
 # the GetResponse account's time zone.
 # time_zone = "Europe/Paris"
+
+[activities]
+# reconcile sync activities (SPEC 5.5): which GetResponse activities become GetResponse
+# Activity records, and for how long they are kept (older records are deleted by the job).
+sends = true
+opens = true
+clicks = true
+retention_days = 180
+# One record per contact, message and type with a count, instead of one per activity.
+aggregate = false
+# "report" (custom reports, the bulk path), "api" (the activity endpoints) or "auto".
+source = "auto"
+report_wait = "10m"
+
+[listen]
+# reconcile listen: GetResponse callbacks in near real time, behind your HTTPS reverse proxy.
+# The secret part of the callback URL: RECONCILE_LISTEN_SECRET or
+#   keyring set reconcile default/listen.secret
+host = "127.0.0.1"
+port = 8787
+# public_url = "https://hooks.example.com"
 
 [schedule]
 # reconcile run: how often each job runs (a duration like 1h / 5m, or a cron line such as

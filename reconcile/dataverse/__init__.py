@@ -16,7 +16,13 @@ from __future__ import annotations
 from reconcile.dataverse.auth import BearerTokenAuth, MsalAuth, adfs_auth, online_auth
 from reconcile.dataverse.batch import Changeset, Operation, Result
 from reconcile.dataverse.batch import execute as execute_batch
-from reconcile.dataverse.bulk import BulkResult, create_many, update_many, upsert_many
+from reconcile.dataverse.bulk import (
+    BulkResult,
+    create_many,
+    delete_many,
+    update_many,
+    upsert_many,
+)
 from reconcile.dataverse.client import DataverseClient
 from reconcile.dataverse.connect import connect, discover_authority
 from reconcile.dataverse.errors import (
@@ -132,6 +138,7 @@ __all__ = [
     "contacts_by_ids",
     "contacts_changed_since",
     "create_many",
+    "delete_many",
     "discover_authority",
     "dynamic_list_warnings",
     "entity_id_from",

@@ -388,3 +388,50 @@ def upsert_many(
         workers=workers,
         progress=progress,
     )
+
+
+def delete_many(
+    client: DataverseClient,
+    entity_set: str,
+    ids: Sequence[str],
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Progress = SILENT,
+) -> BulkResult:
+    """Delete records by id, ``chunk_size`` to a continue-on-error ``$batch`` (1,000 records a
+    request). A record already gone (404) counts as deleted: an earlier attempt, or someone
+    else, removed it — deleting is safe to repeat, so a chunk whose answer was lost is sent
+    again. (``DeleteMultiple`` exists only for elastic tables; ``BulkDelete`` is an
+    asynchronous system job: neither fits a journaled run.)"""
+    if not 1 <= chunk_size <= b.MAX_OPERATIONS:
+        raise ValueError(f"chunk_size must be between 1 and {b.MAX_OPERATIONS}")
+    result = BulkResult(ids=[None] * len(ids))
+    with progress.task(f"Delete {len(ids)} {entity_set}", total=len(ids)) as task:
+        for span in _chunks(ids, chunk_size):
+            if result.aborted is not None:
+                for i in span:
+                    result.errors[i] = result.aborted
+                continue
+            operations = [
+                b.Operation(
+                    "DELETE",
+                    q.record_path(entity_set, ids[i]),
+                    record=q.describe_key(entity_set, ids[i]),
+                )
+                for i in span
+            ]
+            try:
+                answers = b.execute(client, operations, continue_on_error=True)
+            except _FATAL as exc:
+                result.aborted = exc
+                for i in span:
+                    result.errors[i] = exc
+                continue
+            for i, answer in zip(span, answers, strict=True):
+                error = answer.error()
+                if error is None or isinstance(error, RecordNotFound):
+                    result.ids[i] = str(ids[i]).lower()
+                else:
+                    result.errors[i] = error
+            task.advance(len(span))
+    return result

@@ -475,6 +475,38 @@ ACTIVITIES = Table(
             "The GetResponse newsletter or message id.",
             max_length=100,
         ),
+        Column(
+            f"{P}_ContactGetResponseId",
+            "GetResponse contact ID",
+            "String",
+            "The GetResponse id of the contact it belongs to.",
+            max_length=100,
+        ),
+        Column(
+            f"{P}_Count",
+            "Count",
+            "Integer",
+            "How many activities the record stands for: 1, or with aggregation "
+            "(activities.aggregate) every send, open or click of this contact, message and "
+            "type.",
+            minimum=0,
+            maximum=2_000_000_000,
+        ),
+        Column(
+            f"{P}_LastActivityDate",
+            "Last activity date",
+            "DateTime",
+            "The latest activity the record counts (the same as Activity date unless aggregated).",
+            format="DateAndTime",
+        ),
+        Column(
+            f"{P}_Source",
+            "Source",
+            "String",
+            "How it reached the CRM first: report (GetResponse custom report), messages or "
+            "contacts (the activity endpoints), callback (reconcile listen).",
+            max_length=20,
+        ),
     ),
     lookups=(
         Lookup(
@@ -487,7 +519,8 @@ ACTIVITIES = Table(
         Lookup(
             f"{P}_NewsletterId",
             "Newsletter",
-            "The newsletter (when sent from the CRM).",
+            "The GetResponse Newsletter record of the message (sent from the CRM or from "
+            "GetResponse).",
             f"{P}_getresponsenewsletter",
         ),
     ),

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -54,6 +54,10 @@ log = logging.getLogger("reconcile.getresponse")
 RATE_PER_SECOND = 80  # API reference, "Limits and throttling"
 MAX_PARALLEL = 10
 SAFE_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+
+
+class LinkExpired(Exception):
+    """A download link that no longer works (GetResponse's are valid for 5 minutes)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,8 @@ class GetResponseClient:
             ),
         )
         self._path_prefix = httpx.URL(self.base_url + "/").path.rstrip("/")
+        self._transport, self._timeout = transport, timeout
+        self._files: httpx.Client | None = None  # downloads: another host, no credentials
 
     def __repr__(self) -> str:
         return f"GetResponseClient(base_url={self.base_url!r}, auth={self.auth!r})"
@@ -158,6 +164,8 @@ class GetResponseClient:
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         self._http.close()
+        if self._files is not None:
+            self._files.close()
 
     def __enter__(self) -> GetResponseClient:
         return self
@@ -313,6 +321,56 @@ class GetResponseClient:
             if not retried:
                 return False
         return True
+
+    # -- files (custom report downloads) ---------------------------------------------------
+    def download(self, url: str, sink: BinaryIO, *, chunk: int = 1 << 16) -> int:
+        """Stream the file at ``url`` (a custom report's ``downloadUrl``, on a storage host)
+        into ``sink``; returns the bytes written. No credentials are sent: the URL carries its
+        own (pre-signed, short-lived). Transport failures, 429 and 5xx are retried from the
+        start (``sink`` is truncated); an expired or refused URL raises :class:`LinkExpired`
+        so that the caller fetches a fresh one."""
+        if self._files is None:
+            self._files = httpx.Client(
+                transport=self._transport,
+                timeout=self._timeout,
+                follow_redirects=True,
+                headers={"User-Agent": f"reconcile/{__version__}"},
+            )
+        attempt = 0
+        while True:
+            attempt += 1
+            sink.seek(0)
+            sink.truncate()
+            self._count_request()
+            try:
+                with self._files.stream("GET", url) as response:
+                    status = response.status_code
+                    if status in (401, 403, 404, 410):
+                        raise LinkExpired(
+                            f"the download link answered HTTP {status} (expired or refused)"
+                        )
+                    if status < 400:
+                        written = 0
+                        for part in response.iter_bytes(chunk):
+                            sink.write(part)
+                            written += len(part)
+                        return written
+                    failure = f"HTTP {status}"
+            except httpx.TransportError as exc:
+                failure = f"{transport_reason(exc)} ({type(exc).__name__})"
+            if attempt >= self.policy.max_attempts:
+                raise ConnectionFailed(
+                    f"The custom report file at {httpx.URL(url).host} could not be downloaded: "
+                    f"{failure} after {attempt} attempts",
+                    hint="GetResponse's file storage is slow or unreachable: run again later.",
+                    method="GET",
+                    path=httpx.URL(url).path,
+                )
+            delay = self.policy.delay_for(attempt, None)
+            log.warning("Custom report download failed (%s); retrying in %.1f s", failure, delay)
+            with self._lock:
+                self.stats.retries += 1
+            self._sleep(delay)
 
     # -- paging ----------------------------------------------------------------------------
     def pages(

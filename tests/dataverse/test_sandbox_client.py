@@ -16,6 +16,7 @@ from reconcile.dataverse import (
     Query,
     contacts_by_email,
     create_many,
+    delete_many,
     errors,
     execute_batch,
     fetch_pages,
@@ -388,3 +389,23 @@ def test_an_alternate_key_clash_is_a_duplicate_record(dv: Target) -> None:
         client.create(s.CONTACTS.entity_set, row, record="GetResponse contact pV3r")
     assert clash.value.status == 412
     assert "GetResponse contact pV3r" in str(clash.value)
+
+
+def test_delete_many_in_batches_counts_gone_records_and_survives_a_lost_answer(dv: Target) -> None:
+    client = dv.client()
+    made = create_many(
+        client,
+        "contacts",
+        [{"lastname": f"D{i}"} for i in range(1500)],
+        logical_name="contact",
+        id_column="contactid",
+    )
+    ids = [i for i in made.ids if i]
+    client.delete("contacts", ids[7])  # someone else deleted one already
+    dv.faults({"kind": "drop", "after": True, "count": 1, "path": "/api/data/v9.2/$batch"})
+    before = client.requests_sent
+    result = delete_many(client, "contacts", [*ids, str(uuid.uuid4())])
+    assert result.succeeded == 1501  # gone or never there: deleted
+    assert not result.errors
+    assert client.requests_sent - before == 3  # 2 batches of at most 1,000, one sent twice
+    assert not list(client.query("contacts", Query(select=("contactid",))))

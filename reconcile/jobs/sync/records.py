@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reconcile.dataverse import create_many, update_many, upsert_many
+from reconcile.dataverse import create_many, delete_many, update_many, upsert_many
 from reconcile.dataverse import schema as s
 from reconcile.jobs.sync.common import Journal, Report
 from reconcile.jobs.sync.context import SyncContext
@@ -52,48 +52,79 @@ class Write:
     record: str
 
 
+def _chunks(writes: Iterable[Write]) -> Iterator[list[Write]]:
+    """``writes`` in lists of CHUNK, read lazily: a million records never sit in memory."""
+    chunk: list[Write] = []
+    for item in writes:
+        chunk.append(item)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def chunk_key(kind: str, chunk: Sequence[Write]) -> str:
+    """One journal op for a whole chunk (``per_record=False``): its first and last keys."""
+    return f"{kind}:{chunk[0].key}..{chunk[-1].key}:{len(chunk)}"
+
+
 def write(
     ctx: SyncContext,
     journal: Journal,
     report: Report,
     table: s.Table | s.CrmTable,
-    writes: Sequence[Write],
+    writes: Iterable[Write],
     *,
-    mode: str = "upsert",  # upsert (by grc_getresponseid) | update (by primary id) | create
+    mode: str = "upsert",  # upsert (by grc_getresponseid) | update | create | delete (by id)
     kind: str,
     outcome: str,
     action: str = "Correct what the message names, then run the job again: it retries.",
     key_columns: Sequence[str] = ("grc_getresponseid",),
     on_done: Callable[[Write], None] | None = None,
     on_failed: Callable[[Write, str], None] | None = None,
+    total: int | None = None,
+    per_record: bool = True,
 ) -> int:
     """Write ``writes`` to ``table`` in journaled chunks; returns how many were written.
+
+    ``writes`` may be any iterable (a generator reading a spool file): it is consumed a chunk
+    at a time; ``total`` sizes the progress bar when it has no ``len``. ``per_record=False``
+    journals each chunk as one op instead of one op per record — for writes that are safe to
+    repeat whole (upserts by a deterministic key, deletes), so that a million records do not
+    make a million journal entries; refused records are still failures of the report.
 
     Each refused record becomes a failure of the report (and a FAILED journal entry); a
     service that stops answering (throttled past the retries, down) aborts the run with the
     chunk left pending, as :func:`run_job` expects."""
     done = 0
     label = f"{outcome.capitalize()} ({getattr(table, 'plural', table.display)})"
-    with ctx.progress.task(label, total=len(writes)) as task:
-        for start in range(0, len(writes), CHUNK):
+    if total is None and isinstance(writes, Sequence):
+        total = len(writes)
+    with ctx.progress.task(label, total=total) as task:
+        for chunk in _chunks(writes):
             ctx.checkpoint()
-            chunk = writes[start : start + CHUNK]
-            with journal.chunk(kind, [(w.key, {}) for w in chunk]) as outcomes:
+            ops = [(w.key, {}) for w in chunk] if per_record else [(chunk_key(kind, chunk), {})]
+            with journal.chunk(kind, ops) as outcomes:
                 result = _send(ctx, table, [w.body for w in chunk], mode, key_columns)
                 for n, item in enumerate(chunk):
                     error = result.errors.get(n)
                     if error is not None and error is result.aborted:
                         continue  # left pending: the service stopped answering
                     if error is not None:
-                        outcomes.failed(item.key, str(error))
+                        if per_record:
+                            outcomes.failed(item.key, str(error))
                         report.fail(item.record, str(error), action)
                         if on_failed is not None:
                             on_failed(item, str(error))
                         continue
-                    outcomes.done(item.key)
+                    if per_record:
+                        outcomes.done(item.key)
                     done += 1
                     if on_done is not None:
                         on_done(item)
+                if not per_record and result.aborted is None:
+                    outcomes.done(ops[0][0])
             task.advance(len(chunk))
             if result.aborted is not None:
                 raise result.aborted
@@ -119,6 +150,8 @@ def _send(
         return update_many(ctx.dv, table.entity_set, bodies, **common)
     if mode == "create":
         return create_many(ctx.dv, table.entity_set, bodies, **common)
+    if mode == "delete":
+        return delete_many(ctx.dv, table.entity_set, [b[table.primary_id] for b in bodies])
     raise ValueError(f"unknown write mode {mode!r}")
 
 

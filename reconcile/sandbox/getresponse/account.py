@@ -17,6 +17,7 @@ from typing import Any
 
 from reconcile.sandbox.faults import FaultPlan
 from reconcile.sandbox.getresponse import timezones, validate
+from reconcile.sandbox.getresponse.callbacks import Callbacks
 from reconcile.sandbox.getresponse.catalog import Blocklist, CustomFields, FromFields, Tags
 from reconcile.sandbox.getresponse.contacts import Contacts
 from reconcile.sandbox.getresponse.db import SandboxClock, connect, wipe
@@ -26,6 +27,7 @@ from reconcile.sandbox.getresponse.messages import Messages
 from reconcile.sandbox.getresponse.models import ACCOUNT, Campaigns, Settings, State
 from reconcile.sandbox.getresponse.queue import AddQueue
 from reconcile.sandbox.getresponse.ratelimit import RateLimiter, RateLimits
+from reconcile.sandbox.getresponse.reports import Reports
 from reconcile.sandbox.getresponse.search import Search
 from reconcile.sandbox.getresponse.sending import Sending
 from reconcile.sandbox.getresponse.views import projection
@@ -77,6 +79,8 @@ class Account:
         self.messages = Messages(self.state, self.campaigns, self.from_fields)
         self.sending = Sending(self.state, self.messages)
         self.imports = Imports(self.state, self.campaigns, self.tags, self.contacts, self.blocklist)
+        self.reports = Reports(self.state)
+        self.callbacks = Callbacks(self.state)
         self.faults = FaultPlan()
 
     # ---- behaviour shared by the routes ----------------------------------------------------
@@ -132,6 +136,7 @@ class Account:
             self.settings.undeliverable_domains.clear()
             self.settings.taken_list_names.clear()
             self.sending.reset()
+            self.reports.reset()
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (what tests do instead of sleeping)."""

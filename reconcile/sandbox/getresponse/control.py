@@ -7,7 +7,10 @@
   contacts appear and rate-limit windows pass without a test sleeping;
 - ``GET|POST config`` — ``contact_delay``, ``rate_limits``, ``undeliverable_domains``,
   ``sending`` (``keep_drafts``, ``newsletters_per_day``, ``limits``: see ``sending.py``),
-  ``taken_list_names`` (names held by other accounts: creating such a list is 409 / 1008);
+  ``taken_list_names`` (names held by other accounts: creating such a list is 409 / 1008),
+  ``custom_reports`` (``available``, ``pending_seconds``, ``generation_seconds``,
+  ``link_seconds``, ``keep_days``, ``file_rows``, ``compression``, ``columns``: see
+  ``reports.py``);
 - ``GET queue`` — what happened to each asynchronous addition (pending, added, rejected + why);
 - ``POST delete`` — what a user deleting lists, drafts or contacts in the web app does;
 - ``POST scores`` — what GetResponse does to contacts over time: scoring rules change
@@ -16,12 +19,15 @@
 - ``POST rename`` — ``{"newsletters": {id: "new name"}}``, a draft renamed in the web app (the
   v3 API cannot rename a newsletter);
 - ``GET archive/{id}.html`` — a newsletter's content (its activities' ``previewUrl``);
+- ``GET /__files__/custom-reports/{fileId}?expires=&signature=`` — a custom report's file, as
+  its pre-signed ``downloadUrl`` gives it (outside the API: no key, expires);
 - ``/faults`` — the shared fault injection (see :mod:`reconcile.sandbox.faults`).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -34,6 +40,7 @@ from reconcile.sandbox.getresponse import seed as seeding
 from reconcile.sandbox.getresponse.db import fmt_time, parse_time
 from reconcile.sandbox.getresponse.errors import GetResponseError
 from reconcile.sandbox.getresponse.ratelimit import RateLimits
+from reconcile.sandbox.getresponse.reports import FILES_PATH
 
 if TYPE_CHECKING:
     from reconcile.sandbox.getresponse.account import Account
@@ -180,8 +187,27 @@ def routes(sandbox: Account) -> list[Route]:
             html or f"<html><title>{subject}</title><pre>{plain or ''}</pre></html>"
         )
 
+    async def report_file(request: Request) -> Response:
+        with s.lock:
+            status, body = s.reports.file(
+                str(request.path_params["fileId"]),
+                request.query_params.get("expires"),
+                request.query_params.get("signature"),
+            )
+        if status != 200:
+            return Response(body, status, media_type="application/xml")
+        return Response(
+            body,
+            200,
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="{request.path_params["fileId"]}.csv"'
+            },
+        )
+
     p = CONTROL_PREFIX
     return [
+        Route(f"{FILES_PATH}/{{fileId}}", report_file, methods=["GET"]),
         Route(f"{p}/reset", reset, methods=["POST"]),
         Route(f"{p}/seed", seed, methods=["POST"]),
         Route(f"{p}/clock", clock, methods=["GET", "POST"]),
@@ -202,12 +228,14 @@ def _config(s: Account) -> dict[str, Any]:
         "undeliverable_domains": sorted(s.settings.undeliverable_domains),
         "taken_list_names": sorted(s.settings.taken_list_names),
         "sending": s.sending.rules.as_json(),
+        "custom_reports": asdict(s.reports.rules),
     }
 
 
 def _configure(s: Account, body: dict[str, Any]) -> None:
     unknown = set(body) - {
-        "contact_delay", "rate_limits", "undeliverable_domains", "sending", "taken_list_names"
+        "contact_delay", "rate_limits", "undeliverable_domains", "sending", "taken_list_names",
+        "custom_reports",
     }  # fmt: skip
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
@@ -233,6 +261,10 @@ def _configure(s: Account, body: dict[str, Any]) -> None:
         if not isinstance(body["sending"], dict):
             raise ValueError("sending must be an object")
         s.sending.rules.update(body["sending"])
+    if "custom_reports" in body:
+        if not isinstance(body["custom_reports"], dict):
+            raise ValueError("custom_reports must be an object")
+        s.reports.rules.update(body["custom_reports"])
 
 
 def _delete(s: Account, body: dict[str, Any]) -> dict[str, list[str]]:

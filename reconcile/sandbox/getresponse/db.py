@@ -26,6 +26,8 @@ _OFFSETS = {
     "fromfield": 62,
     "import": 62**2,
     "click": 62**2,
+    "report": 62**2,
+    "reportfile": 62**3,
 }
 
 
@@ -198,6 +200,14 @@ CREATE TABLE IF NOT EXISTS imports (
     created_on TEXT NOT NULL, finished_on TEXT, due REAL NOT NULL, rows TEXT
 );
 CREATE TABLE IF NOT EXISTS callbacks (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS custom_reports (
+    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+    start_date TEXT NOT NULL, end_date TEXT NOT NULL, filters TEXT NOT NULL,
+    created_on REAL NOT NULL, generated_on REAL
+);
+CREATE TABLE IF NOT EXISTS custom_report_files (
+    id INTEGER PRIMARY KEY, report INTEGER NOT NULL, cid TEXT NOT NULL
+);
 """
 
 # Secondary indexes a bulk load drops and rebuilds (rebuilding is faster than maintaining).
@@ -225,6 +235,8 @@ TABLES = (
     "activities",
     "imports",
     "callbacks",
+    "custom_reports",
+    "custom_report_files",
 )
 
 

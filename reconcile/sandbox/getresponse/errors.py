@@ -29,6 +29,7 @@ CODES: dict[int, tuple[int, str]] = {
     1014: (401, "Problem during authentication process, check headers!"),
     1015: (429, "Too many request to API, quota reached, please wait till next quota window"),
     1019: (503, "Service unavailable, maintenance in progress"),
+    1023: (403, "Insufficient permissions"),
 }
 
 VALIDATION_MESSAGE = "Validation error, see context section for more information"

@@ -155,6 +155,17 @@ def table(sandbox: Account) -> Table:
                 body=True,
             ),
         ),
+        ("/accounts/callbacks", "GET", api(s, lambda r, b: s.callbacks.get())),
+        (
+            "/accounts/callbacks",
+            "POST",
+            api(s, lambda r, b, d: s.callbacks.update(d), body=True),
+        ),
+        (
+            "/accounts/callbacks",
+            "DELETE",
+            api(s, lambda r, b: s.callbacks.disable(), status=204),
+        ),
         ("/campaigns", "GET", api(s, lambda r, b: s.campaigns.page(r.query_params, b))),
         (
             "/campaigns",
@@ -310,6 +321,17 @@ def table(sandbox: Account) -> Table:
             "/imports/{importId}",
             "GET",
             api(s, lambda r, b: s.imports.get(pid(r, "importId"), b, fields(r))),
+        ),
+        ("/custom-reports", "GET", api(s, lambda r, b: s.reports.page(r.query_params, b))),
+        (
+            "/custom-reports",
+            "POST",
+            api(s, lambda r, b, d: s.reports.create(d, b), status=201, body=True),
+        ),
+        (
+            "/custom-reports/{customReportId}",
+            "GET",
+            api(s, lambda r, b: s.reports.get(pid(r, "customReportId"), b, fields(r))),
         ),
         ("/from-fields", "GET", api(s, lambda r, b: s.from_fields.page(r.query_params, b))),
         (

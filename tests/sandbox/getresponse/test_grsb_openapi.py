@@ -34,6 +34,13 @@ def test_every_emulated_operation_conforms(
         json={"masks": ["@blocked.example"]},
     )
     api.get("/accounts/blocklists")
+    assert api.get("/accounts/callbacks").status_code == 404  # disabled
+    api.post(
+        "/accounts/callbacks",
+        json={"url": "https://hooks.example.com/cb", "actions": {"open": True, "click": True}},
+    )
+    api.get("/accounts/callbacks")
+    api.delete("/accounts/callbacks")
 
     api.get("/campaigns", params={"query[name]": "fr", "sort[createdOn]": "DESC"})
     created = api.post("/campaigns", json={"name": "openapi_list", "languageCode": "FR"}).json()
@@ -137,6 +144,23 @@ def test_every_emulated_operation_conforms(
     api.get(f"/newsletters/{sent}/statistics", params={"query[groupBy]": "day"})
     api.get("/newsletters/statistics", params={"query[newsletterId]": sent})
     api.delete(f"/newsletters/{own['newsletterId']}")
+
+    report = api.post(
+        "/custom-reports",
+        json={
+            "name": "OpenAPI activity report",
+            "type": "message_activity_report",
+            "filters": {"activityType": ["send", "open", "click"], "messageId": [sent]},
+            "scheduling": {"frequency": "one_time", "startDate": "2020-01-01",
+                           "endDate": "2099-12-31"},
+        },
+    ).json()  # fmt: skip
+    api.get(f"/custom-reports/{report['customReportId']}")  # pending
+    advance(control, 3600)
+    ready = api.get(f"/custom-reports/{report['customReportId']}").json()
+    assert ready["files"][0]["status"] == "ready"
+    assert httpx.get(ready["files"][0]["downloadUrl"]).status_code == 200
+    api.get("/custom-reports", params={"query[name]": "OpenAPI", "sort[name]": "ASC"})
 
     job = api.post(
         "/imports",

@@ -53,6 +53,7 @@ def test_pypi_client_drives_every_emulated_operation(
     reads(info, transport)
     writes(info, transport, sample, sandbox)
     newsletters(info, transport, sample)
+    custom_reports(info, transport, sample, sandbox)
     used = {
         openapi.operation_id(method, path.removeprefix("/v3")) for method, path in transport.calls
     }
@@ -273,5 +274,36 @@ def newsletters(info: dict[str, Any], transport: Recording, sample: dict[str, An
                 query_newsletter_id=sent_id, query_group_by="day"
             )
             assert sum(s.sent for s in collection) == stats[0].sent
+
+    run(scenario())
+
+
+def custom_reports(
+    info: dict[str, Any], transport: Recording, sample: dict[str, Any], sandbox: Any
+) -> None:
+    sent_id = sample["newsletters"]["Lettre hebdo"]
+
+    async def scenario() -> None:
+        async with client(info, transport) as gr:
+            made = await gr.custom_reports.create_custom_report(
+                {
+                    "name": "pypi activity report",
+                    "type": "message_activity_report",
+                    "filters": {"activityType": ["open"], "messageId": [sent_id]},
+                    "scheduling": {"frequency": "one_time", "startDate": "2020-01-01",
+                                   "endDate": "2099-01-01"},
+                }
+            )  # fmt: skip
+            sandbox.advance(3600)
+            hooks = await gr.accounts.update_callbacks(
+                {"url": "https://hooks.example.com/cb", "actions": {"open": True}}
+            )
+            assert hooks.url == "https://hooks.example.com/cb"
+            assert (await gr.accounts.get_callbacks()).actions.open is True
+            await gr.accounts.disable_callbacks()
+            details = await gr.custom_reports.get_custom_report_details(made.custom_report_id)
+            assert [f["status"] for f in details.files] == ["ready"]
+            listed = await gr.custom_reports.get_custom_report_list(query_name="pypi")
+            assert [r.custom_report_id for r in listed] == [made.custom_report_id]
 
     run(scenario())
