@@ -76,6 +76,9 @@ class DynamicsSettings:
     resource: str | None = None  # On-Premises: AD FS relying party id (default: environment_url)
     ca_file: str | None = None  # extra CA bundle (corporate proxy, the sandbox)
     concurrency: int = 16
+    # The tenant's 24-hour Power Platform request allowance for the connector's (application)
+    # user, which `reconcile status` compares each day's requests with (docs/runner.md).
+    daily_requests: int = 100_000
     timeout: float = 120.0
     client_secret: Secret | None = field(default=None, repr=False)
     access_token: Secret | None = field(default=None, repr=False)  # a static bearer token
@@ -180,6 +183,8 @@ class ScheduleSettings:
     templates: str = "5m"
     newsletters: str = "1m"
     timezone: str | None = None  # cron lines are read in this zone (default: the host's)
+    # A runner that stops renewing its leases (killed, hung, host gone) loses them after this.
+    lease: str = "10m"
     # GetResponse blocked the API (1016, 1017): no job calls that account for this long.
     after_block: str = "1h"
 
@@ -280,6 +285,7 @@ def keyring_get(service: str, username: str) -> str | None:
 RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("dynamics", "timeout"): (1.0, 3600.0),  # seconds per request
     ("dynamics", "concurrency"): (1, 52),  # Dataverse serves 52 concurrent requests per user
+    ("dynamics", "daily_requests"): (1, 10**9),  # requests per 24 hours
 }
 
 
@@ -534,7 +540,10 @@ def _validate_runner(settings: Settings) -> None:
         if f.name == "timezone" or value is None:
             continue
         try:
-            parse_duration(value) if f.name == "after_block" else parse_cadence(value)
+            if f.name in ("after_block", "lease"):
+                parse_duration(value)
+            else:
+                parse_cadence(value)
         except ValueError as exc:
             raise ConfigError(f"schedule.{f.name}: {exc}.") from None
     if settings.schedule.timezone:
@@ -647,6 +656,9 @@ client_id = "00000000-0000-0000-0000-000000000000"
 # ca_file = "/etc/ssl/certs/corporate.pem"
 # Requests in flight at once (Dataverse allows 52 per user).
 concurrency = 16
+# The tenant's 24-hour request allowance for the connector's application user (Power Platform
+# admin center > Capacity); reconcile status compares each day's requests with it.
+daily_requests = 100000
 
 [getresponse]
 # https://api.getresponse.com/v3; GetResponse MAX: https://api3.getresponse360.com/v3
@@ -716,6 +728,9 @@ newsletters = "1m"
 # timezone = "Europe/Paris"
 # GetResponse blocked the API (codes 1016, 1017): leave that account alone this long.
 after_block = "1h"
+# A runner that stops renewing its leases (killed, hung, its host gone) loses them after this
+# and another runner takes over; a live one renews them every third of it.
+lease = "10m"
 
 [alerts]
 # A failed run, data older than stale_after, a GetResponse API block: told once per incident.

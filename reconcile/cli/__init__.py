@@ -28,13 +28,15 @@ def cli() -> None:
     Offline:     reconcile match GR_FILE CRM_FILE -o review.xlsx
                  reconcile build-import review.xlsx -o import/
     Sync:        reconcile sync lists --dry-run      (the connector's jobs, once)
+                 reconcile run                       (every job on its cadence)
+                 reconcile status                    (what ran, what is due, what failed)
     """
 
 
 def _register() -> None:
-    from reconcile.cli import dataverse, migrate, offline, report, sandbox, sync
+    from reconcile.cli import dataverse, migrate, offline, report, run, sandbox, sync
 
-    for module in (offline, migrate, sync, sandbox, dataverse, report):
+    for module in (offline, migrate, sync, run, sandbox, dataverse, report):
         for command in module.COMMANDS:
             cli.add_command(command)
 

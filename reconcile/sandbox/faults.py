@@ -44,6 +44,7 @@ class Fault:
     path: str = ""  # only requests whose path starts with this
     method: str | None = None  # only this HTTP method
     after: bool = False  # for kind=drop: let the service handle the request, lose the answer
+    code: int | None = None  # for kind=status: the service's own error code (GetResponse 1016)
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -72,6 +73,7 @@ class Fault:
             path=str(data.get("path", "")),
             method=(data.get("method") or None) and str(data["method"]).upper(),
             after=after,
+            code=None if data.get("code") is None else int(data["code"]),
         )
         fault._rng = random.Random(fault.seed)
         return fault
@@ -164,6 +166,8 @@ class FaultMiddleware:
                 await send({"type": "http.response.body", "body": b"[", "more_body": True})
                 raise DroppedConnection(scope["path"])
             else:
+                if fault.code is not None:  # the renderer reads it: request.scope["fault_code"]
+                    scope = {**scope, "fault_code": fault.code}
                 response = self.render_error(int(fault.status or 500), Request(scope, receive))
                 await response(scope, receive, send)
                 return

@@ -140,13 +140,16 @@ class StateStore:
         *,
         limit: int = 20,
         outcome: str | None = None,
+        status: str | None = None,
         since: float | None = None,
     ) -> list[RunRecord]:
         """The latest runs, newest first, optionally of one job and input, with one outcome
-        (``ok``, ``failed``, ``aborted``), or started at or after ``since`` (epoch seconds)."""
+        (``ok``, ``failed``, ``aborted``) or status (``running``, ``finished``), or started at
+        or after ``since`` (epoch seconds)."""
         conditions: list[str] = []
         params: list[Any] = []
-        for column, value in (("job", job), ("input_key", input_key), ("outcome", outcome)):
+        filters = (("job", job), ("input_key", input_key), ("outcome", outcome), ("status", status))
+        for column, value in filters:
             if value is not None:
                 conditions.append(f"{column} = ?")
                 params.append(value)
@@ -162,6 +165,11 @@ class StateStore:
             RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]) if r[7] else None)
             for r in rows
         ]
+
+    def inputs(self, job_prefix: str = "") -> list[tuple[str, str]]:
+        """Every (job, input) pair that has runs, for ``reconcile status``."""
+        rows = self._db.execute("SELECT DISTINCT job, input_key FROM runs").fetchall()
+        return sorted((str(j), str(k)) for j, k in rows if str(j).startswith(job_prefix))
 
     def last_run(self, job: str, input_key: str) -> tuple[int, str] | None:
         row = self._db.execute(
@@ -411,6 +419,11 @@ class StateStore:
                 (key, kind, json.dumps(detail, default=str), time.time()),
             ).rowcount
             == 1
+        )
+
+    def update_incident(self, key: str, detail: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE incidents SET detail = ? WHERE key = ?", (json.dumps(detail, default=str), key)
         )
 
     def mark_notified(self, key: str) -> None:

@@ -70,6 +70,8 @@ def test_runs_keep_their_reports_and_are_listed_newest_first(store: StateStore) 
     assert runs[1].report == {"counts": {"lists created": 1}}
     assert (runs[1].status, runs[1].outcome) == ("finished", "failed")
     assert [r.run_id for r in store.runs("sync:lists", outcome="failed")] == [first]
+    assert [r.run_id for r in store.runs("sync:lists", status="running")] == [second]
+    assert store.inputs("sync:") == [("sync:contacts", "env"), ("sync:lists", "env")]
     assert store.runs(since=time.time() + 60) == []
     assert len(store.runs(limit=2)) == 2
     assert store.last_run("sync:lists", "env") == (second, "running")
@@ -206,13 +208,14 @@ def test_processes_racing_to_migrate_a_new_store_migrate_it_once(state_url: str)
 def test_an_incident_is_opened_once_and_closed_once(store: StateStore) -> None:
     assert store.open_incident("failed:lists:env", "failed", {"run": 3})
     assert not store.open_incident("failed:lists:env", "failed", {"run": 4})
+    store.update_incident("failed:lists:env", {"run": 5})
     store.mark_notified("failed:lists:env")
     [incident] = store.incidents("failed:")
-    assert (incident.kind, incident.detail) == ("failed", {"run": 3})
+    assert (incident.kind, incident.detail) == ("failed", {"run": 5})
     assert incident.notified_at is not None
     closed = store.close_incident("failed:lists:env")
     assert closed is not None
-    assert closed.detail == {"run": 3}
+    assert closed.detail == {"run": 5}
     assert store.close_incident("failed:lists:env") is None
     assert store.incidents() == []
 

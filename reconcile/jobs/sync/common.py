@@ -147,6 +147,9 @@ class Report:
     watermarks: dict[str, str] = field(default_factory=dict)
     aborted: str | None = None
     interrupted: bool = False  # aborted because a stop was asked for (SIGTERM, Ctrl-C)
+    # what cut the run short, for the runner and alerts: {"type": "AccessDenied", "code": 1016,
+    # "service": "getresponse"} for a service error, {"type": "Interrupted"} for a stop
+    aborted_by: dict[str, Any] | None = None
     plan: dict[str, Any] | None = None  # the plan (dry run) or its counts (real run)
 
     def add(self, outcome: str, n: int = 1) -> None:
@@ -322,8 +325,10 @@ def run_job(job: Job, ctx: SyncContext) -> Report:
             report.aborted = (
                 "stopped on request after the current chunk; the next run goes on from there"
             )
+            report.aborted_by = {"type": "Interrupted"}
         except ServiceError as exc:
             report.aborted = str(exc)
+            report.aborted_by = _cause(exc)
         if report.aborted is None and plan is not None:
             for name, value in plan.watermarks.items():
                 report.watermarks[name] = ctx.state.advance_watermark(name, value)
@@ -333,6 +338,17 @@ def run_job(job: Job, ctx: SyncContext) -> Report:
     finally:
         ctx.release()
     return report
+
+
+def _cause(exc: ServiceError) -> dict[str, Any]:
+    module = type(exc).__module__
+    service = next((s for s in ("getresponse", "dataverse") if f".{s}." in module), None)
+    return {
+        "type": type(exc).__name__,
+        "service": service,
+        "code": getattr(exc, "code", None),
+        "http_status": getattr(exc, "http_status", None),
+    }
 
 
 def _close(report: Report, ctx: SyncContext, started: float, before: dict[str, int]) -> None:

@@ -28,8 +28,18 @@ CODES: dict[int, tuple[int, str]] = {
     1013: (404, "The requested resource was not found"),
     1014: (401, "Problem during authentication process, check headers!"),
     1015: (429, "Too many request to API, quota reached, please wait till next quota window"),
+    1016: (403, "Temporary API block"),
+    1017: (403, "Permanent API block"),
+    1018: (403, "Access from this IP address is blocked"),
     1019: (503, "Service unavailable, maintenance in progress"),
     1023: (403, "Insufficient permissions"),
+}
+
+# The messages of GetResponse's API blocks (codes 1016-1018: docs/getresponse-api.md, "Errors").
+BLOCKS: dict[int, str] = {
+    1016: "Your API access is temporarily blocked",
+    1017: "Your API access is blocked",
+    1018: "API access from this IP address is blocked",
 }
 
 VALIDATION_MESSAGE = "Validation error, see context section for more information"

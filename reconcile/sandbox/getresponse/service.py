@@ -20,7 +20,7 @@ from reconcile.sandbox.faults import FaultMiddleware, fault_routes
 from reconcile.sandbox.getresponse import control, sample_data
 from reconcile.sandbox.getresponse import seed as seeding
 from reconcile.sandbox.getresponse.account import DEFAULT_CONTACT_DELAY, MAX_DOMAIN, Account
-from reconcile.sandbox.getresponse.errors import GetResponseError, error_body
+from reconcile.sandbox.getresponse.errors import BLOCKS, GetResponseError, error_body
 from reconcile.sandbox.getresponse.ratelimit import RateLimits
 from reconcile.sandbox.getresponse.routes import routes
 
@@ -86,12 +86,15 @@ class GetResponseSandbox(Account):
 
     def _render_fault(self, status: int, request: Request) -> Response:
         """Injected errors in GetResponse's shape: 429 as a used-up time frame, 503 as code 1019
-        (maintenance), other 5xx as code 1."""
+        (maintenance), 403 as code 1016 (a temporary API block; a fault's ``code`` picks 1017
+        or 1018), other 5xx as code 1."""
         if status == 429:
             with self.lock:
                 return self.limiter.too_many().response()
-        code = 1019 if status == 503 else 1
-        message = "Service unavailable" if status == 503 else "Internal server error"
+        code = request.scope.get("fault_code") or {503: 1019, 403: 1016}.get(status, 1)
+        message = BLOCKS.get(code) or (
+            "Service unavailable" if status == 503 else "Internal server error"
+        )
         return JSONResponse(error_body(status, code, message, {}), status)
 
     # ---- scenario and sample data ---------------------------------------------------------

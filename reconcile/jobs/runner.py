@@ -1,0 +1,396 @@
+"""``reconcile run``: every sync job on its cadence (SPEC 9), one job at a time per GetResponse
+account × Dynamics environment, until stopped — or, with ``--once``, what is due now.
+
+Why the state store decides everything: several runners (a standby, hosts sharing a
+PostgreSQL store) must agree on what is due without talking to each other. So a job's due
+time is computed from what the store says — when the last run started (``schedule:<job>:<env>``,
+written by whichever runner started it), whether an interrupted run waits to be resumed,
+whether another runner holds the job's lease — never from this process's memory:
+
+- a job that never ran, or whose last run was interrupted (killed, stopped), is due at once;
+- otherwise it is due at its cadence after the last start (:mod:`reconcile.schedule`): a job
+  that overran its cadence is started again once it is over, never twice at a time (the
+  lease), and a slot missed while the machine slept runs once;
+- a GetResponse API block (codes 1016, 1017) stops the run with an alert and keeps every job
+  of that account waiting ``schedule.after_block`` instead of hammering a blocked API.
+
+While a job runs, the runner holds two leases in the store: ``runner:<env>`` (one job at a time
+on the environment, whichever runner) and the job's own (``sync:<job>:<env>``, taken by
+``run_job``); a :class:`Heartbeat` thread renews both, so a live runner never loses them during a
+long chunk and a killed one's expire after ``schedule.lease``. Between jobs it sleeps until the
+next one is due — no CPU spent, at most a minute between looks at the store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any, Protocol
+
+from reconcile.errors import ReconcileError
+from reconcile.jobs.alerts import Alerts
+from reconcile.jobs.clocks import Clock, WallClock
+from reconcile.jobs.sync.common import Job, Report, lease_name, run_job
+from reconcile.jobs.sync.context import StopSignal, SyncContext
+from reconcile.schedule import Cadence
+from reconcile.state import LeaseHeld, StateError, StateStore
+
+LOOK_AGAIN = 60.0  # the longest a waiting runner goes without reading the store
+BLOCK_CODES = frozenset({1016, 1017})  # GetResponse: temporary and permanent API blocks
+
+
+class Log(Protocol):
+    """Where the runner says what it does (the CLI prints lines or JSON objects)."""
+
+    def event(self, kind: str, text: str, **fields: Any) -> None: ...
+
+
+def schedule_key(job: str, environment: str) -> str:
+    """The watermark holding when the last run of ``job`` on ``environment`` started."""
+    return f"schedule:{job}:{environment}"
+
+
+def runner_lease(environment: str) -> str:
+    return f"runner:{environment}"
+
+
+def block_key(environment: str) -> str:
+    return f"blocked:{environment}"
+
+
+@dataclass(frozen=True)
+class Due:
+    """When a job is next due on an environment, and why."""
+
+    job: str
+    at: datetime
+    reason: str
+    held_by: str | None = None  # another runner is doing it now (its lease)
+
+    def is_due(self, now: datetime) -> bool:
+        return self.at <= now and self.held_by is None
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def blocked_until(state: StateStore, environment: str) -> datetime | None:
+    incident = state.incident(block_key(environment))
+    return parse_time(incident.detail.get("until")) if incident else None
+
+
+def next_due(
+    state: StateStore,
+    job: str,
+    environment: str,
+    cadence: Cadence,
+    now: datetime,
+    tz: tzinfo = UTC,
+) -> Due:
+    """When ``job`` is due on ``environment``, from what the state store says (module doc)."""
+    holder = state.lease_holder(lease_name(job, environment))
+    held_by = holder[0] if holder else None
+    last = next(iter(state.runs(f"sync:{job}", environment, limit=1)), None)
+    blocked = blocked_until(state, environment)
+    if blocked is not None and blocked > now:
+        return Due(job, blocked, "GetResponse blocked the API; waiting", held_by)
+    if last is not None and last.status == "running" and _interrupted(last.report):
+        return Due(job, now, "its last run was interrupted: resume it", held_by)
+    started = parse_time(state.watermark(schedule_key(job, environment)))
+    if started is None and last is not None:
+        started = datetime.fromtimestamp(last.started_at, UTC)
+    if started is None:
+        return Due(job, now, "it never ran here", held_by)
+    return Due(job, cadence.next_due(started, now, tz), cadence.describe(), held_by)
+
+
+def _interrupted(report: dict[str, Any] | None) -> bool:
+    """A run left unfinished by a kill (no report) or a stop — not one cut short by a service
+    failure, which waits for its next slot instead of retrying at once."""
+    if report is None:
+        return True
+    return (report.get("aborted_by") or {}).get("type") == "Interrupted"
+
+
+class Heartbeat:
+    """Renews leases from a thread of its own while a job runs, so that a chunk longer than
+    the checkpoints' renewals (a slow bulk request, a long wait for the rate limit) never
+    loses them. It only extends leases that are still ours (``renew_lease``): it can never
+    take one back after the run released it or another runner took it over."""
+
+    def __init__(
+        self, state: StateStore, names: Iterable[str], holder: str, ttl: float, log: Log
+    ) -> None:
+        self.state, self.names, self.holder, self.ttl = state, list(names), holder, ttl
+        self.log = log
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Heartbeat:
+        if self.state.path != ":memory:":  # another connection would see another database
+            self._thread = threading.Thread(target=self._beat, name="lease-heartbeat", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _beat(self) -> None:
+        store: StateStore | None = None
+        try:
+            while not self._stop.wait(self.ttl / 3):
+                try:
+                    store = store or self.state.reopen()
+                    for name in self.names:
+                        store.renew_lease(name, self.holder, self.ttl)
+                except StateError as exc:  # the database is away: the next beat tries again
+                    self.log.event("heartbeat failed", f"could not renew the leases: {exc}")
+                    if store is not None:
+                        store.close()
+                    store = None
+        finally:
+            if store is not None:
+                store.close()
+
+
+class Runner:
+    """Runs the registered jobs on one environment when they are due (see the module doc)."""
+
+    def __init__(
+        self,
+        ctx: SyncContext,
+        registry: Mapping[str, Job],
+        cadences: Mapping[str, Cadence],
+        *,
+        log: Log,
+        clock: Clock | None = None,
+        tz: tzinfo = UTC,
+        after_block: float = 3600.0,
+        alerts: Alerts | None = None,
+        stale_after: float | None = None,
+        on_report: Callable[[Job, Report], None] | None = None,
+        look_again: float = LOOK_AGAIN,
+    ) -> None:
+        missing = [name for name in registry if name not in cadences]
+        if missing:
+            raise ValueError(f"no cadence for {', '.join(missing)}")
+        self.ctx, self.registry, self.cadences = ctx, dict(registry), dict(cadences)
+        self.log, self.clock, self.tz = log, clock or WallClock(), tz
+        self.after_block, self.on_report, self.look_again = after_block, on_report, look_again
+        self.ctx.now = self.clock.now  # the jobs' windows and the cadences on one clock
+        self.alerts = alerts or Alerts(ctx.state, [], log, now=self.clock.now)
+        self.stale_after = stale_after
+
+    @property
+    def stop(self) -> StopSignal:
+        return self.ctx.stop
+
+    @property
+    def environment(self) -> str:
+        return self.ctx.environment
+
+    def dues(self) -> list[Due]:
+        now = self.clock.now()
+        return [
+            next_due(self.ctx.state, name, self.environment, self.cadences[name], now, self.tz)
+            for name in self.registry
+        ]
+
+    # -- one job -------------------------------------------------------------------------
+    def run_one(self, name: str) -> Report | None:
+        """Run ``name`` now if no other runner is busy on this environment; None when one is."""
+        job, state, holder = self.registry[name], self.ctx.state, self.ctx.holder
+        if self.ctx.dry_run:  # plans only: no lease, nothing recorded
+            report = run_job(job, self.ctx)
+            self.log.event(
+                "planned",
+                f"{name}: planned (dry run)",
+                job=name,
+                counts=(report.plan or {}).get("counts", {}),
+            )
+            return report
+        env_lease = runner_lease(self.environment)
+        try:
+            state.acquire_lease(env_lease, holder, self.ctx.lease_seconds)
+        except LeaseHeld as exc:
+            self.log.event(
+                "busy",
+                f"{name}: another runner ({exc.holder}) is running a job on "
+                "this environment; waiting",
+                job=name,
+                holder=exc.holder,
+            )
+            return None
+        try:
+            # Re-read once the environment is ours: another runner may have just run it.
+            due = next_due(
+                state, name, self.environment, self.cadences[name], self.clock.now(), self.tz
+            )
+            if not due.is_due(self.clock.now()):
+                return None
+            started = self.clock.now()
+            state.advance_watermark(schedule_key(name, self.environment), _iso(started))
+            self.log.event(
+                "started", f"{name}: started ({due.reason})", job=name, reason=due.reason
+            )
+            names = (env_lease, lease_name(name, self.environment))
+            with Heartbeat(state, names, holder, self.ctx.lease_seconds, self.log):
+                report = run_job(job, self.ctx)
+        except LeaseHeld as exc:  # a one-shot `reconcile sync` is doing it
+            self.log.event("busy", f"{name}: {exc.message}; skipped", job=name, holder=exc.holder)
+            return None
+        finally:
+            state.release_lease(env_lease, holder)
+        self._after(job, report)
+        return report
+
+    def _after(self, job: Job, report: Report) -> None:
+        self.log.event(
+            "finished",
+            f"{job.name}: {summary(report)}",
+            job=job.name,
+            outcome=report.outcome,
+            seconds=report.seconds,
+            counts=report.counts,
+            requests=report.requests,
+            failures=len(report.failures),
+            aborted=report.aborted,
+            run_id=report.run_id,
+        )
+        cause = report.aborted_by or {}
+        if _blocked(report):
+            until = _iso(self.clock.now() + timedelta(seconds=self.after_block))
+            self.alerts.blocked(self.environment, cause.get("code"), until, report.aborted or "")
+            self.log.event(
+                "blocked",
+                f"GetResponse blocked the API (code {cause.get('code')}): "
+                f"no job calls it before {until}",
+                until=until,
+                code=cause.get("code"),
+            )
+        elif report.aborted_by is None:
+            self.alerts.unblocked(self.environment)
+        self.alerts.after_run(job.name, self.environment, report)
+        if self.on_report is not None:
+            self.on_report(job, report)
+
+    # -- rounds ----------------------------------------------------------------------------
+    def once(self) -> list[Report]:
+        """Every job due now, each once, earliest due first; then return their reports."""
+        reports = []
+        for due in sorted(self.dues(), key=lambda d: d.at):
+            if self.stop.requested:
+                break
+            if not due.is_due(self.clock.now()):
+                continue
+            try:
+                report = self.run_one(due.job)
+            except ReconcileError as exc:  # a job's settings or input: the others still run
+                self.log.event("error", f"{due.job}: {exc}", job=due.job, error=str(exc))
+                continue
+            if report is not None:
+                reports.append(report)
+                if _blocked(report):
+                    break  # the account is blocked: the other jobs would be too
+        self.check()
+        if not reports and not self.stop.requested:
+            self._say_next()
+        return reports
+
+    def _say_next(self) -> None:
+        """One line when what comes next changes ("next: newsletters at 10:01:00Z")."""
+        now = self.clock.now()
+        upcoming = min(self.dues(), key=lambda d: d.at, default=None)
+        if upcoming is None:
+            return
+        when = "now" if upcoming.at <= now else _iso(upcoming.at)
+        text = f"next: {upcoming.job} {when} ({upcoming.reason})"
+        if upcoming.held_by:
+            text = f"next: {upcoming.job}, running on {upcoming.held_by}"
+        if text != getattr(self, "_said", None):
+            self._said = text
+            self.log.event("waiting", text, job=upcoming.job, at=when)
+
+    def check(self) -> None:
+        """Stale data opens an incident (and a fresh run closes it); undelivered alerts are
+        tried again."""
+        if self.stale_after is not None:
+            from reconcile.jobs.status import job_status
+
+            now = self.clock.now()
+            lags = []
+            for name in self.registry:
+                found = job_status(
+                    self.ctx.state,
+                    name,
+                    self.environment,
+                    self.cadences[name],
+                    now,
+                    tz=self.tz,
+                    stale_after=self.stale_after,
+                )
+                lags.append((name, found.lag_seconds, found.stale))
+            self.alerts.staleness(self.environment, lags, self.stale_after)
+        self.alerts.retry()
+
+    def forever(self) -> None:
+        """Rounds until stopped; between them, sleep until the next job is due."""
+        listed = ", ".join(f"{n} {self.cadences[n].describe()}" for n in self.registry)
+        self.log.event(
+            "runner started",
+            f"runner {self.ctx.holder} started: {listed}",
+            holder=self.ctx.holder,
+            jobs=list(self.registry),
+        )
+        while not self.stop.requested:
+            try:
+                self.once()
+                wait = self.seconds_to_next()
+            except StateError as exc:  # the store is away (PostgreSQL restarting): wait
+                self.log.event("state error", f"the state store failed: {exc}", error=str(exc))
+                wait = self.look_again
+            if self.stop.requested:
+                break
+            self.clock.sleep(wait, self.stop)
+        self.log.event("runner stopped", f"runner {self.ctx.holder} stopped")
+
+    def seconds_to_next(self) -> float:
+        now = self.clock.now()
+        waits = [(d.at - now).total_seconds() for d in self.dues()]
+        soonest = min(waits, default=self.look_again)
+        return min(max(soonest, 0.5), self.look_again)
+
+
+def _blocked(report: Report) -> bool:
+    cause = report.aborted_by or {}
+    return cause.get("service") == "getresponse" and cause.get("code") in BLOCK_CODES
+
+
+def summary(report: Report) -> str:
+    counts = ", ".join(f"{outcome} {n:,}" for outcome, n in report.counts.items()) or "nothing"
+    calls = ", ".join(f"{n:,} {service}" for service, n in report.requests.items())
+    text = f"{report.outcome} in {report.seconds:.1f} s: {counts} ({calls} requests)"
+    if report.failures:
+        text += f"; {len(report.failures):,} failed, first: {report.failures[0].record}: " + (
+            report.failures[0].message
+        )
+    if report.aborted:
+        text += f"; stopped: {report.aborted}"
+    return text
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def wall_seconds() -> float:
+    return time.time()
