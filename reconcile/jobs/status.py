@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from reconcile.jobs.runner import Due, next_due, parse_time, runner_lease
+from reconcile.jobs.due import Due, next_due, parse_time, runner_lease
 from reconcile.jobs.sync.common import lease_name
 from reconcile.schedule import Cadence, describe_duration
 from reconcile.state import RunRecord, StateStore
@@ -50,7 +50,7 @@ class JobStatus:
 
     @property
     def failed(self) -> bool:
-        return bool(self.last_run) and self.last_run["outcome"] in ("failed", "aborted")
+        return self.last_run is not None and self.last_run["outcome"] in ("failed", "aborted")
 
     def lines(self) -> list[str]:
         out = [f"{self.job} ({self.cadence})"]
