@@ -90,7 +90,8 @@ def test_install_creates_roles_in_the_root_unit_with_their_privileges_then_nothi
     granted = {by_id[pid]: depth for pid, depth in service["privileges"].items()}
     assert granted["prvReadContact"] == "Global"
     assert granted["prvCreategrc_GetResponseContact"] == "Global"
-    assert "prvWritegrc_GetResponseList" not in granted
+    assert granted["prvWritegrc_GetResponseList"] == "Global"  # the lists sync sets statuses
+    assert "prvWriteContact" not in granted  # the connector never changes a CRM contact (8.1)
     admin = next(v for v in fake.roles.values() if v["name"] == r.ADMINISTRATOR.name)
     assert {by_id[p]: d for p, d in admin["privileges"].items()}["prvWriteList"] == "Basic"
     assert len(fake.added) == sum(len(role.required()) for role in r.ROLES)
