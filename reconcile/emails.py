@@ -26,12 +26,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import idna
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+
+if TYPE_CHECKING:  # imported where used: the scalar functions (the sync jobs) need none of them
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = [
     "EMAIL_INVALID_REASON",
@@ -210,6 +211,8 @@ def _cut_tag(local: str) -> str:
 
 def _apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
     """Apply ``fn`` only to the masked rows, leaving the rest as is."""
+    import pyarrow.compute as pc
+
     mask = pc.fill_null(mask, False)
     if not pc.any(mask).as_py():
         return arr
@@ -220,6 +223,9 @@ def _apply_where(arr: pa.Array, mask: pa.Array, fn: Callable[[pa.Array], pa.Arra
 def _normalize_arrow(arr: pa.Array) -> pa.Array:
     """ASCII values (nearly all) through Arrow kernels; the rare others (accents, invisible
     characters, IDN domains) through ``normalize_email`` itself, so both paths agree."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     non_ascii = pc.fill_null(pc.invert(pc.string_is_ascii(arr)), False)
     ascii_ = pc.ascii_trim_whitespace(pc.ascii_lower(arr))
     # Only values that start or end like a wrapper go through the (slower) regex.
@@ -234,6 +240,8 @@ def _normalize_arrow(arr: pa.Array) -> pa.Array:
 
 
 def _python_rows(arr: pa.Array) -> pa.Array:
+    import pyarrow as pa
+
     return pa.array([normalize_email(v) for v in arr.to_pylist()], type=arr.type)
 
 
@@ -244,6 +252,11 @@ def normalize_emails(s: pd.Series) -> pd.DataFrame:
     ``email_valid`` (bool), ``email_key`` (NaN when invalid) and ``email_invalid_reason``
     ("" when valid). Agrees row by row with the scalar functions.
     """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     arr = _normalize_arrow(_to_arrow(s))
     locals_, domains = split_at(arr)
     local_len = pc.utf8_length(locals_)
@@ -272,6 +285,9 @@ def normalize_emails(s: pd.Series) -> pd.DataFrame:
 
 
 def _to_arrow(s: pd.Series) -> pa.Array:
+    import pandas as pd
+    import pyarrow as pa
+
     if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
         s = s.astype("str")
     arr = pa.array(s.array, type=pa.large_string(), from_pandas=True)
@@ -282,6 +298,9 @@ def _to_arrow(s: pd.Series) -> pa.Array:
 def split_at(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(local parts, domains) of an Arrow string array, split at the last ``@``; a value
     without ``@`` gives two empty strings, a null two nulls."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     has = pc.fill_null(pc.match_substring(arr, "@"), False)
     safe = pc.if_else(has, arr, pa.scalar("@", arr.type))
     parts = pc.split_pattern(safe, "@", max_splits=1, reverse=True)
@@ -294,6 +313,10 @@ def _domains(arr: pa.Array) -> pa.Array:
 
 def _keys(keys: pa.Array, domains: pa.Array) -> pa.Array:
     """email_key for every non-null row, applying each provider's rule to its rows only."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     enc = pc.dictionary_encode(domains)
     uniq = enc.dictionary.to_pylist()
     if not uniq:
@@ -318,6 +341,8 @@ def _keys(keys: pa.Array, domains: pa.Array) -> pa.Array:
 
 
 def _gmail_key(a: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     local = pc.replace_substring_regex(a, r"@.*$", "")
     return pc.binary_join_element_wise(
         pc.replace_substring(local, ".", ""), _lit("gmail.com"), _lit("@")
@@ -325,6 +350,8 @@ def _gmail_key(a: pa.Array) -> pa.Array:
 
 
 def _proton_key(a: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     local = pc.replace_substring_regex(a, r"@.*$", "")
     return pc.binary_join_element_wise(
         pc.replace_substring_regex(local, r"[._-]", ""), _domains(a), _lit("@")
@@ -332,4 +359,6 @@ def _proton_key(a: pa.Array) -> pa.Array:
 
 
 def _lit(text: str) -> pa.Scalar:
+    import pyarrow as pa
+
     return pa.scalar(text, pa.large_string())
