@@ -74,7 +74,7 @@ def test_check_reports_stale_and_missing_and_install_repairs(dv: Target) -> None
     }
     repaired = install_schema(client)
     assert repaired.ok
-    assert sorted(repaired.created) == sorted(found)
+    assert sorted(repaired.created) == sorted([f"chart {chart.name}", f"dashboard {board.name}"])
 
 
 def test_doctor_reports_a_missing_dashboard(dv: Target, monkeypatch: pytest.MonkeyPatch) -> None:
