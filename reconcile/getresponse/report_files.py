@@ -87,6 +87,8 @@ class Layout:
                 if alias in names and names.index(alias) not in found.values():
                     found[name] = names.index(alias)
                     break
+        if "at" not in found and "time" in found:  # a date-time in a column named "Time"
+            found["at"] = found.pop("time")
         missing = []
         if "contact_id" not in found and "email" not in found:
             missing.append("a contact (contact id or email)")

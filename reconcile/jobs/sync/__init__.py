@@ -36,9 +36,9 @@ from reconcile.jobs.sync.context import (
 
 def jobs() -> dict[str, Job]:
     """Every sync job, by name, in SPEC order (``reconcile sync all`` runs them so)."""
-    from reconcile.jobs.sync import contacts, lists, newsletters, templates
+    from reconcile.jobs.sync import activities, contacts, lists, newsletters, templates
 
-    found: list[Job] = [lists.JOB, contacts.JOB, templates.JOB, newsletters.JOB]
+    found: list[Job] = [lists.JOB, contacts.JOB, activities.JOB, templates.JOB, newsletters.JOB]
     return {job.name: job for job in found}
 
 
