@@ -688,6 +688,18 @@ removed_members = "mark"
 # A contact that stops allowing bulk email after the push is unsubscribed in GetResponse.
 unsubscribe_opted_out = true
 
+[contacts]
+# reconcile sync contacts (GetResponse -> GetResponse Contact records). A new GetResponse
+# contact gets a record without CRM contact; true links it to the one active CRM contact
+# whose email is exactly its address (never when two or more have it).
+link_by_email = false
+# How often each list is scanned for contacts deleted in GetResponse: "1d", "12h", "30m",
+# "0" (every run) or "off" (only with --full).
+deletion_scan = "1d"
+# A contact that unsubscribed in GetResponse sets "Do not allow Bulk Emails" on its CRM
+# contact (never cleared). Needs Write on Contact for the connector's identity.
+unsubscribe_sets_donotbulkemail = false
+
 [newsletters]
 # reconcile sync newsletters sends only from these Dynamics environments (their URLs): a copy
 # of production in a test environment must not mail real customers.

@@ -158,6 +158,7 @@ def run_demo(
         from reconcile.jobs.demo_sync import DemoWorld, run_steps
 
         world = DemoWorld(dv_sandbox, gr_sandbox, dv_info, gr_info, state_path, progress)
+        world.settings = _settings(sync)
         synced = run_steps(world)
     run.report_path = str(report_path)
     write_run_report(run.as_dict(), run.summary(), report_path)
@@ -178,4 +179,24 @@ def run_demo(
         formula_cells=unsafe,
         sync=synced,
         seconds=round(time.perf_counter() - started, 1),
+    )
+
+
+def _settings(sync: Any) -> Any:
+    """The settings the demo's sync steps run with: the migration's [sync] choices, and a
+    deletion scan on every run (the default is daily) so that the contacts step shows it."""
+    from reconcile.config import (
+        ContactsSettings,
+        DynamicsSettings,
+        GetResponseSettings,
+        Settings,
+    )
+
+    return Settings(
+        profile="demo",
+        source=None,
+        dynamics=DynamicsSettings(),
+        getresponse=GetResponseSettings(),
+        sync=sync,
+        contacts=ContactsSettings(deletion_scan="0"),
     )

@@ -73,6 +73,12 @@ def _lists(world: DemoWorld) -> list[str]:
     return prepare(world)
 
 
+def _contacts(world: DemoWorld) -> list[str]:
+    from reconcile.jobs.demo_contacts import prepare
+
+    return prepare(world)
+
+
 def _template(world: DemoWorld) -> list[str]:
     from reconcile.jobs.demo_mail import prepare_template
 
@@ -93,6 +99,7 @@ def _sent(world: DemoWorld) -> list[str]:
 
 STEPS: list[Step] = [
     Step("lists", "CRM marketing list → GetResponse list and contacts (SPEC 4)", _lists),
+    Step("contacts", "GetResponse changes → GetResponse Contact records (SPEC 5, 8)", _contacts),
     Step("templates", "GetResponse 'MS CRM' draft → GetResponse Template (SPEC 6)", _template),
     Step("newsletters", "CRM newsletter → scheduled in GetResponse (SPEC 7)", _newsletter),
     Step("newsletters", "GetResponse sends it → the record says Sent (SPEC 7)", _sent),

@@ -31,19 +31,22 @@ if TYPE_CHECKING:
 
 CONTACT = s.CRM_TABLES["contact"]
 WRITE_CONTACT = "prvWriteContact"
-# step → (table, write mode, outcome in the report, alternate key): applied in this order
-# (a custom field value binds to its contact's record by key, so records come first).
+# step → (table, write mode, outcome in the report, alternate key), applied in this order: a
+# custom field value binds to its contact's record by key, so records come first; marking a
+# record Deleted in GetResponse comes last, because a marked record is never looked at again —
+# a run killed before its values were emptied or its CRM contact opted out must find the
+# record unmarked, and do those again.
 STEPS: dict[str, tuple[Any, str, str, tuple[str, ...]]] = {
     "repoint-contacts": (s.CONTACTS, "update", "contact records moved to master", ()),
     "repoint-custom_fields": (s.CUSTOM_FIELDS, "update", "custom field values moved to master", ()),
     "repoint-activities": (s.ACTIVITIES, "update", "activities moved to master", ()),
     "record-new": (s.CONTACTS, "upsert", "contact records created", ("grc_getresponseid",)),
     "record": (s.CONTACTS, "upsert", "contact records updated", ("grc_getresponseid",)),
-    "gone": (s.CONTACTS, "update", "contact records marked deleted", ()),
     "field": (s.CUSTOM_FIELDS, "upsert", "custom field values written",
               ("grc_getresponseid", "grc_contactgetresponseid")),
     "field-gone": (s.CUSTOM_FIELDS, "update", "custom field values removed", ()),
     "consent": (CONTACT, "update", "CRM contacts set no bulk email", ()),
+    "gone": (s.CONTACTS, "update", "contact records marked deleted", ()),
 }  # fmt: skip
 
 

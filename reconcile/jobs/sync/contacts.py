@@ -42,6 +42,18 @@ CREATED = r.status_value(cr.SyncStatus.CREATED_IN_GETRESPONSE)
 LIST_COLUMNS = (s.LISTS.primary_id, "grc_name", "grc_getresponseid", r.STATUS)
 
 
+EPOCH = "1970-01-01T00:00:00Z"  # a list watermark saying "read this list whole next time"
+
+
+def read_whole_next_time(ctx: SyncContext, campaign_id: str) -> None:
+    """For a job that links a GetResponse list to the CRM (``sync lists`` creating or
+    adopting one): the next contacts run reads that list whole — its contacts get every
+    SPEC 5.2 value, and those that were already in an adopted list their records (5.3) —
+    instead of refusing a list that has records but no watermark. A list the contacts job
+    already reads keeps its watermark (watermarks only move forward)."""
+    ctx.state.advance_watermark(ctx.watermark_name(NAME, f"list:{campaign_id}"), EPOCH)
+
+
 def _iso(moment: dt.datetime) -> str:
     return r.sync_time(moment)
 
@@ -146,6 +158,9 @@ class ContactsJob:
         if ctx.full:
             return None
         mark = ctx.watermark(NAME, f"list:{linked.campaign_id}")
+        if mark == EPOCH:
+            plan.notes.append(f"List {linked.name!r} was just linked to the CRM: read whole once.")
+            return None
         if mark is not None:
             return _time(mark) - OVERLAP
         probe = q.Query(

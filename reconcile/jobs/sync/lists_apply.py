@@ -15,6 +15,7 @@ from reconcile.getresponse.errors import ConnectionFailed as GrConnectionFailed
 from reconcile.jobs.sync import lists_push as push
 from reconcile.jobs.sync import records as r
 from reconcile.jobs.sync.common import Journal, Report
+from reconcile.jobs.sync.contacts import read_whole_next_time
 from reconcile.jobs.sync.context import SyncContext
 from reconcile.jobs.sync.lists import ListsPlan, ListWork
 from reconcile.jobs.sync.lists_decide import (
@@ -92,6 +93,7 @@ def _one(ctx: SyncContext, journal: Journal, report: Report, work: ListWork) -> 
     if work.action in ("create", "adopt"):
         if not _ensure_list(ctx, journal, report, work):
             return
+        read_whole_next_time(ctx, work.campaign_id or "")  # sync contacts: all of it, once
         _list_update(ctx, journal, report, work, {
             "grc_getresponseid": s.getresponse_key(work.campaign_id or ""),
             "grc_iscreatedingetresponse": True, r.STATUS: CREATED, r.ERROR_TEXT: warning},

@@ -294,3 +294,31 @@ def test_dry_run_plans_without_writing(world: World) -> None:
     assert world.records() == {}
     assert "create record:" in report.lines()
     assert world.contexts().state.runs() == []
+
+
+def test_a_list_the_lists_job_adopts_is_read_whole_by_the_next_contacts_run(
+    world: World, env: Env
+) -> None:
+    """SPEC 5.3: an existing GetResponse list linked to a marketing list (Set as New): the
+    lists job adopts it and links the members it knows; within the hour every other contact of
+    the list appears as an unlinked record — no "missing watermark" refusal, no --full."""
+    from reconcile.jobs.sync import jobs, run_job
+    from tests.jobs.sync import lists_env as le
+
+    jean = [world.crm[JEAN]]
+    marketing = le.static_list(env, "Others", jean)
+    le.list_record(env, "other", marketing)
+    env.gr.seed({"contacts": [
+        {"email": JEAN, "campaign": "other"},
+        {"email": "solo@free.fr", "campaign": "other", "origin": "www", "scoring": 7},
+    ]})  # fmt: skip
+    lists = run_job(jobs()["lists"], world.contexts(settings=world.settings))
+    assert lists.counts.get("lists adopted") == 1, lists.lines()
+    report = world.run(options={"lists": ("other",)})
+    assert report.exit_code == 0, report.lines()
+    assert any("just linked to the CRM: read whole once" in n for n in report.notes)
+    records = [r for r in world.records().values() if r["grc_email"] == "solo@free.fr"]
+    assert [
+        (r["grc_origin"], r["grc_scoringpoints"], r["_grc_contactid_value"]) for r in records
+    ] == [("www", 7, None)]
+    assert world.run(options={"lists": ("other",)}).counts == {}
