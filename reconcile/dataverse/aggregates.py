@@ -173,6 +173,7 @@ class Partitioned:
     def run(self, query: Aggregate) -> Counts:
         """``query`` (on this table; its conditions added to the base filter) summed over
         every range."""
+        narrower = bool(query.conditions or query.links)
         query = Aggregate(
             self.entity,
             query.groups,
@@ -181,8 +182,15 @@ class Partitioned:
             (*self.links, *query.links),
         )
         counts = Counts()
-        for start, end in self.ranges():
-            for row in self._ask(query, start, end):
+        if self._ranges is None and narrower:
+            self.ranges()  # ranges found on a subset could be too wide for the whole
+        if self._ranges is None:  # the first query finds the ranges as it runs
+            answers = self._split(query, None, None)
+            self._ranges = [(start, end) for start, end, _ in answers]
+        else:
+            answers = [(a, b, self._ask(query, a, b)) for a, b in self._ranges]
+        for _, _, rows in answers:
+            for row in rows:
                 values = {"n": int(row.get("n", 0))}
                 for column in query.count_columns:
                     values[f"has_{column}"] = int(row.get(_alias(f"has_{column}"), 0))
@@ -192,16 +200,16 @@ class Partitioned:
     def ranges(self) -> list[tuple[str | None, str | None]]:
         """``createdon`` ranges [start, end) whose counts each fit the limit."""
         if self._ranges is None:
-            probe = Aggregate(self.entity, (), (), self.conditions, self.links)
-            self._ranges = self._split(probe, None, None)
+            self.run(Aggregate(self.entity))
+        assert self._ranges is not None
         return self._ranges
 
     def _split(
-        self, probe: Aggregate, start: str | None, end: str | None
-    ) -> list[tuple[str | None, str | None]]:
+        self, query: Aggregate, start: str | None, end: str | None
+    ) -> list[tuple[str | None, str | None, list[dict[str, Any]]]]:
+        """``query`` answered on [start, end), halving the range while Dynamics refuses it."""
         try:
-            self._ask(probe, start, end)
-            return [(start, end)]
+            return [(start, end, self._ask(query, start, end))]
         except ValidationFailed as exc:
             if (exc.code or "").lower() != RECORD_LIMIT_CODE:
                 raise
@@ -211,15 +219,14 @@ class Partitioned:
             raise InputError(
                 Problem(
                     f"{self.entity}: more than 50,000 records were created within one second "
-                    f"({_text(low)}); Dataverse cannot aggregate them in one query and the "
+                    f"({_text(low)}); Dynamics cannot aggregate them in one query and the "
                     "report cannot split them further"
                 )
             )
-        middle = low + (high - low) / 2
-        middle = middle.replace(microsecond=0)
+        middle = (low + (high - low) / 2).replace(microsecond=0)
         return [
-            *self._split(probe, _text(low), _text(middle)),
-            *self._split(probe, _text(middle), _text(high)),
+            *self._split(query, _text(low), _text(middle)),
+            *self._split(query, _text(middle), _text(high)),
         ]
 
     def _edge(self, *, descending: bool) -> datetime:

@@ -49,12 +49,36 @@ DATE_PARTS = {
 }
 
 
+PREFIX_LENGTH = {"year": 4, "month": 7, "day": 10}  # of 'YYYY-MM-DDTHH:MM:SSZ'
+PREFIX_PARTS = {"year": slice(0, 4), "month": slice(5, 7), "day": slice(8, 10)}
+
+
+def _by_prefix(groups: list[Group]) -> list[Group]:
+    """Year, year+month or year+month+day of one date column group by a prefix of its
+    stored text — the same groups, without parsing every row's date. Any other mix of parts
+    keeps its own expression per part."""
+    parts: dict[str, set[str]] = {}
+    for group in groups:
+        if group.date_part is not None:
+            parts.setdefault(group.column, set()).add(group.date_part)
+    out = []
+    for group in groups:
+        wanted = parts.get(group.column) if group.date_part else None
+        if wanted in ({"year"}, {"year", "month"}, {"year", "month", "day"}):
+            length = max(PREFIX_LENGTH[p] for p in wanted)
+            sql = f"substr({group.column}, 1, {length})"
+            group = Group(group.alias, sql, group.attribute, group.date_part, group.column)
+        out.append(group)
+    return out
+
+
 @dataclass
 class Group:
     alias: str
     sql: str
     attribute: Attribute
     date_part: str | None = None
+    column: str = ""  # the date column a date part is taken from
 
 
 @dataclass
@@ -83,6 +107,14 @@ def check_limit(
         raise DataverseError("AggregateQueryRecordLimit")
 
 
+def _column(alias: str, groups: list[Group], keys: list[str]) -> str:
+    """The SELECT column an order alias names (group keys are shared, see ``run``)."""
+    for group in groups:
+        if group.alias == alias:
+            return f'"k{keys.index(group.sql)}"'
+    return f'"{alias}"'
+
+
 def _measure_sql(measure: Measure) -> str:
     if measure.function == "count":
         return "COUNT(*)"
@@ -109,18 +141,20 @@ def run(
 ) -> list[dict[str, Any]]:
     """The groups' rows as JSON-ready dicts, null members left out."""
     check_limit(service, entity, source, where, params, limit)
-    known = {g.alias: g.sql for g in groups} | {m.alias: _measure_sql(m) for m in measures}
-    select = [f'{g.sql} AS "{g.alias}"' for g in groups]
+    groups = _by_prefix(groups)
+    known = {g.alias for g in groups} | {m.alias for m in measures}
+    keys = list(dict.fromkeys(g.sql for g in groups))  # a date prefix serves several parts
+    select = [f'{key} AS "k{i}"' for i, key in enumerate(keys)]
     select += [f'{_measure_sql(m)} AS "{m.alias}"' for m in measures]
     sql = f'SELECT {", ".join(select)} FROM "{entity.table}" t0 {source} WHERE {where}'
     if groups:
-        sql += " GROUP BY " + ", ".join(g.sql for g in groups)
+        sql += " GROUP BY " + ", ".join(f'"k{i}"' for i in range(len(keys)))
     order_sql = []
     for alias, descending in order:
         if alias not in known:
             raise _fetch_error(f"the order alias '{alias}' names no attribute of the query.")
-        order_sql.append(f'"{alias}"{" DESC" if descending else ""}')
-    order_sql += [f'"{g.alias}"' for g in groups if g.alias not in dict(order)]
+        order_sql.append(f"{_column(alias, groups, keys)}{' DESC' if descending else ''}")
+    order_sql += [_column(g.alias, groups, keys) for g in groups if g.alias not in dict(order)]
     if order_sql:
         sql += " ORDER BY " + ", ".join(order_sql)
     sql += f" LIMIT {min(top or MAX_GROUPS, MAX_GROUPS)}"
@@ -129,9 +163,10 @@ def run(
     out = []
     for row in rows:
         item: dict[str, Any] = {}
-        for group, value in zip(groups, row[: len(groups)], strict=True):
+        for group in groups:
+            value = row[keys.index(group.sql)]
             _put_group(service, item, group, value, formatted, request)
-        for measure, value in zip(measures, row[len(groups) :], strict=True):
+        for measure, value in zip(measures, row[len(keys) :], strict=True):
             _put_measure(item, measure, value, formatted)
         out.append(item)
     return out
@@ -149,6 +184,8 @@ def _put_group(
         return  # null members are left out, as the service leaves them out
     attribute = group.attribute
     if group.date_part is not None:
+        if isinstance(value, str):  # a date prefix (see _by_prefix): this group's part of it
+            value = int(value[PREFIX_PARTS[group.date_part]])
         item[group.alias] = value
         if formatted:
             item[f"{group.alias}@{FORMATTED}"] = str(value)
@@ -290,7 +327,7 @@ def _fetch_column(
             raise _fetch_error(f"dategrouping needs a date-time attribute, not '{name}'.")
         if part not in DATE_PARTS:
             raise _fetch_error(f"the dategrouping '{part}' is not emulated by the sandbox.")
-        groups.append(Group(alias, DATE_PARTS[part].format(c=column), attribute, part))
+        groups.append(Group(alias, DATE_PARTS[part].format(c=column), attribute, part, column))
         return
     groups.append(Group(alias, column, attribute))
 
