@@ -340,6 +340,8 @@ def demo(
             click.echo(f"  {line}")
     click.echo(f"Review workbook: {result.review}")
     click.echo(f"Report workbook: {result.report}")
+    click.echo(f"Dashboards workbook: {Path(result.dashboards).resolve()}")
+    click.echo(f"Dashboards web page: {Path(result.dashboards_page).resolve()}")
     click.echo(f"Done in {result.seconds:.1f} s; everything is in {result.out_dir}.")
 
 

@@ -48,6 +48,8 @@ class DemoResult:
     links_wrong: int = 0
     new_wrong: int = 0
     formula_cells: list[str] = field(default_factory=list)
+    dashboards: str = ""  # the two dashboards: workbook ...
+    dashboards_page: str = ""  # ... and web page (reconcile report)
     sync: list[dict[str, Any]] = field(default_factory=list)  # one entry per sync step
     seconds: float = 0.0
 
@@ -160,6 +162,14 @@ def run_demo(
         world = DemoWorld(dv_sandbox, gr_sandbox, dv_info, gr_info, state_path, progress)
         world.settings = _settings(sync)
         synced = run_steps(world)
+        from reconcile.jobs.report import build_report, write_report
+
+        with client("admin") as admin, progress.task("Writing the dashboards", total=None):
+            dashboards = write_report(
+                build_report(admin, environment=f"{dv_info['url']} (sandbox)"),
+                out / "dashboards.xlsx",
+                out / "dashboards.html",
+            )
     run.report_path = str(report_path)
     write_run_report(run.as_dict(), run.summary(), report_path)
     checked, wrong, new_wrong = _score(run, seeded.truth, masters, plan)
@@ -178,6 +188,8 @@ def run_demo(
         new_wrong=new_wrong,
         formula_cells=unsafe,
         sync=synced,
+        dashboards=str(dashboards.workbook),
+        dashboards_page=str(dashboards.page),
         seconds=round(time.perf_counter() - started, 1),
     )
 

@@ -201,6 +201,11 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     assert "Formula cells in the written workbooks: none." in result.output
     assert "CRM contacts created" in result.output
     assert "Then reconcile sync lists:" in result.output
+    lines = result.output.strip().splitlines()
+    assert lines[-3] == f"Dashboards workbook: {(out / 'dashboards.xlsx').resolve()}"
+    assert lines[-2] == f"Dashboards web page: {(out / 'dashboards.html').resolve()}"
+    assert (out / "dashboards.xlsx").stat().st_size > 5000
+    assert "<svg" in (out / "dashboards.html").read_text(encoding="utf-8")
     data = json.loads(
         CliRunner()
         .invoke(cli, ["demo", "--out", str(tmp_path / "d2"), "--rows", "400", "--json", "-q"])
@@ -211,6 +216,7 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     assert data["run"]["counts"]["linked_master"] >= 1
     assert data["links_wrong"] <= 0.005 * data["links_checked"]
     assert data["run"]["aborted"] is None
+    assert data["dashboards"].endswith("dashboards.xlsx")
     lists = next(step for step in data["sync"] if step["job"] == "lists")
     assert lists["report"]["exit_code"] == 0, lists["lines"]
     assert lists["report"]["counts"]["contacts created in GetResponse"] >= 150
