@@ -167,16 +167,16 @@ def seed(sandbox: DataverseSandbox, contacts: int, activities: int) -> None:
     })  # fmt: skip
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, stdout) of one child process."""
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """(seconds, peak RSS in MB, stdout, CPU seconds) of one child process."""
     script = (
         "import resource, subprocess, sys, json, time\n"
         "t = time.perf_counter()\n"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
         "t = time.perf_counter() - t\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(json.dumps({'s': t, 'rss': rss, 'out': p.stdout, 'err': p.stderr[-2000:],"
-        " 'code': p.returncode}))\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'s': t, 'rss': u.ru_maxrss / 1024, 'cpu': u.ru_utime + u.ru_stime,"
+        " 'out': p.stdout, 'err': p.stderr[-2000:], 'code': p.returncode}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, *command], env=env, capture_output=True, text=True
@@ -184,7 +184,7 @@ def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, str]
     result = json.loads(done.stdout)
     if result["code"] != 0:
         raise SystemExit(f"{command[0]} failed: {result['err']}")
-    return result["s"], result["rss"], result["out"]
+    return result["s"], result["rss"], result["out"], result["cpu"]
 
 
 BASELINE = """
@@ -206,28 +206,37 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=5_000_000)
     parser.add_argument("--keep", type=Path, help="folder for the database and outputs")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="reuse the database in --keep instead of seeding"
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-report-"))
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "dataverse.sqlite3"
-    database.unlink(missing_ok=True)
+    reuse = args.reuse and database.exists()
+    if not reuse:
+        database.unlink(missing_ok=True)
     sandbox = DataverseSandbox(database=str(database), limits=Limits(enabled=False))
     with SandboxServer(sandbox.asgi_app) as server:
         info = sandbox.connection_info(server.url)
         token = info["identities"]["admin"]["token"]
-        with DataverseClient(info["url"], auth=BearerTokenAuth(token)) as client:
-            install_schema(client)
-        started = time.perf_counter()
-        indexes = without_indexes(sandbox, [s.CONTACTS, s.ACTIVITIES])
-        seed(sandbox, args.contacts, args.activities)
-        for sql in indexes:
-            sandbox.store.conn.execute(sql)
-        sandbox.store.conn.execute("ANALYZE")
-        seeded = time.perf_counter() - started
-        print(
-            f"seeded {args.contacts:,} GetResponse contacts and {args.activities:,} activities "
-            f"into the sandbox store in {seeded:.0f} s ({database.stat().st_size / 1e9:.1f} GB)"
-        )
+        if reuse:
+            print(f"reusing {database} (seeded by an earlier run with the same sizes)")
+        else:
+            with DataverseClient(info["url"], auth=BearerTokenAuth(token)) as client:
+                install_schema(client)
+            started = time.perf_counter()
+            indexes = without_indexes(sandbox, [s.CONTACTS, s.ACTIVITIES])
+            seed(sandbox, args.contacts, args.activities)
+            for sql in indexes:
+                sandbox.store.conn.execute(sql)
+            sandbox.store.conn.execute("ANALYZE")
+            seeded = time.perf_counter() - started
+            print(
+                f"seeded {args.contacts:,} GetResponse contacts and {args.activities:,} "
+                f"activities into the sandbox store in {seeded:.0f} s "
+                f"({database.stat().st_size / 1e9:.1f} GB)"
+            )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("RECONCILE_")},
             "RECONCILE_DYNAMICS_ENVIRONMENT_URL": info["url"],
@@ -237,7 +246,9 @@ def main() -> None:
         }
         book, page = folder / "dashboards.xlsx", folder / "report.html"
         command = ["reconcile", "report", "-o", str(book), "--html", str(page), "--json", "-q"]
-        seconds, rss, out = measure(command, env)
+        server_cpu = time.process_time()
+        seconds, rss, out, cpu = measure(command, env)
+        server_cpu = time.process_time() - server_cpu
         figures = json.loads(out)
         contacts = figures["figures"]["contacts"]["GetResponse contacts"]
         events = sum(figures["figures"]["activity"][k] for k in ("Sends", "Opens", "Clicks"))
@@ -246,14 +257,19 @@ def main() -> None:
             f"{figures['aggregate_queries']} aggregate queries; counted {contacts:,} contacts "
             f"and {events:,} activities"
         )
+        print(
+            f"  CPU: the sandbox {server_cpu:.1f} s serving it, the command {cpu:.1f} s; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         assert contacts == args.contacts, "the report must count every seeded contact"
         assert events == args.activities, "the report must count every seeded activity"
         if not args.no_baseline:
             code = [sys.executable, "-c", BASELINE, info["url"], token]
-            base_s, base_rss, base_out = measure(code, env)
+            base_s, base_rss, base_out, base_cpu = measure(code, env)
             print(
                 f"baseline, reading every GetResponse Contact to count them by status: "
-                f"{base_s:.1f} s, peak RSS {base_rss:.0f} MB ({int(base_out):,} rows read)"
+                f"{base_s:.1f} s (CPU {base_cpu:.1f} s), peak RSS {base_rss:.0f} MB "
+                f"({int(base_out):,} rows read)"
             )
         print(f"outputs: {book} ({book.stat().st_size:,} bytes), {page}")
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -239,19 +239,22 @@ def _activity(
     until: date,
 ) -> m.Dashboard:
     message_id, message_name = f"{P}_messageid", f"{P}_name"
+    # One pass over the activities: the URL is empty except on clicks, so grouping by it too
+    # adds groups only where there are clicks.
     events = activities.run(
-        Aggregate(activities.entity, (TYPE, message_id, message_name, f"{DATE}:day"))
+        Aggregate(activities.entity, (TYPE, message_id, message_name, f"{DATE}:day", f"{P}_url"))
     )
-    click = str(s.ACTIVITY_TYPES["click"])
-    urls = activities.run(
-        Aggregate(activities.entity, (f"{P}_url",), (), (Condition(TYPE, "eq", (click,)),))
-    ).by(0)
+    click = s.ACTIVITY_TYPES["click"]
+    urls: dict[str, int] = {}
+    for key, values in events.rows.items():
+        if key[0] == click and key[4]:
+            urls[key[4]] = urls.get(key[4], 0) + values["n"]
     sent = _newsletters_sent(client, contacts, chosen, since)
     start, end = m.span([*(k[3] for k in events.rows), *sent.by(0)], since, until)
     axis, monthly = m.time_axis(start, end)
     by_type_day: dict[int, dict[date, int]] = {v: {} for v in TYPE_NAMES}
     per_message: dict[tuple[str, str], dict[int, int]] = {}
-    for (kind, mid, name, day), values in events.rows.items():
+    for (kind, mid, name, day, _), values in events.rows.items():
         if kind in by_type_day and day is not None:
             by_type_day[kind][day] = by_type_day[kind].get(day, 0) + values["n"]
         slot = per_message.setdefault((str(mid or ""), str(name or "(no name)")), {})
