@@ -35,6 +35,7 @@ def label(value: Any, by_month: bool) -> str:
 
 
 def chart_svg(chart: Chart) -> str:
+    chart = chart.drawn_part()
     if not chart.categories or not any(any(v for v in s) for s in chart.series.values()):
         return _frame("<text x='50%' y='50%' text-anchor='middle' class='empty'>No data</text>")
     draw = {"pie": _pie, "bar": _bars, "column": _columns, "line": _lines}[chart.kind]

@@ -158,6 +158,8 @@ def _write_board(
     top = 11
     for i, chart in enumerate(dashboard.charts):
         first, last = places[chart.key]
+        if chart.drawn is not None:
+            last = min(last, first + chart.drawn)  # the table below holds every row
         excel = _excel_chart(book, chart, data_name, first, last)
         row = top + (i // 2) * ROWS_PER_CHART
         col = 0 if i % 2 == 0 else 7

@@ -33,6 +33,7 @@ DATE = f"{P}_activitydate"
 TYPE_NAMES = {value: name.capitalize() for name, value in s.ACTIVITY_TYPES.items()}
 SENT_STATUSES = (SyncStatus.SENT, SyncStatus.SYNCHRONIZED)
 TOP = 10
+DRAWN = 15  # bars a chart draws at most (its table has every row)
 
 
 def _status_name(value: Any) -> str:
@@ -179,6 +180,10 @@ def _contacts(
             [k for k, _ in list_rows],
             {"Contacts": [v for _, v in list_rows]},
             {"Contacts": m.COUNT},
+            note=f"The chart shows the {DRAWN} largest lists; the table has them all."
+            if len(list_rows) > DRAWN
+            else "",
+            drawn=DRAWN,
         ),
         m.Chart(
             "contacts_by_origin",
@@ -309,7 +314,9 @@ def _activity(
                 "Clicks": [c.get(click_v, 0) for _, c in messages],
                 "GetResponse message ID": [mid for (mid, _), _ in messages],
             },
-            note="Rates are opens (clicks) per email sent; GetResponse records every open.",
+            note="Rates are opens (clicks) per email sent; GetResponse records every open. "
+            f"The chart shows the {DRAWN} newsletters sent most; the table has them all.",
+            drawn=DRAWN,
         ),
         m.Chart(
             "top_urls",

@@ -30,6 +30,7 @@ class Chart:
     extra: dict[str, list[Any]] = field(default_factory=dict)  # shown, not drawn
     note: str = ""
     by_month: bool = False  # date categories stand for whole months
+    drawn: int | None = None  # only the first rows are drawn (the table holds them all)
 
     def columns(self) -> list[str]:
         return [self.category, *self.series, *self.extra]
@@ -37,6 +38,17 @@ class Chart:
     def rows(self) -> list[list[Any]]:
         data = [self.categories, *self.series.values(), *self.extra.values()]
         return [list(row) for row in zip(*data, strict=True)]
+
+    def drawn_part(self) -> Chart:
+        """The chart as drawn: its first ``drawn`` categories."""
+        if self.drawn is None or len(self.categories) <= self.drawn:
+            return self
+        n = self.drawn
+        return Chart(
+            self.key, self.title, self.kind, self.category, self.categories[:n],
+            {k: v[:n] for k, v in self.series.items()}, self.formats, {}, self.note,
+            self.by_month,
+        )  # fmt: skip
 
     def total(self, series: str | None = None) -> float:
         values = self.series[series or next(iter(self.series))]
