@@ -270,7 +270,22 @@ def test_workbook_has_native_charts_tables_numbers_and_dates(crm: Any, tmp_path:
     assert isinstance(data.cell(row, 2).value, int)
     assert book["Contacts"]["B3"].value == "sandbox"
     assert isinstance(book["Contacts"]["B6"].value, datetime)
+    # Every number of every chart is in the workbook's tables, as numbers and dates.
+    for dashboard, sheet in zip(report.dashboards, ["Contacts data", "Activity data"], strict=True):
+        tables = book[sheet].tables
+        for chart in dashboard.charts:
+            cells = book[sheet][tables[f"t_{chart.key}"].ref]
+            assert [c.value for c in cells[0]] == chart.columns()
+            got = [[c.value for c in row] for row in cells[1:]]
+            want = [
+                [datetime(v.year, v.month, v.day) if isinstance(v, date) else v for v in row]
+                for row in chart.rows()
+            ]
+            assert got == (want or [[None] * len(chart.columns())]), chart.key
     page = files.page.read_text(encoding="utf-8")
+    for chart in report.dashboard("contacts").charts:
+        for value in chart.series[next(iter(chart.series))]:
+            assert f"<td class='n'>{int(value):,}</td>" in page
     assert page.count("<svg") == 12
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "<script" not in page
