@@ -169,9 +169,11 @@ def _render_plan(tables: Any, roles: Any) -> None:
     if not todo and (roles is None or roles.ok):
         click.echo("Nothing to install: the tables and roles are complete.")
     for finding in todo:
+        verb = "create" if finding.problem.startswith("missing") else "rewrite"
         click.echo(
-            f"would create {finding.kind} {finding.name}"
+            f"would {verb} {finding.kind} {finding.name}"
             + (f" on {finding.table}" if finding.table else "")
+            + ("" if verb == "create" else f" (it {finding.problem})")
         )
     if any(f.kind == "table" for f in todo):
         click.echo("would then create the columns, lookups and keys of the new tables")

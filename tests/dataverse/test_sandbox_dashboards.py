@@ -72,6 +72,22 @@ def test_check_reports_stale_and_missing_and_install_repairs(dv: Target) -> None
         f"chart {chart.name} is stale (presentationdescription differ)",
         f"dashboard {board.name} missing",
     }
+    from click.testing import CliRunner
+
+    from reconcile.cli import cli
+
+    env = {
+        "RECONCILE_DYNAMICS_ENVIRONMENT_URL": dv.url,
+        "RECONCILE_DYNAMICS_ACCESS_TOKEN": dv.info["identities"]["admin"]["token"],
+        "RECONCILE_CONFIG": "",
+        "XDG_CONFIG_HOME": "/nonexistent",
+    }
+    plan = CliRunner().invoke(cli, ["schema", "install", "--dry-run", "--no-roles"], env=env)
+    assert f"would create dashboard {board.name}" in plan.output
+    assert (
+        f"would rewrite chart {chart.name} (it is stale (presentationdescription differ))"
+        in plan.output
+    )
     repaired = install_schema(client)
     assert repaired.ok
     assert sorted(repaired.created) == sorted([f"chart {chart.name}", f"dashboard {board.name}"])
