@@ -171,6 +171,8 @@ def send_with_retry(
             return response
         server_wait = wait_hint(response) if wait_hint else None
         if server_wait is None:
+            # Equivalent mutants (bench/mutation.py): the header's name in another case —
+            # httpx headers are case-insensitive.
             server_wait = parse_retry_after(response.headers.get("Retry-After"))
         delay = policy.delay_for(attempt, server_wait)
         response.close()

@@ -195,3 +195,71 @@ def test_vectorized_and_scalar_agree_on_tricky_values() -> None:
 
 def test_nan_is_missing() -> None:
     assert normalize_email(math.nan) is None
+
+
+def _address(local: int, total: int) -> str:
+    """An otherwise valid address with ``local`` characters before the @, ``total`` in all."""
+    domain_len = total - local - 1
+    labels, left = [], domain_len - 3  # ".fr"
+    while left > 0:
+        size = min(63, left)
+        if left - size == 1:  # never leave a one-character tail that needs its own dot
+            size -= 1
+        labels.append("d" * size)
+        left -= size + 1
+    domain = ".".join(labels) + ".fr"
+    address = "a" * local + "@" + domain
+    assert (len(address), len(address.split("@")[0])) == (total, local)
+    return address
+
+
+def test_the_64_and_254_character_limits_are_exact() -> None:
+    assert is_valid_email(_address(64, 100))
+    assert not is_valid_email(_address(65, 100))
+    assert invalid_reason(_address(65, 100)) == "more than 64 characters before the @"
+    assert is_valid_email(_address(10, 254))
+    assert not is_valid_email(_address(10, 255))
+    assert invalid_reason(_address(10, 255)) == "address longer than 254 characters"
+    for address in (_address(64, 100), _address(65, 100), _address(10, 254), _address(10, 255)):
+        out = normalize_emails(pd.Series([address], dtype=object))  # the vectorized path too
+        assert bool(out[EMAIL_VALID].iloc[0]) is is_valid_email(address), len(address)
+
+
+def test_a_non_ascii_value_without_an_at_is_kept_and_explained() -> None:
+    assert normalize_email("Zoë Lefèvre") == "zoë lefèvre"  # lowercased, not punycoded
+    assert invalid_reason("zoë lefèvre") == "not an email address (no @): 'zoë lefèvre'"
+    out = normalize_emails(pd.Series(["Zoë Lefèvre"], dtype=object))
+    assert out[EMAIL_NORMALIZED].iloc[0] == "zoë lefèvre"
+    assert not out[EMAIL_VALID].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("@orange.fr", "nothing before the @"),
+        ("jean@", "nothing after the @"),
+        ("jean@@orange.fr", "more than one @"),
+        (
+            "jé@orange.fr",
+            "accented or non-Latin letters before the @ (most mail servers refuse them)",
+        ),
+        (".jean@orange.fr", "misplaced dot before the @"),
+        ("jean.@orange.fr", "misplaced dot before the @"),
+        ("je..an@orange.fr", "misplaced dot before the @"),
+        ("je(an@orange.fr", "character '(' is not allowed before the @"),
+        ("jean@orange", "domain 'orange' has no dot"),
+        ("jean@-orange.fr", "domain '-orange.fr' is not a valid domain name"),
+        ("jean dupont@orange.fr", "the address contains a space"),
+        ("", "no email"),
+    ],
+)
+def test_every_reason_word_for_word(address: str, reason: str) -> None:
+    assert invalid_reason(address or None) == reason
+
+
+def test_provider_keys_cut_tags_and_dots_only_where_documented() -> None:
+    assert email_key("j.e.a.n+news@googlemail.com") == "jean@gmail.com"
+    assert email_key("j.e_a-n+x@proton.me") == "jean@proton.me"
+    assert email_key("j.ean+x@outlook.fr") == "j.ean@outlook.fr"
+    assert email_key("j.ean+x@orange.fr") == "j.ean+x@orange.fr"
+    assert email_key("no-at-sign") == "no-at-sign"

@@ -255,3 +255,80 @@ def test_transport_reason_is_one_short_line(error: httpx.TransportError, reason:
     text = transport_reason(error)
     assert reason in text
     assert "\n" not in text
+
+
+@pytest.mark.parametrize(
+    ("error", "text"),
+    [
+        (httpx.ReadTimeout("x"), "no answer in time"),
+        (httpx.ConnectError("odd"), "the connection could not be made"),
+        (httpx.ReadError("x"), "the connection was dropped before the answer came"),
+    ],
+)
+def test_transport_reason_fallbacks_word_for_word(error: httpx.TransportError, text: str) -> None:
+    assert transport_reason(error) == text
+
+
+class _Fixed:
+    """A stand-in for random.Random whose random() is always ``value``."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def random(self) -> float:
+        return self.value
+
+
+def test_backoff_is_jittered_between_half_and_all_of_the_delay() -> None:
+    low = RetryPolicy(base_delay=4.0, rng=_Fixed(0.0))  # type: ignore[arg-type]
+    high = RetryPolicy(base_delay=4.0, rng=_Fixed(1.0))  # type: ignore[arg-type]
+    assert (low.backoff(1), high.backoff(1)) == (2.0, 4.0)
+    assert (low.backoff(3), high.backoff(3)) == (8.0, 16.0)
+
+
+def test_a_server_wait_of_zero_or_under_a_second_is_honoured() -> None:
+    policy = RetryPolicy(base_delay=4.0, rng=_Fixed(0.5))  # type: ignore[arg-type]
+    assert policy.delay_for(1, 0.0) == 0.05  # "now" (+ a little jitter), not a 2-4 s backoff
+    assert policy.delay_for(1, 0.5) == 0.55
+    assert policy.delay_for(1, None) == 3.0
+    assert policy.delay_for(1, -1.0) == 3.0  # a nonsense wait falls back to the backoff
+
+
+def test_transport_errors_stop_at_max_attempts() -> None:
+    drop = httpx.ReadTimeout("slow")
+    client, seen = _client([drop, drop, drop])
+    with pytest.raises(httpx.ReadTimeout):
+        send_with_retry(
+            client,
+            client.build_request("GET", "http://x/"),
+            policy=RetryPolicy(max_attempts=3, rng=random.Random(1)),
+            idempotent=True,
+            sleep=lambda _s: None,
+        )
+    assert len(seen) == 3
+
+
+def test_final_and_wait_hint_read_the_response_itself() -> None:
+    refused = httpx.Response(500, json={"code": "duplicate"})
+    client, seen = _client([refused, httpx.Response(200)])
+    response = send_with_retry(
+        client,
+        client.build_request("GET", "http://x/"),
+        policy=POLICY,
+        idempotent=True,
+        sleep=lambda _s: None,
+        final=lambda r: r.json().get("code") == "duplicate",
+    )
+    assert (response.status_code, len(seen)) == (500, 1)  # a definite answer: not repeated
+    busy = httpx.Response(503, headers={"X-Wait": "12"})
+    client, _ = _client([busy, httpx.Response(200)])
+    slept: list[float] = []
+    send_with_retry(
+        client,
+        client.build_request("GET", "http://x/"),
+        policy=POLICY,
+        idempotent=True,
+        sleep=slept.append,
+        wait_hint=lambda r: float(r.headers["X-Wait"]),
+    )
+    assert 12.0 <= slept[0] < 12.2

@@ -1,0 +1,191 @@
+"""The crash test: ``reconcile migrate apply`` killed with SIGKILL at many seeded-random points
+of a few-thousand-contact run, run again until it finishes, must leave the CRM exactly as an
+uninterrupted run does — no duplicate contact, no duplicate GetResponse Contact record, no
+lost link.
+
+The sandboxes live in this test process (they outlive the killed one). Kill points are
+requests, not times: a switch in front of the Dataverse sandbox counts the run's requests and
+kills the process at the chosen one — *before* the sandbox sees it (the journal says
+"pending", nothing landed) or *after* the sandbox processed it but before the answer leaves
+(it landed, the process never knew). No test sleeps; every kill point is reproducible.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconcile.config import SyncSettings
+from reconcile.dataverse import BearerTokenAuth, DataverseClient, install_schema
+from reconcile.jobs.demo_data import LISTS, bring_list_over, sample, seed_crm, seed_getresponse
+from reconcile.jobs.migrate import make_plan
+from reconcile.sandbox.dataverse import DataverseSandbox
+from reconcile.sandbox.getresponse import GetResponseSandbox
+from reconcile.sandbox.server import SandboxServer
+from tests.jobs.migrate_env import crm_state
+
+ROWS = 2500
+ITERATIONS = 10
+BATCH = 200  # records per bulk request: more requests, so more places to be killed at
+API = "/api/data/"
+
+
+class KillSwitch:
+    """ASGI middleware: kill ``pid`` at its ``at``-th Web API request, before or after the
+    sandbox handles it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.pid: int | None = None
+        self.at: int | None = None
+        self.after = False
+        self.seen = 0
+        self.killed = False
+
+    def arm(self, pid: int | None, at: int | None, after: bool) -> None:
+        with self.lock:
+            self.pid, self.at, self.after, self.seen, self.killed = pid, at, after, 0, False
+
+    def _kill(self) -> None:
+        if self.pid is not None and not self.killed:
+            os.kill(self.pid, signal.SIGKILL)
+            self.killed = True
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or API not in scope["path"]:
+            await self.app(scope, receive, send)
+            return
+        with self.lock:
+            self.seen += 1
+            hit = self.at is not None and self.seen == self.at and not self.killed
+        if hit and not self.after:
+            self._kill()
+            return
+        if not hit:
+            await self.app(scope, receive, send)
+            return
+
+        async def swallow(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self._kill()  # processed; the answer never reaches the process
+
+        await self.app(scope, receive, swallow)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    dv = DataverseSandbox(seed=None)
+    gr = GetResponseSandbox(contact_delay=0)
+    switch = KillSwitch(dv.asgi_app)
+    frame, crm = sample(ROWS, seed=11)
+    seed_getresponse(gr, frame)
+    campaigns = {name: row[0] for name, row in _campaigns(gr).items()}
+    with SandboxServer(switch) as dvs, SandboxServer(gr.asgi_app) as grs:
+        yield {
+            "dv": dv, "gr": gr, "switch": switch, "dv_url": dvs.url, "gr_url": grs.url,
+            "crm": crm, "campaigns": campaigns, "tmp": tmp_path_factory.mktemp("crash"),
+        }  # fmt: skip
+    dv.close()
+
+
+def _campaigns(gr: GetResponseSandbox) -> dict[str, tuple[str]]:
+    rows = gr.conn.execute("SELECT name, cid FROM campaigns").fetchall()
+    return {name: (cid,) for name, cid in rows}
+
+
+def _admin(world: dict[str, Any]) -> DataverseClient:
+    info = world["dv"].connection_info(world["dv_url"])
+    return DataverseClient(world["dv_url"], auth=BearerTokenAuth(info["token"]))
+
+
+def _fresh_crm(world: dict[str, Any]) -> None:
+    """The CRM as it was when the plan was made: same contacts, same list records."""
+    dv = world["dv"]
+    dv.reset()
+    seed_crm(dv, world["crm"])
+    with _admin(world) as admin:
+        install_schema(admin)
+        ids = (str(uuid.UUID(int=1)), str(uuid.UUID(int=2)))
+        bring_list_over(admin, world["campaigns"][LISTS[0]], LISTS[0], "Clients FR", ids=ids)
+
+
+def _apply(world: dict[str, Any], review: Path, state: Path) -> subprocess.Popen[bytes]:
+    info = world["dv"].connection_info(world["dv_url"])
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RECONCILE_")},
+        "RECONCILE_DYNAMICS_ENVIRONMENT_URL": world["dv_url"],
+        "RECONCILE_DYNAMICS_ACCESS_TOKEN": info["token"],
+        "RECONCILE_CONFIG": "",
+        "XDG_CONFIG_HOME": "/nonexistent",
+    }
+    command = [
+        sys.executable, "-c", "from reconcile.cli import main; main()",
+        "migrate", "apply", str(review), "--state", str(state),
+        "--report", str(state.with_suffix(".xlsx")), "--batch-size", str(BATCH), "-q",
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _run(
+    world: dict[str, Any], review: Path, state: Path, at: int | None, after: bool
+) -> tuple[int, int]:
+    """(exit code, Web API requests the process made)."""
+    proc = _apply(world, review, state)
+    switch = world["switch"]
+    switch.arm(proc.pid, at, after)
+    out, err = proc.communicate(timeout=120)
+    seen = switch.seen
+    switch.arm(None, None, False)
+    assert proc.returncode in (-signal.SIGKILL, 0, 1), (out + err).decode()[-2000:]
+    return proc.returncode, seen
+
+
+@pytest.mark.slow
+def test_killed_anywhere_it_finishes_exactly_like_an_uninterrupted_run(
+    world: dict[str, Any],
+) -> None:
+    _fresh_crm(world)
+    review = world["tmp"] / "review.xlsx"
+    sync = SyncSettings(send_custom_fields=True, send_tags=True)
+    gr_info = world["gr"].connection_info(world["gr_url"])
+    from reconcile.getresponse import ApiKeyAuth, GetResponseClient
+
+    with (
+        _admin(world) as admin,
+        GetResponseClient(ApiKeyAuth(gr_info["api_key"]), base_url=gr_info["url"]) as gr,
+    ):
+        summary = make_plan(admin, review, gr=gr, sync=sync, accept_above=90)
+    assert summary.plan["contacts_to_create"] > 100
+    assert summary.plan["custom_field_values"] > 1000
+
+    reference_code, requests = _run(world, review, world["tmp"] / "reference.sqlite3", None, False)
+    with _admin(world) as admin:
+        reference = crm_state(admin)
+    assert requests >= 30
+    assert len(reference["records"]) == summary.plan["records_to_write"]
+
+    rng = random.Random(2026)
+    kills = 0
+    for iteration in range(ITERATIONS):
+        _fresh_crm(world)
+        state = world["tmp"] / f"state-{iteration}.sqlite3"
+        for _ in range(rng.choice((1, 1, 2, 3))):  # killed once, or again while resuming
+            at, after = rng.randint(1, requests), rng.random() < 0.5
+            if _run(world, review, state, at, after)[0] == -signal.SIGKILL:
+                kills += 1
+        code, _ = _run(world, review, state, None, False)
+        assert code == reference_code
+        with _admin(world) as admin:
+            assert crm_state(admin) == reference, f"iteration {iteration}"
+    assert kills >= ITERATIONS
