@@ -28,8 +28,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # module -> the tests that are its own (a module is measured against these only)
 MODULES = {
     "reconcile/emails.py": ["tests/core/test_emails.py", "tests/core/test_emails_properties.py"],
-    "reconcile/matching/decide.py": ["tests/core/test_matching.py"],
-    "reconcile/matching/scoring.py": ["tests/core/test_matching.py"],
+    "reconcile/matching/decide.py": [
+        "tests/core/test_matching.py",
+        "tests/core/test_matching_decide_rules.py",
+    ],
+    "reconcile/matching/scoring.py": [
+        "tests/core/test_matching.py",
+        "tests/core/test_matching_decide_rules.py",
+    ],
     "reconcile/retrying.py": ["tests/http/test_retrying.py"],
     "reconcile/state/store.py": ["tests/state/test_store.py", "tests/state/test_sqlite_schema.py"],
 }
