@@ -30,13 +30,14 @@ def cli() -> None:
     Sync:        reconcile sync lists --dry-run      (the connector's jobs, once)
                  reconcile run                       (every job on its cadence)
                  reconcile status                    (what ran, what is due, what failed)
+                 reconcile listen                    (GetResponse callbacks, near real time)
     """
 
 
 def _register() -> None:
-    from reconcile.cli import dataverse, migrate, offline, report, run, sandbox, sync
+    from reconcile.cli import dataverse, listen, migrate, offline, report, run, sandbox, sync
 
-    for module in (offline, migrate, sync, run, sandbox, dataverse, report):
+    for module in (offline, migrate, sync, run, listen, sandbox, dataverse, report):
         for command in module.COMMANDS:
             cli.add_command(command)
 

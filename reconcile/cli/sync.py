@@ -145,13 +145,15 @@ class SyncGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         from reconcile.jobs.sync import jobs
 
-        return [*jobs(), "all"]
+        return [*jobs(), "all", "callbacks"]
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         from reconcile.jobs.sync import jobs
 
         if name == "all":
             return sync_all
+        if name == "callbacks":
+            return sync_callbacks
         job = jobs().get(name)
         return _job_command(job) if job is not None else None
 
@@ -185,6 +187,60 @@ def sync_all(**kwargs: Any) -> None:
     from reconcile.jobs.sync import jobs
 
     _run(list(jobs()), kwargs, set(), many=True)
+
+
+@click.command("callbacks")
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Your HTTPS reverse proxy's address for reconcile listen (default: listen.public_url);"
+    " GetResponse calls URL/getresponse/<listen.secret>.",
+)
+@click.option("--disable", is_flag=True, help="Turn GetResponse's callbacks off.")
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    type=click.Choice(["open", "click", "subscribe", "unsubscribe"]),
+    help="Only these events (repeatable; default: open, click, subscribe, unsubscribe).",
+)
+@json_option
+@settings_options
+def sync_callbacks(
+    url: str | None,
+    disable: bool,
+    actions: tuple[str, ...],
+    as_json: bool,
+    config_path: str | None,
+    profile: str | None,
+) -> None:
+    """Enable GetResponse's callbacks (/accounts/callbacks) to reconcile listen, or turn them
+    off. The secret (listen.secret) goes into the URL and is never printed.
+
+    \b
+    Example:
+      reconcile sync callbacks --url https://hooks.example.com
+      reconcile sync callbacks --disable
+    """
+    from reconcile.config import load_settings
+    from reconcile.jobs.sync.callbacks import configure
+
+    settings = load_settings(config_path, profile)
+    result = configure(settings, url=url, disable=disable, actions=actions)
+    if as_json:
+        emit_json(result)
+    elif result["enabled"]:
+        click.echo(
+            f"GetResponse callbacks enabled: {result['url']} ({', '.join(result['actions'])})."
+        )
+        if result.get("warning"):
+            click.echo(f"Warning: {result['warning']}", err=True)
+    else:
+        click.echo(
+            "GetResponse callbacks are off."
+            + (" (They were off already.)" if not result["changed"] else "")
+        )
+    raise SystemExit(EXIT_OK)
 
 
 COMMANDS = [sync]

@@ -91,6 +91,12 @@ MIGRATIONS = (
     );
     CREATE INDEX runs_by_job ON runs (job, input_key, run_id);
     """,
+    # reconcile listen journals every received event as a pending item before acknowledging
+    # it: the unresolved ones of a service are read often, the resolved ones kept a while
+    # (a redelivery is recognised) and then pruned.
+    """
+    CREATE INDEX pending_by_service ON pending_async (service, resolved_at, created_at);
+    """,
 )
 
 

@@ -293,12 +293,28 @@ class StateStore:
                 [(service, key, json.dumps(payload, default=str), now) for key, payload in items],
             )
 
-    def pending(self, service: str) -> dict[str, dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT key, payload FROM pending_async WHERE service = ? AND resolved_at IS NULL",
-            (service,),
-        ).fetchall()
+    def pending(self, service: str, limit: int | None = None) -> dict[str, dict[str, Any]]:
+        """The unresolved items of ``service``, oldest first (at most ``limit``)."""
+        sql = (
+            "SELECT key, payload FROM pending_async WHERE service = ? AND resolved_at IS NULL "
+            "ORDER BY created_at, key"
+        )
+        params: tuple[Any, ...] = (service,)
+        if limit is not None:
+            sql += " LIMIT ?"
+            params = (service, int(limit))
+        rows = self._db.execute(sql, params).fetchall()
         return {str(key): json.loads(payload) for key, payload in rows}
+
+    def prune_pending(self, service: str, resolved_before: float) -> int:
+        """Forget the items of ``service`` resolved before ``resolved_before`` (epoch seconds);
+        returns how many."""
+        with self._transaction():
+            return self._db.execute(
+                "DELETE FROM pending_async WHERE service = ? AND resolved_at IS NOT NULL "
+                "AND resolved_at < ?",
+                (service, resolved_before),
+            ).rowcount
 
     def resolve_pending(self, service: str, outcomes: dict[str, str]) -> None:
         now = time.time()

@@ -33,7 +33,7 @@ def test_a_schema_1_database_is_migrated(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with StateStore(path) as store:
-        assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
+        assert store._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
         assert store.open_run("migrate", "k") == 1
 
 

@@ -89,6 +89,18 @@ def test_watermarks_only_move_forward(store: StateStore) -> None:
     assert store.watermarks("sync:") == {"sync:lists:env:x": "1"}
 
 
+def test_pending_items_come_oldest_first_and_resolved_ones_are_pruned(store: StateStore) -> None:
+    store.add_pending("inbox", [(f"e{n}", {"n": n}) for n in range(5)])
+    assert list(store.pending("inbox", limit=2)) == ["e0", "e1"]
+    store.resolve_pending("inbox", {"e0": "written", "e1": "written"})
+    store.add_pending("inbox", [("e0", {"n": "again"})])  # a redelivery: still known
+    assert list(store.pending("inbox")) == ["e2", "e3", "e4"]
+    assert store.prune_pending("inbox", time.time() - 3600) == 0  # resolved just now: kept
+    assert store.prune_pending("inbox", time.time() + 1) == 2
+    assert store.prune_pending("other", time.time() + 1) == 0
+    assert len(store.pending("inbox")) == 3
+
+
 def test_pending_async_operations(store: StateStore) -> None:
     store.add_pending("getresponse", [("a@x.fr|C1", {"campaign": "C1"}), ("b@x.fr|C1", {})])
     store.add_pending("getresponse", [("a@x.fr|C1", {"campaign": "again"})])  # kept as it was

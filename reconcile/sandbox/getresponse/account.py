@@ -21,6 +21,7 @@ from reconcile.sandbox.getresponse.callbacks import Callbacks
 from reconcile.sandbox.getresponse.catalog import Blocklist, CustomFields, FromFields, Tags
 from reconcile.sandbox.getresponse.contacts import Contacts
 from reconcile.sandbox.getresponse.db import SandboxClock, connect, wipe
+from reconcile.sandbox.getresponse.delivery import Delivery
 from reconcile.sandbox.getresponse.errors import invalid
 from reconcile.sandbox.getresponse.imports import Imports
 from reconcile.sandbox.getresponse.messages import Messages
@@ -81,16 +82,18 @@ class Account:
         self.imports = Imports(self.state, self.campaigns, self.tags, self.contacts, self.blocklist)
         self.reports = Reports(self.state)
         self.callbacks = Callbacks(self.state)
+        self.delivery = Delivery(self)
         self.faults = FaultPlan()
 
     # ---- behaviour shared by the routes ----------------------------------------------------
 
     def settle(self) -> None:
         """Let work that has come due on the sandbox clock happen (queued contacts, imports,
-        scheduled newsletters). Called before every API call."""
+        scheduled newsletters, callbacks and webhooks to post). Called before every API call."""
         self.queue.settle()
         self.imports.settle()
         self.messages.settle()
+        self.delivery.collect()
 
     def account(self, base: str, fields: str | None = None) -> dict[str, Any]:
         return _project({**ACCOUNT, "href": f"{base}/accounts"}, fields, "accountId")
@@ -137,6 +140,7 @@ class Account:
             self.settings.taken_list_names.clear()
             self.sending.reset()
             self.reports.reset()
+            self.delivery.reset()
 
     def advance(self, seconds: float) -> None:
         """Move the sandbox clock forward (what tests do instead of sleeping)."""

@@ -381,9 +381,9 @@ class Contacts:
                     "SELECT email_key, campaign FROM contacts WHERE id = ?", (number,)
                 ).fetchone()
                 conn.execute(
-                    "INSERT INTO removals (email_key, campaign, reason, removed_on)"
-                    " VALUES (?, ?, 'unsubscribed', ?)",
-                    (email_key, campaign, self.s.now()),
+                    "INSERT INTO removals (email_key, campaign, reason, removed_on, contact_cid)"
+                    " VALUES (?, ?, 'unsubscribed', ?, ?)",
+                    (email_key, campaign, self.s.now(), cid),
                 )
             conn.execute("DELETE FROM contact_tags WHERE contact = ?", (number,))
             conn.execute("DELETE FROM contact_fields WHERE contact = ?", (number,))

@@ -19,6 +19,9 @@
 - ``POST rename`` — ``{"newsletters": {id: "new name"}}``, a draft renamed in the web app (the
   v3 API cannot rename a newsletter);
 - ``GET archive/{id}.html`` — a newsletter's content (its activities' ``previewUrl``);
+- ``GET|POST webhooks`` — the webhooks set up in the web app (``url``, ``events``, ``batch``,
+  ``retry_delays``, ``timeout``, ``concurrency``: see ``delivery.py``; ``{"url": null}`` turns
+  them off); ``GET deliveries`` — what was posted to callbacks and webhooks, and how it went;
 - ``GET /__files__/custom-reports/{fileId}?expires=&signature=`` — a custom report's file, as
   its pre-signed ``downloadUrl`` gives it (outside the API: no key, expires);
 - ``/faults`` — the shared fault injection (see :mod:`reconcile.sandbox.faults`).
@@ -205,8 +208,29 @@ def routes(sandbox: Account) -> list[Route]:
             },
         )
 
+    async def webhooks(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                body = await _json(request)
+                if not isinstance(body, dict):
+                    raise ValueError("the body must be an object")
+                with s.lock:
+                    s.delivery.webhooks.update(body)
+                    s.settle()
+            except (ValueError, TypeError) as exc:
+                return _refuse(str(exc))
+        with s.lock:
+            return JSONResponse(asdict(s.delivery.webhooks))
+
+    async def deliveries(request: Request) -> Response:
+        with s.lock:
+            s.settle()
+            return JSONResponse(s.delivery.summary())
+
     p = CONTROL_PREFIX
     return [
+        Route(f"{p}/webhooks", webhooks, methods=["GET", "POST"]),
+        Route(f"{p}/deliveries", deliveries, methods=["GET"]),
         Route(f"{FILES_PATH}/{{fileId}}", report_file, methods=["GET"]),
         Route(f"{p}/reset", reset, methods=["POST"]),
         Route(f"{p}/seed", seed, methods=["POST"]),

@@ -159,7 +159,8 @@ CREATE TABLE IF NOT EXISTS queue (
 CREATE INDEX IF NOT EXISTS queue_email ON queue (campaign, email_key);
 CREATE INDEX IF NOT EXISTS queue_due ON queue (state, due);
 CREATE TABLE IF NOT EXISTS removals (
-    email_key TEXT NOT NULL, campaign INTEGER, reason TEXT NOT NULL, removed_on TEXT NOT NULL
+    email_key TEXT NOT NULL, campaign INTEGER, reason TEXT NOT NULL, removed_on TEXT NOT NULL,
+    contact_cid TEXT
 );
 CREATE INDEX IF NOT EXISTS removals_email ON removals (email_key);
 CREATE TABLE IF NOT EXISTS blocklist (mask TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -205,6 +206,11 @@ CREATE TABLE IF NOT EXISTS custom_reports (
     start_date TEXT NOT NULL, end_date TEXT NOT NULL, filters TEXT NOT NULL,
     created_on REAL NOT NULL, generated_on REAL
 );
+CREATE TABLE IF NOT EXISTS callback_outbox (
+    id INTEGER PRIMARY KEY, target TEXT NOT NULL, payload TEXT NOT NULL, webhook_id TEXT NOT NULL,
+    state TEXT NOT NULL, attempts INTEGER NOT NULL, next_at REAL NOT NULL, outcome TEXT
+);
+CREATE INDEX IF NOT EXISTS callback_outbox_due ON callback_outbox (state, next_at);
 CREATE TABLE IF NOT EXISTS custom_report_files (
     id INTEGER PRIMARY KEY, report INTEGER NOT NULL, cid TEXT NOT NULL
 );
@@ -237,6 +243,7 @@ TABLES = (
     "callbacks",
     "custom_reports",
     "custom_report_files",
+    "callback_outbox",
 )
 
 
@@ -249,6 +256,9 @@ def connect(database: str) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -200000")
     conn.executescript(SCHEMA)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(removals)")}
+    if "contact_cid" not in columns:  # a database file from before that column
+        conn.execute("ALTER TABLE removals ADD COLUMN contact_cid TEXT")
     return conn
 
 

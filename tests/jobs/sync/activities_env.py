@@ -90,6 +90,8 @@ class World:
         )
         self.env.clients.append(gr)
         kwargs.setdefault("settings", self.settings)
+        # the job's clock is the sandbox's, as GetResponse's and ours agree in production
+        kwargs.setdefault("now", lambda: dt.datetime.fromtimestamp(self.env.gr.clock(), dt.UTC))
         return SyncContext(
             dv=self.env.dataverse("service"),
             gr=gr,
