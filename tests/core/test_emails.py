@@ -263,3 +263,49 @@ def test_provider_keys_cut_tags_and_dots_only_where_documented() -> None:
     assert email_key("j.ean+x@outlook.fr") == "j.ean@outlook.fr"
     assert email_key("j.ean+x@orange.fr") == "j.ean+x@orange.fr"
     assert email_key("no-at-sign") == "no-at-sign"
+
+
+MORE = [
+    "mailto:Jean@Orange.fr",
+    "MAILTO:jean@orange.fr",
+    "<jean@orange.fr>",
+    "jean@orange.fr.",
+    "JEAN@ÉCOLE.FR",
+    "Zoë Lefèvre",
+    "\ufeffjean@orange.fr",
+    "\tjean@orange.fr\r\n",
+    "jean dupont@orange.fr",
+    "jé@orange.fr",
+    "@orange.fr",
+    "jean@",
+    "j.e.a.n+news@googlemail.com",
+    "j.ean+x@orange.fr",
+    "   ",
+    "<>",
+    "mailto:",
+    12345,
+    _address(64, 100),
+    _address(65, 100),
+    _address(10, 254),
+    _address(10, 255),
+]
+
+
+@pytest.mark.parametrize("storage", ["object", "pyarrow"])
+def test_vectorized_and_scalar_agree_on_every_documented_case(storage: str) -> None:
+    values = [*TRICKY, *MORE]
+    if storage == "pyarrow":
+        series = pd.Series([None if v is None else str(v) for v in values], dtype="string[pyarrow]")
+        values = [None if v is None else str(v) for v in values]
+    else:
+        series = pd.Series(values, dtype=object)
+    out = normalize_emails(series)
+    for raw, row in zip(values, out.itertuples(index=False), strict=True):
+        expected = normalize_email(raw)
+        assert (row[0] if isinstance(row[0], str) else None) == expected, raw
+        valid = is_valid_email(expected)
+        assert bool(row[1]) is valid, raw
+        assert (row[2] if isinstance(row[2], str) else None) == (
+            email_key(expected) if valid else None
+        ), raw
+        assert row[3] == invalid_reason(expected), raw
