@@ -32,7 +32,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from reconcile.getresponse.errors import UnexpectedResponse
 
@@ -139,9 +139,9 @@ def _texts(handle: BinaryIO) -> Iterator[io.TextIOBase]:
         yield from _wrapped(handle)
 
 
-def _wrapped(binary: BinaryIO | io.BufferedIOBase) -> Iterator[io.TextIOBase]:
+def _wrapped(binary: Any) -> Iterator[io.TextIOBase]:
     """Text over ``binary`` that never closes it (the caller owns the file)."""
-    text = io.TextIOWrapper(binary, "utf-8-sig", newline="")  # type: ignore[arg-type]
+    text = io.TextIOWrapper(binary, "utf-8-sig", newline="")
     try:
         yield text
     finally:

@@ -69,7 +69,7 @@ def plan_estimate(
         counts = stats.get(message.newsletter_id, {})
         fraction = share.get(message.campaign_id or "", 0.0)
         for kind in kinds:
-            n = counts.get(f"unique_{kind}" if aggregate and kind != "send" else kind, 0)
+            n = float(counts.get(f"unique_{kind}" if aggregate and kind != "send" else kind, 0))
             if n:
                 wanted[(message.newsletter_id, kind)] = n * fraction
     total = sum(wanted.values())

@@ -219,7 +219,7 @@ def existing(
         found.keys.add(digest(key))
         contact_id = row.get("grc_contactgetresponseid")
         message_id = row.get("grc_messageid")
-        kind = KIND_OF_VALUE.get(row.get("grc_activitytype"))
+        kind = KIND_OF_VALUE.get(int(row.get("grc_activitytype") or 0))
         if row.get("grc_source") == "callback" and contact_id and message_id and kind:
             candidate = Candidate(
                 str(row[TABLE.primary_id]).lower(), digest(key),

@@ -275,14 +275,14 @@ def read_endpoints(
             f"({len(contacts):,} synchronized contacts, a request each at least)."
         )
     for contact_id in contacts:
-        for a in iter_contact_activities(
+        for c in iter_contact_activities(
             ctx.gr, contact_id, since=window.start, until=window.end, kinds=wanted
         ):
-            at = int(a.created_on.timestamp()) if a.created_on else None
-            if a.resource_id not in by_id or at is None or not low <= at < high:
+            at = int(c.created_on.timestamp()) if c.created_on else None
+            if c.resource_id not in by_id or at is None or not low <= at < high:
                 continue
-            url = a.url if a.activity == "click" else None
-            sourced.spool.add(contact_id, None, a.resource_id, a.activity, at, url)
+            url = c.url if c.activity == "click" else None
+            sourced.spool.add(contact_id, None, c.resource_id, c.activity, at, url)
     sourced.names = {m.newsletter_id: m.name or m.subject or "" for m in message_list}
     sourced.campaigns = {m.newsletter_id: m.campaign_id or "" for m in message_list}
     return sourced

@@ -104,7 +104,9 @@ def write(
     with ctx.progress.task(label, total=total) as task:
         for chunk in _chunks(writes):
             ctx.checkpoint()
-            ops = [(w.key, {}) for w in chunk] if per_record else [(chunk_key(kind, chunk), {})]
+            ops: list[tuple[str, dict[str, Any]]] = (
+                [(w.key, {}) for w in chunk] if per_record else [(chunk_key(kind, chunk), {})]
+            )
             with journal.chunk(kind, ops) as outcomes:
                 result = _send(ctx, table, [w.body for w in chunk], mode, key_columns)
                 for n, item in enumerate(chunk):

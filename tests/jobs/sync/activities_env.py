@@ -187,3 +187,77 @@ def seed(env: Env, state_path: Any, *, now: dt.datetime | None = None) -> World:
         ]
     )
     return world
+
+
+def bulk_records(env: Env, logical: str, records: list[dict[str, Any]]) -> list[str]:
+    """Insert connector records straight into the Dataverse sandbox (no HTTP: fast)."""
+    from reconcile.sandbox.dataverse import seed as dv_seed
+
+    with env.dv.store.lock, env.dv.store.transaction():
+        return dv_seed.bulk_insert(env.dv, logical, records)
+
+
+@dataclass
+class Volume:
+    campaign: str
+    newsletters: dict[str, str]  # name → GetResponse id
+    synced: int
+    activities: int  # of the synchronized contacts
+
+
+def seed_volume(
+    env: Env,
+    *,
+    contacts: int,
+    newsletters: int,
+    engagement: float = 1.0,
+    synced_every: int = 1,
+    days_ago: float = 3.0,
+    now: dt.datetime | None = None,
+) -> Volume:
+    """A list of ``contacts`` contacts, ``newsletters`` newsletters sent to it ``days_ago``
+    (sends, and opens and clicks over the next two days, as the sandbox simulates them), and a
+    GetResponse Contact record for every ``synced_every``-th contact. The same ``now``, the
+    same activities."""
+    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    ids = env.gr.seed({"campaigns": [{"name": LIST}]})
+    campaign = ids["campaigns"][LIST]
+    created = stamp(now - dt.timedelta(days=60))
+    env.gr.bulk_add_contacts(
+        campaign, ({"email": f"c{n:07d}@example.fr", "createdOn": created} for n in range(contacts))
+    )
+    made: dict[str, str] = {}
+    for n in range(newsletters):
+        sent = now - dt.timedelta(days=days_ago, hours=n)
+        name = f"Newsletter {n + 1}"
+        out = env.gr.seed({"newsletters": [{
+            "name": name, "type": "broadcast", "campaign": LIST, "subject": name,
+            "sendOn": stamp(sent), "engagement": engagement,
+            "clickTracks": [{"name": "Shop", "url": SHOP}, {"name": "Blog", "url": BLOG}],
+        }]})  # fmt: skip
+        made[name] = out["newsletters"][name]
+    admin = env.dataverse()
+    bring_list_over(admin, campaign, LIST, f"{LIST} (marketing list)")
+    list_record = rows(admin, s.LISTS.entity_set)[0][s.LISTS.primary_id]
+    cids = [c for (c,) in env.gr.conn.execute("SELECT cid FROM contacts ORDER BY id")]
+    synced = cids[::synced_every]
+    for start in range(0, len(synced), 50_000):
+        bulk_records(env, s.CONTACTS.logical_name, [
+            {"grc_getresponseid": s.getresponse_key(c), "grc_name": c,
+             "grc_synchronizationstatus": SYNCHRONIZED,
+             "grc_GetResponseListId@odata.bind": f"/{s.LISTS.entity_set}({list_record})"}
+            for c in synced[start : start + 50_000]
+        ])  # fmt: skip
+    bulk_records(env, s.NEWSLETTERS.logical_name, [
+        {"grc_getresponseid": s.getresponse_key(m), "grc_name": name}
+        for name, m in made.items()
+    ])  # fmt: skip
+    wanted = set(synced)
+    count = sum(
+        1
+        for (cid,) in env.gr.conn.execute(
+            "SELECT contact_cid FROM activities WHERE created_on <= ?", (stamp(now),)
+        )
+        if cid in wanted
+    )
+    return Volume(campaign, made, len(synced), count)
