@@ -126,13 +126,13 @@ def parse_time(text: str) -> float:
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
     language_code TEXT NOT NULL DEFAULT 'EN', is_default TEXT NOT NULL DEFAULT 'false',
     created_on TEXT NOT NULL, settings TEXT NOT NULL DEFAULT '{}',
     deleted INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS contacts (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, campaign INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, campaign INTEGER NOT NULL,
     email TEXT NOT NULL, email_key TEXT NOT NULL, name TEXT, name_key TEXT,
     origin TEXT NOT NULL DEFAULT 'api', time_zone TEXT,
     created_on TEXT NOT NULL, changed_on TEXT NOT NULL,
@@ -165,20 +165,20 @@ CREATE TABLE IF NOT EXISTS removals (
 CREATE INDEX IF NOT EXISTS removals_email ON removals (email_key);
 CREATE TABLE IF NOT EXISTS blocklist (mask TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS custom_fields (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, name TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
     format TEXT NOT NULL, hidden TEXT NOT NULL DEFAULT 'false', vals TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS tags (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS from_fields (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, email TEXT NOT NULL, name TEXT NOT NULL,
     is_active TEXT NOT NULL DEFAULT 'true', is_default TEXT NOT NULL DEFAULT 'false',
     created_on TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS newsletters (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, name TEXT, type TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, name TEXT, type TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'enabled', editor TEXT NOT NULL DEFAULT 'custom',
     subject TEXT NOT NULL, from_field INTEGER, reply_to INTEGER, campaign INTEGER NOT NULL,
     html TEXT, plain TEXT, flags TEXT NOT NULL DEFAULT '[]',
@@ -196,13 +196,13 @@ CREATE TABLE IF NOT EXISTS activities (
 CREATE INDEX IF NOT EXISTS activities_contact ON activities (contact, created_on);
 CREATE INDEX IF NOT EXISTS activities_newsletter ON activities (newsletter, created_on);
 CREATE TABLE IF NOT EXISTS imports (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, campaign INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, campaign INTEGER NOT NULL,
     status TEXT NOT NULL, statistics TEXT NOT NULL, error_statistics TEXT NOT NULL,
     created_on TEXT NOT NULL, finished_on TEXT, due REAL NOT NULL, rows TEXT
 );
 CREATE TABLE IF NOT EXISTS callbacks (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS custom_reports (
-    id INTEGER PRIMARY KEY, cid TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, cid TEXT NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL,
     start_date TEXT NOT NULL, end_date TEXT NOT NULL, filters TEXT NOT NULL,
     created_on REAL NOT NULL, generated_on REAL
 );
@@ -267,6 +267,7 @@ def wipe(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN")
     for table in TABLES:
         conn.execute(f"DELETE FROM {table}")
+    conn.execute("DELETE FROM sqlite_sequence")  # AUTOINCREMENT's counters
     conn.execute("COMMIT")
 
 

@@ -5,7 +5,8 @@ A draft is a newsletter with ``type: draft`` (there is no ``/drafts`` endpoint);
 (``POST /newsletters/send-draft``) and the daily limits are in ``sending.py``. A broadcast is
 ``scheduled`` until its ``sendOn`` passes on the sandbox clock;
 then every recipient gets a ``send`` activity, and some of them, over the next two days, an
-``open`` and a ``click`` (seeded by the newsletter, weighted by engagement score), which appear
+``open`` and a ``click`` (seeded by the newsletter's name and the recipient, weighted by
+engagement score), which appear
 as the sandbox clock reaches them.
 """
 
@@ -262,10 +263,15 @@ class Messages:
             "SELECT send_due, send_settings, click_tracks FROM newsletters WHERE id = ?", (number,)
         ).fetchone()
         recipients = self.recipients(json.loads(settings), fmt_time(due))
-        rng = random.Random(number)
+        (name,) = self.s.conn.execute(
+            "SELECT COALESCE(name, subject) FROM newsletters WHERE id = ?", (number,)
+        ).fetchone()
         tracks = json.loads(tracks)
         rows: list[tuple[int, str, str, int, str, str, str | None]] = []
         for contact, cid, email, score in recipients:
+            # Seeded by the newsletter and the recipient, not by row numbers: the same
+            # scenario gives the same opens however many newsletters were made before.
+            rng = random.Random(f"{name}|{email}")
             rows.append((contact, cid, email, number, "send", fmt_time(due), None))
             chance = engagement * (0.15 + 0.1 * (score or 1))
             if rng.random() < chance:
