@@ -76,7 +76,8 @@ def list_record(world: World, name: str, marketing: str) -> None:
 
 
 def sandbox_time(world: World, later: timedelta) -> str:
-    moment = datetime.fromtimestamp(world.now(), UTC) + later
+    """``later`` after the scenario's time (not the clock's, which ticks may have moved)."""
+    moment = datetime.fromtimestamp(world.scenario_time(), UTC) + later
     return moment.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -213,7 +214,7 @@ def _newsletter(world: World, name: str) -> None:
             "grc_getresponsenewsletterid": guid(f"newsletter:{name}"),
             "grc_name": name,
             "grc_synchronizationstatus": READY,
-            "grc_scheduledon": sandbox_time(world, timedelta(minutes=90)),
+            "grc_scheduledon": sandbox_time(world, timedelta(minutes=150)),
             "grc_MarketingListId@odata.bind": f"/lists({guid('list:Clients FR')})",
             "grc_TemplateId@odata.bind": f"/grc_getresponsetemplates({template_id})",
         },
@@ -221,7 +222,8 @@ def _newsletter(world: World, name: str) -> None:
 
 
 def newsletters_change(world: World, cycle: int) -> None:
-    """Scheduled 90 minutes ahead: the next round schedules it, the one after sends it."""
+    """Scheduled 150 minutes ahead: the next round schedules it, the one two hours later
+    sends it (ticks within a round stay well under the 30 minutes to spare)."""
     if cycle == 2:
         _newsletter(world, "March news")
     elif cycle == 3:

@@ -73,6 +73,8 @@ class World:
     dv_url: str
     rng: random.Random = field(default_factory=lambda: random.Random(11))
     clients: list[Any] = field(default_factory=list)
+    hours: int = 0  # cycles' hours since T0: the scenario's own time, without the ticks
+    fired: int = 0  # faults that fired since the last reset
 
     @property
     def environment(self) -> str:
@@ -82,7 +84,17 @@ class World:
         return self.gr.clock()
 
     def advance(self, seconds: float) -> None:
+        """Move the sandbox clock (a tick: a few minutes for a job cut short by a fault)."""
         self.gr.advance(seconds)
+
+    def next_hour(self) -> None:
+        """A cycle: the scenario's time moves an hour, and so does the clock."""
+        self.hours += 1
+        self.gr.advance(3600)
+
+    def scenario_time(self) -> float:
+        """T0 plus the cycles' hours: the same in every trial, whatever ticks happened."""
+        return T0 + self.hours * 3600
 
     def dataverse(self, identity: str = "admin") -> DataverseClient:
         info = self.dv.connection_info(self.dv_url)
@@ -140,14 +152,11 @@ class World:
             httpx.post(f"{root}/__sandbox__/faults", json=plan).raise_for_status()
 
     def calm(self) -> None:
+        """No more faults (their count so far is kept in :attr:`fired`)."""
         for root in (self.gr_url.removesuffix("/v3"), self.dv_url):
+            armed = httpx.get(f"{root}/__sandbox__/faults").json()
+            self.fired += sum(f["fired"] for f in armed)
             httpx.delete(f"{root}/__sandbox__/faults").raise_for_status()
-
-    def fired(self) -> int:
-        total = 0
-        for root in (self.gr_url.removesuffix("/v3"), self.dv_url):
-            total += sum(f["fired"] for f in httpx.get(f"{root}/__sandbox__/faults").json())
-        return total
 
     # -- resetting -------------------------------------------------------------------------
     def reset(self) -> None:
@@ -158,6 +167,7 @@ class World:
         self.dv.reset()
         self.gr.reset()
         self.gr.clock.set(T0)
+        self.hours, self.fired = 0, 0
         admin = self.dataverse()
         install_schema(admin)
         install_roles(admin)
