@@ -46,6 +46,7 @@ LABELS = {
 SYNCHRONIZED = r.status_value(SyncStatus.SYNCHRONIZED)
 NEW = r.status_value(SyncStatus.NEW)
 DELETED = r.status_value(SyncStatus.DELETED_IN_GETRESPONSE)
+ERROR = r.status_value(SyncStatus.ERROR)
 
 
 @dataclass(slots=True)
@@ -144,7 +145,11 @@ def plan_record(
 ) -> Decision:
     """The record a contact needs: created when missing, refreshed when a mapped value, its
     list or its status differs. ``link`` is the CRM contact to bind when it changes (a new
-    link, or the master after a merge), None to leave the record's link as it is."""
+    link, or the master after a merge), None to leave the record's link as it is.
+
+    The error text is cleared only on a record in Error; another job's note on a healthy
+    record (``sync lists``: "No longer on marketing list …") is left alone, as is a record an
+    administrator made inactive."""
     values = record_values(seen, send_tags=send_tags)
     linked = link or (_guid(current.get(LINK)) if current else None)
     status = SYNCHRONIZED if linked else NEW
@@ -153,10 +158,11 @@ def plan_record(
         **values,
         "grc_GetResponseListId@odata.bind": f"/{q.record_path(s.LISTS.entity_set, list_record_id)}",
         r.STATUS: status,
-        r.ERROR_TEXT: None,
         "grc_lastsynchronizedon": at,
-        **r.ACTIVE,
     }
+    failed = current is not None and current.get(r.STATUS) == ERROR
+    if failed:  # the contact is fine in GetResponse: the error is over
+        body[r.ERROR_TEXT] = None
     if link:
         body["grc_ContactId@odata.bind"] = f"/{q.record_path('contacts', link)}"
     if current is None:
@@ -170,7 +176,7 @@ def plan_record(
         changed.append(f"list (now {list_name!r})")
     if link and _guid(current.get(LINK)) != link.lower():
         changed.append("CRM contact")
-    if current.get(r.STATUS) != status or current.get(r.ERROR_TEXT) or current.get("statecode"):
+    if current.get(r.STATUS) != status:
         changed.append("status")
     if not changed:
         return Decision(None, "unchanged")

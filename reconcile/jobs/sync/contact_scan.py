@@ -77,14 +77,14 @@ def scan_list(
     present = list_ids(ctx.gr, campaign_id, progress=ctx.progress)
     result.scanned = len(present)
     condition = q.eq(cr.LIST, q.as_guid(record_id)) & q.ne(r.STATUS, cr.DELETED)
-    rows = {
-        s.getresponse_id(str(row["grc_getresponseid"])): row
-        for row in ctx.dv.query(
-            cr.RECORDS.entity_set, q.Query(select=SCAN_COLUMNS, filter=condition)
-        )
-        if row.get("grc_getresponseid")
-    }
-    missing = set(rows) - present - skip
+    rows: dict[str, dict[str, Any]] = {}  # only the records whose contact is missing
+    query = q.Query(select=SCAN_COLUMNS, filter=condition)
+    for row in ctx.dv.query(cr.RECORDS.entity_set, query):
+        contact_id = s.getresponse_id(str(row.get("grc_getresponseid") or ""))
+        if contact_id and contact_id not in present and contact_id not in skip:
+            rows[contact_id] = row
+    present.clear()  # a million ids: not needed any more
+    missing = set(rows)
     if not missing:
         return result
     gone, moved = verify_missing(ctx.gr, campaign_id, missing, progress=ctx.progress)

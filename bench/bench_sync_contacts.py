@@ -1,0 +1,272 @@
+"""``reconcile sync contacts`` against the bars of its issue, each scenario in its own process
+(so that its peak RSS is its own), the sandboxes in another (so that CPU can be attributed):
+
+- ``quiet``: 20 synchronized lists, nothing changed since the last run — bar: at most 2
+  GetResponse requests per list and 3 Dataverse requests in all;
+- ``changed``: one list of 100,000 contacts with custom field values and tags — first read
+  whole (every record and value created), then every contact changed (renamed, a value
+  changed) and read again — bars: at most 1 GetResponse request per 500 contacts read and 1
+  Dataverse request per 500 records written, peak RSS at most 1 GB, wall time dominated by
+  the sandboxes;
+- ``scan``: the deletion scan of a 1,000,000-contact list whose records are all in the CRM —
+  bars: at most 1,001 GetResponse requests, peak RSS at most 1 GB.
+
+    python bench/bench_sync_contacts.py [--only quiet,changed,scan] [--contacts 100000]
+        [--scan-contacts 1000000] [--lists 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PAST = "2026-01-05T08:00:00+0000"
+
+
+# --- the sandboxes' process -----------------------------------------------------------------
+def serve(kind: str, size: int) -> None:
+    """Child: seed both sandboxes for ``kind``, serve them; answer "cpu", "change", "quit"."""
+    from reconcile.dataverse import BearerTokenAuth, DataverseClient, install_roles, install_schema
+    from reconcile.dataverse.roles import SERVICE_USER
+    from reconcile.jobs.demo_data import bring_list_over
+    from reconcile.sandbox.dataverse import DataverseSandbox, Limits
+    from reconcile.sandbox.getresponse import GetResponseSandbox
+    from reconcile.sandbox.server import SandboxServer
+
+    dv = DataverseSandbox(seed=None, limits=Limits(enabled=False))
+    gr = GetResponseSandbox(contact_delay=0, rate_limits={"enabled": False})
+    with SandboxServer(dv.asgi_app) as dvs, SandboxServer(gr.asgi_app) as grs:
+        info = dv.connection_info(dvs.url)
+        with DataverseClient(dvs.url, auth=BearerTokenAuth(info["token"]), timeout=600) as admin:
+            install_schema(admin)
+            install_roles(admin)
+            dv.load({"identity_roles": {"service": [SERVICE_USER.name]}})
+            lists = _seed_getresponse(gr, kind, size)
+            records = {}
+            for name, campaign in lists.items():
+                bring_list_over(admin, campaign, name, f"{name} (marketing list)")
+            for row in admin.query("grc_getresponselists"):
+                records[row["grc_name"]] = row["grc_getresponselistid"]
+        if kind == "scan":
+            _seed_records(dv, gr, records["scanned"])
+        started = time.process_time()
+        token = info["identities"]["service"]["token"]
+        ready = {"dv_url": dvs.url, "dv_token": token, "gr": gr.connection_info(grs.url)}
+        print(json.dumps({**ready, "lists": lists}), flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "cpu":
+                print(json.dumps({"cpu": time.process_time() - started}), flush=True)
+            elif command == "change":
+                with gr.lock:
+                    _change_all(gr)
+                print(json.dumps({"changed": True}), flush=True)
+            else:
+                break
+    dv.close()
+
+
+def _seed_getresponse(gr: Any, kind: str, size: int) -> dict[str, str]:
+    base = gr.seed({
+        "campaigns": [{"name": "scanned"}] if kind == "scan" else
+                     [{"name": f"list_{n:02d}"} for n in range(size if kind == "quiet" else 1)],
+        "customFields": [{"name": "ville", "type": "string", "format": "text"},
+                         {"name": "niveau", "type": "string", "format": "text"}],
+        "tags": ["vip", "client", "ancien"],
+    })  # fmt: skip
+    campaigns: dict[str, str] = base["campaigns"]
+    per_list = {"quiet": 50, "changed": size, "scan": size}[kind]
+    for n, campaign in enumerate(campaigns.values()):
+        gr.bulk_add_contacts(campaign, (
+            {"email": f"c{n}.{i}@example.org", "name": f"Contact {i}", "createdOn": PAST,
+             "changedOn": PAST, "scoring": i % 50, "engagementScore": 1 + i % 5, "origin": "api"}
+            for i in range(per_list)
+        ))  # fmt: skip
+    if kind != "scan":
+        _values_and_tags(gr)
+    return campaigns
+
+
+def _values_and_tags(gr: Any) -> None:
+    """Two custom field values for two contacts in three, and 1.2 tags a contact (as SQL:
+    the bulk loader takes neither)."""
+    conn = gr.conn
+    fields = [i for (i,) in conn.execute("SELECT id FROM custom_fields ORDER BY name")]
+    tags = [i for (i,) in conn.execute("SELECT id FROM tags ORDER BY name")]
+    ids = [i for (i,) in conn.execute("SELECT id FROM contacts")]
+    with gr.state.write():
+        conn.executemany(
+            "INSERT INTO contact_fields (contact, field, vals) VALUES (?, ?, ?)",
+            [(c, f, json.dumps([f"Ville {c % 30}" if f == fields[1] else "or"]))
+             for c in ids for f in fields if c % 3],
+        )  # fmt: skip
+        conn.executemany(
+            "INSERT INTO contact_tags (contact, tag) VALUES (?, ?)",
+            [(c, tags[c % 3]) for c in ids] + [(c, tags[(c + 1) % 3]) for c in ids if c % 5 == 0],
+        )
+
+
+def _change_all(gr: Any) -> None:
+    """Every contact renamed and one of its values changed, ``changedOn`` moved."""
+    now = gr.state.now()
+    with gr.state.write() as conn:
+        conn.execute(
+            "UPDATE contacts SET name = name || ' (new)', name_key = name_key || ' (new)',"
+            " changed_on = ?",
+            (now,),
+        )
+        conn.execute("UPDATE contact_fields SET vals = '[\"argent\"]' WHERE vals = '[\"or\"]'")
+
+
+def _seed_records(dv: Any, gr: Any, list_record: str) -> None:
+    """The scanned list's GetResponse Contact records, straight into the Dataverse sandbox."""
+    from reconcile.dataverse.schema import SYNC_STATUS_VALUES, getresponse_key
+    from reconcile.model import SyncStatus
+    from reconcile.sandbox.dataverse.seed import bulk_insert
+
+    status = SYNC_STATUS_VALUES[SyncStatus.NEW]
+    bind = f"/grc_getresponselists({list_record})"
+    cursor = gr.conn.execute("SELECT cid, email FROM contacts")
+    while chunk := cursor.fetchmany(50_000):
+        rows = [{"grc_getresponseid": getresponse_key(cid), "grc_name": email,
+                 "grc_email": email, "grc_synchronizationstatus": status,
+                 "grc_GetResponseListId@odata.bind": bind} for cid, email in chunk]  # fmt: skip
+        with dv.store.lock, dv.store.transaction():
+            bulk_insert(dv, "grc_getresponsecontact", rows)
+
+
+class Server:
+    def __init__(self, kind: str, size: int) -> None:
+        command = [sys.executable, __file__, "--serve", kind, str(size)]
+        self.proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        self.info = json.loads(self.proc.stdout.readline())
+
+    def ask(self, command: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return dict(json.loads(self.proc.stdout.readline()))
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("quit\n")
+        self.proc.stdin.close()
+        self.proc.wait(timeout=120)
+
+
+# --- one scenario (its own process) ---------------------------------------------------------
+def _run(server: Server, state: Path, **context: Any) -> dict[str, Any]:
+    from reconcile.config import (
+        ContactsSettings,
+        DynamicsSettings,
+        GetResponseSettings,
+        Settings,
+        SyncSettings,
+    )
+    from reconcile.dataverse import BearerTokenAuth, DataverseClient
+    from reconcile.getresponse import ApiKeyAuth, GetResponseClient
+    from reconcile.jobs.sync import SyncContext, environment_key, jobs, run_job
+    from reconcile.state import StateStore
+
+    info = server.info
+    watermarks = context.pop("watermarks", {})
+    settings = Settings(
+        "bench", None, DynamicsSettings(), GetResponseSettings(),
+        SyncSettings(send_custom_fields=True, send_tags=True),
+        contacts=ContactsSettings(deletion_scan=context.pop("deletion_scan", "1d")),
+    )  # fmt: skip
+    with (
+        DataverseClient(info["dv_url"], auth=BearerTokenAuth(info["dv_token"]), timeout=600) as dv,
+        GetResponseClient(ApiKeyAuth(info["gr"]["api_key"]), base_url=info["gr"]["url"],
+                          timeout=600) as gr,
+        StateStore(state) as store,
+    ):  # fmt: skip
+        ctx = SyncContext(
+            dv=dv, gr=gr, state=store, settings=settings,
+            environment=environment_key(info["dv_url"], info["gr"]["url"]), **context,
+        )  # fmt: skip
+        for name, value in watermarks.items():
+            store.advance_watermark(ctx.watermark_name("contacts", name), value)
+        server_cpu, cpu, wall = server.ask("cpu")["cpu"], time.process_time(), time.perf_counter()
+        report = run_job(jobs()["contacts"], ctx)
+        out = {
+            "exit_code": report.exit_code,
+            "counts": report.counts,
+            "requests": report.requests,
+            "wall": round(time.perf_counter() - wall, 1),
+            "job_cpu": round(time.process_time() - cpu, 1),
+            "sandboxes_cpu": round(server.ask("cpu")["cpu"] - server_cpu, 1),
+            "failures": [f"{f.record}: {f.message}" for f in report.failures[:3]],
+        }
+    return out
+
+
+def scenario(kind: str, size: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp) / "state.sqlite3"
+        server = Server(kind, size)
+        runs = {}
+        try:
+            if kind == "quiet":
+                runs["first run (lists new to the job)"] = _run(server, state)
+                runs["quiet run"] = _run(server, state)
+            elif kind == "changed":
+                runs["first read of the list"] = _run(server, state)
+                server.ask("change")
+                runs["every contact changed"] = _run(server, state)
+            else:
+                now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                marks = {f"list:{cid}": now for cid in server.info["lists"].values()}
+                runs["deletion scan"] = _run(server, state, watermarks=marks)
+        finally:
+            server.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"scenario": kind, "size": size, "runs": runs, "peak_rss_mb": round(peak)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="quiet,changed,scan")
+    parser.add_argument("--lists", type=int, default=20)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--scan-contacts", type=int, default=1_000_000)
+    args = parser.parse_args()
+    sizes = {"quiet": args.lists, "changed": args.contacts, "scan": args.scan_contacts}
+    for kind in args.only.split(","):
+        command = [sys.executable, __file__, "--scenario", kind, str(sizes[kind])]
+        result = json.loads(subprocess.run(command, check=True, capture_output=True,
+                                           text=True).stdout.strip().splitlines()[-1])  # fmt: skip
+        print(
+            f"\n== {kind} ({result['size']:,}) — peak RSS of the job's process: "
+            f"{result['peak_rss_mb']:,} MB"
+        )
+        for label, run in result["runs"].items():
+            print(
+                f"  {label}: exit {run['exit_code']}, requests {run['requests']}, "
+                f"wall {run['wall']} s (job CPU {run['job_cpu']} s, sandboxes CPU "
+                f"{run['sandboxes_cpu']} s)"
+            )
+            print(f"    {run['counts']}")
+            for failure in run["failures"]:
+                print(f"    failed: {failure}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--serve":
+        serve(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--scenario":
+        scenario(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()
