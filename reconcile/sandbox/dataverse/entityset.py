@@ -17,6 +17,7 @@ from reconcile.sandbox.dataverse import (
     fetchxml,
     navigation,
 )
+from reconcile.sandbox.dataverse import apply as apply_option
 from reconcile.sandbox.dataverse.api import (
     ApiRequest,
     ApiResponse,
@@ -97,7 +98,7 @@ def list_rows(service: Service, request: ApiRequest, entity: Entity) -> ApiRespo
     apply = request.param("$apply")
     if apply is not None:
         rest = [(k, v) for k, v in request.params if k != "$apply"]
-        return aggregate.handle_apply(service, request, entity, apply, rest)
+        return apply_option.handle_apply(service, request, entity, apply, rest)
     options = parse_options(service.store.catalog, entity, request.params)
     if request.prefs.track_changes or options.deltatoken is not None:
         return changes.handle(service, request, entity, options)
