@@ -26,6 +26,7 @@ import asyncio
 import hmac
 import logging
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,7 @@ log = logging.getLogger("reconcile.listen")
 
 MAX_BODY = 1 << 20  # a webhook batch of 100 events is far below this
 OK = {"status": "OK"}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def utc_now() -> datetime:
@@ -312,11 +314,19 @@ def serve(
     )
     server = uvicorn.Server(config)
     on_start({**describe(host, port, listen.public_url), "environment": environment})
+    # uvicorn stops on SIGINT/SIGTERM, then re-raises the signal to the handler it found:
+    # make that one ours (a no-op), so that the receiver's stop is ours too — what was
+    # received is written before the process ends, and the exit is a normal one.
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, lambda *_: None) for sig in STOP_SIGNALS}
     try:
         server.run()
     finally:
         inbox.stop()
         writer.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     return {
         "received": inbox.received,
         "commits": inbox.commits,

@@ -32,7 +32,7 @@ from tests.jobs.sync import activities_env as ae
 from tests.jobs.sync.kill_switch import KillSwitch
 
 CONTACTS = int(os.environ.get("RECONCILE_CRASH_CONTACTS", "750"))
-ITERATIONS = int(os.environ.get("RECONCILE_CRASH_ITERATIONS", "3"))
+ITERATIONS = int(os.environ.get("RECONCILE_CRASH_ITERATIONS", "2"))
 
 
 @pytest.fixture(scope="module")
