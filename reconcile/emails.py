@@ -6,9 +6,13 @@ Three levels, from safest to most assertive:
   whitespace, invisible characters, Unicode form, letter case, a ``mailto:``/``<...>`` wrapper,
   a trailing dot on the domain, and the domain written in IDNA (punycode). Two contacts whose
   normalized emails are equal share a mailbox.
-* ``is_valid_email``: the syntax GetResponse and Dynamics accept (a dot-atom local part in
-  ASCII, a DNS domain with an alphabetic top-level label). It does not check that the mailbox
-  exists.
+* ``is_valid_email``: the syntax of a deliverable address: a dot-atom local part, in ASCII or
+  with letters of any script (internationalized addresses, RFC 6531: ``hélène@laposte.net``,
+  ``зоя@mail.ru``), and a DNS domain with an alphabetic top-level label. It does not check that
+  the mailbox exists.
+* ``repair_email``: the address a person reads in a broken one (``arnaud..jacobs@me.com``,
+  ``x@gmail,com``, ``x@@free.fr``): matching compares it, so a typo in the syntax does not hide
+  a contact the CRM holds with the good address.
 * ``email_key``: provider rules that are *documented as true* for that provider only:
   Gmail ignores dots and ``+tags`` and googlemail.com is gmail.com; Proton Mail ignores ``.``,
   ``_``, ``-`` and ``+tags``; Outlook.com/Hotmail, iCloud and Fastmail deliver ``+tags`` to the
@@ -44,6 +48,7 @@ __all__ = [
     "is_valid_email",
     "normalize_email",
     "normalize_emails",
+    "repair_email",
     "split_at",
     "split_email",
 ]
@@ -143,10 +148,28 @@ def split_email(normalized: str) -> tuple[str, str]:
     return (local, domain) if at else ("", normalized)
 
 
+def _international_letter(ch: str) -> bool:
+    """A character outside ASCII allowed before the @ (RFC 6531 ``UTF8-non-ascii``): letters,
+    marks and digits of any script; not symbols, spaces or invisible characters."""
+    return not ch.isascii() and unicodedata.category(ch)[0] in "LMN"
+
+
+def _international_ok(normalized: str) -> bool:
+    """RFC 6531 syntax for an address with letters outside ASCII before the @ (the domain is
+    already in IDNA form): the ASCII rule with those letters counted as ``atext``."""
+    local, domain = split_email(normalized)
+    if not local or "@" in local or len(local.encode()) > _MAX_LOCAL:
+        return False
+    ascii_local = "".join("a" if _international_letter(ch) else ch for ch in local)
+    return _PY_VALID.match(f"{ascii_local}@{domain}") is not None
+
+
 def is_valid_email(normalized: str | None) -> bool:
-    """True when the normalized address has an acceptable syntax."""
+    """True when the normalized address has an acceptable syntax (ASCII or RFC 6531)."""
     if not normalized or len(normalized) > _MAX_TOTAL:
         return False
+    if not normalized.isascii():
+        return _international_ok(normalized)
     if _PY_VALID.match(normalized) is None:
         return False
     return len(split_email(normalized)[0]) <= _MAX_LOCAL
@@ -169,14 +192,18 @@ def invalid_reason(normalized: str | None) -> str:
         return "nothing after the @"
     if "@" in local:
         return "more than one @"
-    if not local.isascii():
-        return "accented or non-Latin letters before the @ (most mail servers refuse them)"
     if local.startswith(".") or local.endswith(".") or ".." in local:
         return "misplaced dot before the @"
-    bad = sorted({ch for ch in local if re.fullmatch(_ATEXT, ch) is None and ch != "."})
+    bad = sorted(
+        {
+            ch
+            for ch in local
+            if re.fullmatch(_ATEXT, ch) is None and ch != "." and not _international_letter(ch)
+        }
+    )
     if bad:
         return f"character {bad[0]!r} is not allowed before the @"
-    if len(local) > _MAX_LOCAL:
+    if len(local.encode()) > _MAX_LOCAL:
         return "more than 64 characters before the @"
     if "." not in domain:
         return f"domain {domain!r} has no dot"
@@ -185,6 +212,44 @@ def invalid_reason(normalized: str | None) -> str:
     if len(normalized) > _MAX_TOTAL:
         return "address longer than 254 characters"
     return f"domain {domain!r} is not a valid domain name"
+
+
+# Domains a missing "@" or a missing dot can be put back for ("jeangmail.com", "x@gmailcom").
+_REPAIR_DOMAINS = ("gmail.com", "googlemail.com", "hotmail.fr", "hotmail.com", "outlook.fr",
+                   "outlook.com", "live.fr", "yahoo.fr", "yahoo.com", "orange.fr", "wanadoo.fr",
+                   "free.fr", "sfr.fr", "laposte.net", "icloud.com", "me.com", "gmx.fr",
+                   "aol.com", "protonmail.com", "bbox.fr", "neuf.fr")  # fmt: skip
+_REPAIR_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+
+
+def repair_email(normalized: str | None) -> str | None:
+    """The valid address a person reads in a broken one, or None when there is no single
+    reading: doubled or misplaced dots (``a..b@``, ``.a@``, ``a.@``), spaces, ``@@``, a comma or
+    semicolon for a dot or left at the end, a known provider without its ``@`` or its dot.
+
+    Only used to *compare* (the address GetResponse holds is never changed): a row whose
+    repaired address is a CRM contact's is a candidate, or a link when the names agree.
+    """
+    if not normalized or is_valid_email(normalized):
+        return None
+    s = _REPAIR_SPACES.sub("", normalized).strip(",;:'\"")
+    if "@" not in s:
+        for domain in _REPAIR_DOMAINS:
+            if s.endswith(domain) and len(s) > len(domain):
+                s = f"{s[: -len(domain)]}@{domain}"
+                break
+    s = re.sub(r"@+", "@", s)
+    if s.count("@") != 1:
+        return None
+    local, domain = s.split("@")
+    local = re.sub(r"\.{2,}", ".", local).strip(".")
+    domain = re.sub(r"[,;]+", ".", domain)
+    domain = re.sub(r"\.{2,}", ".", domain).strip(".-")
+    if "." not in domain:
+        glued = {d.replace(".", ""): d for d in _REPAIR_DOMAINS}
+        domain = glued.get(domain, domain)
+    out = normalize_email(f"{local}@{domain}")
+    return out if out and is_valid_email(out) else None
 
 
 def email_key(normalized: str) -> str:
@@ -267,6 +332,11 @@ def normalize_emails(s: pd.Series) -> pd.DataFrame:
         ),
     )
     valid = pc.fill_null(valid, False)
+    # Addresses with letters outside ASCII (RFC 6531) are rare: checked one by one.
+    wide = pc.fill_null(pc.invert(pc.string_is_ascii(arr)), False)
+    if pc.any(wide).as_py():
+        checked = [is_valid_email(v) for v in arr.filter(wide).to_pylist()]
+        valid = pc.replace_with_mask(valid, wide, pa.array(checked, type=pa.bool_()))
     keys = _keys(pc.if_else(valid, arr, pa.scalar(None, arr.type)), domains)
     valid_np = valid.to_numpy(zero_copy_only=False)
     reasons = np.full(len(arr), "", dtype=object)

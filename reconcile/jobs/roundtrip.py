@@ -124,6 +124,19 @@ def review_frame(
     return review
 
 
+def read_and_match(
+    gr_path: str | Path,
+    crm_path: str | Path,
+    options: MatchOptions | None = None,
+    progress: Progress = SILENT,
+) -> tuple[Contacts, Contacts, pd.DataFrame]:
+    """Read both exports and decide every GetResponse contact: what ``match_files`` (the CLI's
+    ``reconcile match``) writes, and what the benchmarks measure — one path for both."""
+    gr = read_contacts(gr_path, "gr", progress)
+    crm = read_contacts(crm_path, "crm", progress)
+    return gr, crm, review_frame(gr, crm, options or MatchOptions(), progress)
+
+
 def match_files(
     gr_path: str | Path,
     crm_path: str | Path,
@@ -133,9 +146,7 @@ def match_files(
 ) -> MatchSummary:
     """Read both exports, match, and write the review workbook (atomically)."""
     started = time.perf_counter()
-    gr = read_contacts(gr_path, "gr", progress)
-    crm = read_contacts(crm_path, "crm", progress)
-    review = review_frame(gr, crm, options or MatchOptions(), progress)
+    gr, crm, review = read_and_match(gr_path, crm_path, options, progress)
     counts = review[model.DECISION].value_counts()
     names_to_check = int((review[NAME_REVIEW_REASON] != "").sum())
     meta = {

@@ -11,8 +11,10 @@ contacts, not their product:
   (``dupont.jean`` vs ``jean_dupont``);
 * ``same local part``: the same local part at another provider (``jean.dupont@orange.fr`` vs
   ``jean.dupont@wanadoo.fr``);
-* ``same name``: the same folded full name, word order ignored (this also finds CRM contacts
-  without any email);
+* ``sub-address``: the same local part once a ``+tag`` is dropped, on the same (corrected)
+  domain, whatever the provider (``anne.lepage+news@laposte.net``);
+* ``same name``: the same folded full name, word order ignored; CRM contacts without any email
+  get a block of their own, so that a common name does not hide them;
 * ``last name and initial``: a GR name given with an initial ("J. Dupont") meets "Jean Dupont".
 
 Blocks holding more than ``max_block`` CRM contacts are dropped: a name shared by a hundred
@@ -154,7 +156,8 @@ def candidate_pairs(
     an exact email). CRM contacts without a valid email are found by name only.
     """
     crm_all = np.flatnonzero(eligible)
-    crm_mail = crm_all[crm.valid[crm_all]]
+    crm_mail = crm_all[crm.usable[crm_all]]
+    crm_none = crm_all[~crm.usable[crm_all]]
     found: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(keys: Sequence[np.ndarray], lrows: np.ndarray, rrows: np.ndarray) -> None:
@@ -172,13 +175,21 @@ def candidate_pairs(
     if len(g_hash) and len(c_hash):
         add((g_hash, c_hash), rows[g_rows], crm_mail[c_rows])
 
+    g_un, c_un = gr.at("untagged", rows), crm.at("untagged", crm_mail)
+    tagged_g, tagged_c = g_un != g_local, c_un != c_local
+    if tagged_g.any() or tagged_c.any():
+        add(codes(g_un + "@" + g_dom, c_un + "@" + c_dom), rows, crm_mail)
+
     g_re, c_re = gr.at("reordered", rows), crm.at("reordered", crm_mail)
     add(codes(np.where(g_re != "", g_re + "@" + g_dom, ""), c_re + "@" + c_dom), rows, crm_mail)
 
     long_g = np.where(gr.at("local_len", rows) >= _MIN_SHARED_LOCAL, g_local, "")
     add(codes(long_g, c_local), rows, crm_mail)
 
-    add(codes(gr.at("name_key", rows), crm.at("name_key", crm_all)), rows, crm_all)
+    g_names = gr.at("name_key", rows)
+    add(codes(g_names, crm.at("name_key", crm_all)), rows, crm_all)
+    if len(crm_none):
+        add(codes(g_names, crm.at("name_key", crm_none)), rows, crm_none)
 
     # A GR name given with an initial ("J. Dupont", "Dupont J.") meets "Jean Dupont".
     initials = rows[(gr.first_len[rows] == 1) | (gr.last_len[rows] == 1)]

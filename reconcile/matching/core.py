@@ -100,7 +100,7 @@ def match_contacts(
         matched[gi] = True
         claimed = np.zeros(c.n, dtype=bool)
         claimed[ci] = True
-        residue = np.flatnonzero(g.valid & ~matched)
+        residue = np.flatnonzero(g.usable & ~matched)
         fgi, fci = candidate_pairs(
             g, c, residue, ~claimed, max_block=options.max_block, min_typo=options.min_typo_length
         )

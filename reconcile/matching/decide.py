@@ -73,7 +73,8 @@ def decide(
     link_ok = p.linkable[best] & (b_score >= options.link_threshold)
     ambiguous = (~is_mailbox) & (b_score - second < options.margin)
     shared_box = (~is_mailbox) & (shared[p.ci[best]] > 1)
-    propose = link_ok & (n_mailbox <= 1) & ~ambiguous & ~shared_box
+    settled = _settled_mailboxes(p, crm, rows, best, n_mailbox, gr.has_name[rows])
+    propose = link_ok & ((n_mailbox <= 1) | settled) & ~ambiguous & ~shared_box
     conflict = _conflicts(gr, rows, p.ci[best], propose & ~is_mailbox)
     link = propose & ~conflict
     review = ~link & (is_mailbox | (b_score >= options.review_threshold))
@@ -108,6 +109,7 @@ def decide(
 
     reason[rows[spelled]] = _row_reasons(
         text_of(best[spelled]),
+        settled[spelled],
         n_mailbox[spelled],
         p.kind[best[spelled]],
         review[spelled],
@@ -120,6 +122,9 @@ def decide(
         shared[p.ci[best[spelled]]],
         options,
     )
+    # A broken address with no CRM contact to go with it stays what it is: unusable.
+    unusable = (decision == Decision.INVALID.value) & ~gr.valid
+    reason[unusable] = gr.invalid_reason[unusable]
     cand_reason = np.full(len(cand), "", dtype=object)
     cand_reason[is_review[p.gi[cand]]] = text_of(reviewed)
     return Decisions(
@@ -144,8 +149,50 @@ def _conflicts(gr: Side, rows: np.ndarray, targets: np.ndarray, proposed: np.nda
     return out
 
 
+def _settled_mailboxes(
+    p: Pairs,
+    crm: Side,
+    rows: np.ndarray,
+    best: np.ndarray,
+    n_mailbox: np.ndarray,
+    named: np.ndarray,
+) -> np.ndarray:
+    """Rows whose mailbox several CRM contacts share, but whose name says which one it is.
+
+    True when the best candidate is on that mailbox and either exactly one person there fits
+    the GetResponse name (first and last name agree) while every other one clearly has another
+    first name (Claire Martin on the Martins' family address), or every contact on it bears the
+    same name (the CRM holds one person twice) and the GetResponse name, if any, is theirs.
+    """
+    out = np.zeros(len(rows), dtype=bool)
+    many = np.flatnonzero((n_mailbox > 1) & (p.kind[best] >= KEY))
+    if not len(many):
+        return out
+    at = np.flatnonzero(np.isin(p.gi, rows[many]) & (p.kind >= KEY))
+    frame = pd.DataFrame(
+        {
+            "gi": p.gi[at],
+            "fit": p.has_names[at] & p.first_ok[at] & p.last_ok[at],
+            "other": ~p.first_ok[at],
+            "name": crm.at("full", p.ci[at]),
+        }
+    )
+    frame["fit_name"] = frame["name"].where(frame["fit"])
+    stats = frame.groupby("gi").agg(
+        n=("fit", "size"), fits=("fit", "sum"), others=("other", "sum"),
+        names=("name", "nunique"), fit_names=("fit_name", "nunique"),
+    )  # fmt: skip
+    stats = stats.reindex(rows[many])
+    one_fits = (stats["fits"] >= 1) & (stats["fit_names"] == 1)
+    one_fits &= stats["others"] == stats["n"] - stats["fits"]
+    twice = (stats["names"] == 1) & (~named[many] | (stats["fits"] == stats["n"]))
+    out[many] = (one_fits | twice).to_numpy(dtype=bool) & p.linkable[best[many]]
+    return out
+
+
 def _row_reasons(
     texts: np.ndarray,
+    settled: np.ndarray,
     n_mailbox: np.ndarray,
     kind: np.ndarray,
     review: np.ndarray,
@@ -160,7 +207,9 @@ def _row_reasons(
 ) -> list[str]:
     out = []
     for i, text in enumerate(texts.tolist()):
-        if link[i]:
+        if link[i] and settled[i]:
+            out.append(f"{text}; {n_mailbox[i]} CRM contacts share this email, this one by name")
+        elif link[i]:
             out.append(text)
         elif n_mailbox[i] > 1:
             what = "email" if kind[i] == 2 else "mailbox"

@@ -60,10 +60,12 @@ def mailbox_codes(p: Pairs, gr: Side) -> np.ndarray:
 def _fuzzy_email_phrases(p: Pairs, gr: Side, crm: Side) -> np.ndarray:
     """The email evidence of fuzzy pairs, with the strings that differ (vectorized)."""
     same, equal = p.same_domain, p.local_equal
+    repaired = gr.repaired[p.gi] | crm.repaired[p.ci]
     category = np.select(
-        [~crm.valid[p.ci], same & equal, same & p.digits_differ, same & p.separators,
-         same & p.one_edit, same, equal, p.email_sim >= 60],
-        np.arange(8), default=8,
+        [~crm.usable[p.ci], same & equal & repaired, same & equal, same & p.subaddress,
+         same & p.digits_differ, same & p.separators, same & p.one_edit, same, equal,
+         p.email_sim >= 60],
+        np.arange(10), default=10,
     )  # fmt: skip
     g_mail = gr.email_normalized.take(pa.array(p.gi))
     c_mail = crm.email_normalized.take(pa.array(p.ci))
@@ -72,9 +74,14 @@ def _fuzzy_email_phrases(p: Pairs, gr: Side, crm: Side) -> np.ndarray:
     g_mail, c_mail = to_numpy(g_mail), to_numpy(c_mail)
     crm_typo = crm.at("fixed_domain", p.ci) != crm.at("domain", p.ci)
     typo, fixed = np.where(crm_typo, c_dom, g_dom), np.where(crm_typo, g_dom, c_dom)
+    g_key, c_key = gr.at("key", p.gi), crm.at("key", p.ci)
+    broken = np.where(gr.repaired[p.gi], g_mail, c_mail)
+    reading = np.where(gr.repaired[p.gi], g_key, c_key)
     texts = [
         lambda: np.full(len(p), "the CRM contact has no email", dtype=object),
+        lambda: "broken address " + broken + " read as " + reading,
         lambda: "email typo " + typo + "→" + fixed,
+        lambda: "same address once the +tag is ignored (" + g_local + "@ vs " + c_local + "@)",
         lambda: "emails differ in their digits (" + g_local + "@ vs " + c_local + "@)",
         lambda: "emails differ by a separator (" + g_local + "@ vs " + c_local + "@)",
         lambda: "email typo " + g_local + "→" + c_local,
@@ -111,6 +118,16 @@ def pair_reasons(p: Pairs, index: np.ndarray, gr: Side, crm: Side) -> np.ndarray
             names[j] = f"different name ({g_full[k]} vs {c_full[k]})"
         else:
             names[j] = f"same last name, different first name ({g_first[k]} vs {c_first[k]})"
+    # On weak evidence the name is the clue: say how rare it is in this CRM.
+    typo_like = sub.same_domain & (sub.local_equal | sub.subaddress | sub.one_edit)
+    weak = np.flatnonzero((sub.kind == FUZZY) & ~typo_like & (codes == 2))
+    if len(weak) and crm.namesakes is not None:
+        bearing = crm.namesakes[sub.ci[weak]]
+        names[weak] = np.where(
+            bearing > 1,
+            "same name (" + bearing.astype(str).astype(object) + " CRM contacts bear it)",
+            "same name (the only CRM contact bearing it)",
+        )
     return boxes + ", " + names
 
 

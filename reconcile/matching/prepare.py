@@ -24,6 +24,7 @@ from reconcile.emails import (
     EMAIL_VALID,
     email_key,
     normalize_emails,
+    repair_email,
     split_at,
     split_email,
 )
@@ -43,7 +44,7 @@ class Side:
     """
 
     n: int
-    valid: np.ndarray  # bool: the email is usable
+    valid: np.ndarray  # bool: the email is usable as written
     invalid_reason: np.ndarray  # object: "" when valid
     has_name: np.ndarray  # bool
     first_len: np.ndarray  # int: characters of the folded first name
@@ -57,6 +58,31 @@ class Side:
     first: pa.Array  # folded first name
     last: pa.Array  # folded last name
     namesakes: np.ndarray | None = None  # int: contacts of this side with the same full name
+    repaired: np.ndarray | None = None  # bool: key, local and domain come from repair_email
+    guessed_repair: np.ndarray | None = None  # bool: that repair dropped a space (a guess)
+    _counts: dict[str, np.ndarray] | None = None
+
+    @property
+    def usable(self) -> np.ndarray:
+        """An address to compare: valid as written, or repaired (``repair_email``)."""
+        return self.valid if self.repaired is None else self.valid | self.repaired
+
+    def frequency(self, field: str) -> np.ndarray:
+        """Per contact, how many contacts of this side share its value of ``field`` (a column
+        or a ``DERIVED`` one; empty values count 0): the term frequencies of probabilistic
+        linkage, computed once per field over the whole side."""
+        self._counts = self._counts or {}
+        if field not in self._counts:
+            if field in DERIVED:
+                arr = pa.array(self.at(field, np.arange(self.n)), type=STRING)
+            else:
+                arr = getattr(self, field)
+            encoded = pc.dictionary_encode(arr)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            counts = np.bincount(codes, minlength=len(encoded.dictionary))[codes]
+            empty = pc.equal(arr, _EMPTY).to_numpy(zero_copy_only=False)
+            self._counts[field] = np.where(empty, 0, counts)
+        return self._counts[field]
 
     def at(self, field: str, index: np.ndarray) -> np.ndarray:
         """Values of a column (or of a derived one, see ``DERIVED``) at ``index``, as an
@@ -98,6 +124,12 @@ DERIVED = {
         s.first.take(i), pc.utf8_slice_codeunits(s.last.take(i), 0, 1)
     ),
     "digits": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"\D+", ""),
+    # "anne.lepage+news" -> "anne.lepage": a sub-address (RFC 5233), whatever the provider.
+    "untagged": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"^([^+]+)\+.*$", r"\1"),
+    # The letters of the local part alone: "jean.dupont2" -> "jeandupont".
+    "letters": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"[^\p{L}]+", ""),
+    "last_glued": lambda s, i: _glue(s.last.take(i)),
+    "first_glued": lambda s, i: _glue(s.first.take(i)),
     "bare": lambda s, i: pc.replace_substring_regex(s.local.take(i), r"[._-]+", ""),
     "local_len": lambda s, i: pc.utf8_length(s.local.take(i)),
     "reordered": lambda s, i: sorted_words(s.local.take(i), r"[._+-]+"),
@@ -161,10 +193,30 @@ def _side(
 ) -> Side:
     norm = normalize_emails(emails if emails is not None else pd.Series([None] * n, dtype="str"))
     key = _strings(norm[EMAIL_KEY], n)
+    valid = norm[EMAIL_VALID].to_numpy(dtype=bool)
+    # A broken address (a..b@, x@gmail,com) is compared as a person would read it.
+    normalized = norm[EMAIL_NORMALIZED]
+    broken = np.flatnonzero(~valid & normalized.notna().to_numpy(dtype=bool))
+    repaired = np.zeros(n, dtype=bool)
+    guessed = np.zeros(n, dtype=bool)
+    if len(broken):
+        fixed = [repair_email(v) for v in normalized.iloc[broken].tolist()]
+        ok = np.array([f is not None for f in fixed], dtype=bool)
+        if ok.any():
+            rows = broken[ok]
+            repaired[rows] = True
+            texts = normalized.iloc[rows].tolist()
+            guessed[rows] = [any(ch.isspace() for ch in t.rpartition("@")[0]) for t in texts]
+            mask = np.zeros(n, dtype=bool)
+            mask[rows] = True
+            keys = [email_key(f) for f, good in zip(fixed, ok, strict=True) if good]
+            key = pc.replace_with_mask(key, pa.array(mask), pa.array(keys, type=STRING))
     local, domain = split_at(key)
     return Side(
         n=n,
-        valid=norm[EMAIL_VALID].to_numpy(dtype=bool),
+        valid=valid,
+        repaired=repaired,
+        guessed_repair=guessed,
         invalid_reason=norm[EMAIL_INVALID_REASON].to_numpy(dtype=object),
         has_name=pc.not_equal(full, _EMPTY).to_numpy(zero_copy_only=False),
         first_len=pc.utf8_length(first).to_numpy(zero_copy_only=False),
@@ -223,7 +275,7 @@ def correct_both(gr: Side, crm: Side) -> dict[str, str]:
     for side in (gr, crm):
         encoded = pc.dictionary_encode(side.domain)
         encodings.append(encoded)
-        codes = encoded.indices.to_numpy(zero_copy_only=False)[side.valid]
+        codes = encoded.indices.to_numpy(zero_copy_only=False)[side.usable]
         found = np.bincount(codes, minlength=len(encoded.dictionary))
         counts.update(
             {
@@ -240,7 +292,8 @@ def correct_both(gr: Side, crm: Side) -> dict[str, str]:
         fixed_uniq = pa.array([mapping.get(d, d) for d in uniq], type=STRING)
         side.fixed_domain = fixed_uniq.take(encoded.indices)
         changed = np.flatnonzero(
-            pc.not_equal(side.fixed_domain, side.domain).to_numpy(zero_copy_only=False) & side.valid
+            pc.not_equal(side.fixed_domain, side.domain).to_numpy(zero_copy_only=False)
+            & side.usable
         )
         if len(changed):
             # The corrected domain's own rules apply: gmial.com -> gmail.com drops the dots,

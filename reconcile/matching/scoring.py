@@ -25,11 +25,14 @@ from rapidfuzz.distance import OSA
 from reconcile.matching.domains import PROVIDERS
 from reconcile.matching.options import MatchOptions
 from reconcile.matching.prepare import Side
+from reconcile.matching.weights import odds_score, weak_odds
 
 FUZZY, KEY, EXACT = 0, 1, 2
 
 # Email similarity of a mailbox identical once a typo in its domain is fixed.
 DOMAIN_TYPO_SIMILARITY = 97
+# Email similarity of one local part with and without a +tag, on the same domain.
+SUB_ADDRESS_SIMILARITY = 96
 # Email similarity of the same mailbox under provider rules (gmail dots, +tags).
 SAME_MAILBOX_SIMILARITY = 98
 # A local part found at another domain counts for this share of its similarity.
@@ -63,6 +66,7 @@ class Pairs:
     one_edit: np.ndarray
     digits_differ: np.ndarray
     separators: np.ndarray  # the local parts differ only by a dot, dash or underscore
+    subaddress: np.ndarray  # the same local part once a +tag is dropped
 
     def __len__(self) -> int:
         return len(self.gi)
@@ -198,7 +202,11 @@ def score_pairs(
     email = _email_features(gr, crm, gi, ci, kind == FUZZY)
     email_sim = np.where(
         email.same_domain,
-        np.where(email.local_equal, DOMAIN_TYPO_SIMILARITY, email.local_sim),
+        np.where(
+            email.local_equal,
+            DOMAIN_TYPO_SIMILARITY,
+            np.where(email.subaddress, SUB_ADDRESS_SIMILARITY, email.local_sim),
+        ),
         email.local_sim * OTHER_DOMAIN_WEIGHT,
     )
     namesake_like = email.same_domain & (email.digits_differ | email.separators)
@@ -206,19 +214,27 @@ def score_pairs(
     email_sim = np.where(
         kind == EXACT, 100.0, np.where(kind == KEY, SAME_MAILBOX_SIMILARITY, email_sim)
     )
-    # Without a typo-like email to go on, a name says as much as it is rare: one CRM
-    # contact named "Adèle Morel" is a lead, forty "Jean Martin" are not.
-    # Addresses differing by their digits or a separator are how namesakes tell their
-    # mailboxes apart (jean.dupont2@, jean-dupont@): weak evidence too.
-    typo_like = email.same_domain & (email.local_equal | email.one_edit)
+    # Typo-like evidence (one mailbox written two ways) scores on similarity; anything weaker
+    # (the same name with another address, a CRM contact without one, digits that differ)
+    # scores the chance that it is one person, names weighed by their frequency in this CRM
+    # (weights.py): one "Adèle Morel" is a lead, forty "Jean Martin" are not.
+    typo_like = email.same_domain & (email.local_equal | email.subaddress | email.one_edit)
     weak = (kind == FUZZY) & ~(typo_like & ~email.digits_differ & ~email.separators)
-    namesakes = crm.namesakes[ci] if crm.namesakes is not None else np.ones(n)
-    rarity = np.where(weak, 1 / np.sqrt(np.maximum(namesakes, 1)), 1.0)
     fuzzy_score = np.where(
         has_names,
-        EMAIL_WEIGHT * email_sim + (1 - EMAIL_WEIGHT) * name_sim * rarity,
+        EMAIL_WEIGHT * email_sim + (1 - EMAIL_WEIGHT) * name_sim,
         email_sim - NO_NAME_PENALTY,
     )
+    w = np.flatnonzero(weak)
+    if len(w):
+        odds = weak_odds(
+            gr, crm, gi[w], ci[w],
+            same_name=name_sim[w] >= 100, first_ok=first_ok[w], last_ok=last_ok[w],
+            has_names=has_names[w], local_equal=email.local_equal[w],
+            same_domain=email.same_domain[w],
+            digits_or_separators=email.digits_differ[w] | email.separators[w],
+        )  # fmt: skip
+        fuzzy_score[w] = odds_score(odds)
     # Identical mailbox: certain unless the first names say these are two people.
     conflict_score = SHARED_MAILBOX_SCORE + SAME_LAST_NAME_BONUS * last_ok
     mailbox_score = np.where(first_ok, email_sim, conflict_score)
@@ -228,7 +244,11 @@ def score_pairs(
     same_person = (first_sim >= options.typo_name_agreement) & (
         last_sim >= options.typo_name_agreement
     )
+    # The same local part once the domain is fixed, or the address repaired.
     domain_typo = email.local_equal & first_ok
+    # A +tag at any provider: one mailbox, unless the names say these are two people.
+    gr_last = np.where(swapped, gr.first_len[gi], gr.last_len[gi]) > 0
+    sub_address = email.subaddress & first_ok & (last_ok | ~has_names | ~gr_last)
     # With a one- or two-letter first name (Vu, Li), "vnguyen@" and "vunguyen@" are the
     # initial and the full-name pattern of two namesakes, not a typo.
     long_first = np.minimum(gr.first_len[gi], crm.first_len[ci]) >= 3
@@ -236,8 +256,14 @@ def score_pairs(
         email.one_edit & ~email.separators & has_names & same_person & long_first
         & (email.shortest >= options.min_typo_length)
     )  # fmt: skip
+    # A repair that had to guess (a space dropped: "." or "_" or nothing?) is never a link.
+    guessed = gr.guessed_repair[gi] | crm.guessed_repair[ci]
     fuzzy_linkable = (
-        options.link_fuzzy & email.same_domain & ~email.digits_differ & (domain_typo | local_typo)
+        options.link_fuzzy
+        & email.same_domain
+        & ~email.digits_differ
+        & ~guessed
+        & (domain_typo | local_typo | sub_address)
     )
     linkable = np.where(kind == FUZZY, fuzzy_linkable, first_ok)
     return Pairs(
@@ -245,6 +271,7 @@ def score_pairs(
         name_sim=name_sim, first_ok=first_ok, last_ok=last_ok, swapped=swapped,
         has_names=has_names, same_domain=email.same_domain, local_equal=email.local_equal,
         one_edit=email.one_edit, digits_differ=email.digits_differ, separators=email.separators,
+        subaddress=email.subaddress,
     )  # fmt: skip
 
 
@@ -257,6 +284,7 @@ class _Email:
     digits_differ: np.ndarray
     separators: np.ndarray
     shortest: np.ndarray
+    subaddress: np.ndarray
 
 
 def _email_features(
@@ -268,13 +296,13 @@ def _email_features(
         local_sim=np.full(n, 100.0, np.float32), same_domain=np.ones(n, bool),
         local_equal=np.ones(n, bool), one_edit=np.zeros(n, bool),
         digits_differ=np.zeros(n, bool), separators=np.zeros(n, bool),
-        shortest=np.full(n, 100, np.int64),
+        shortest=np.full(n, 100, np.int64), subaddress=np.zeros(n, bool),
     )  # fmt: skip
     f = np.flatnonzero(fuzzy)
     if not len(f):
         return out
     g, c = gi[f], ci[f]
-    has_email = crm.valid[c]
+    has_email = crm.usable[c]
     g_local, c_local = gr.at("local", g), crm.at("local", c)
     g_dom, c_dom = gr.at("fixed_domain", g), crm.at("fixed_domain", c)
     same_domain = (g_dom == c_dom) & has_email
@@ -297,4 +325,7 @@ def _email_features(
     # jean.dupont vs jeandupont: two ways namesakes write their address, not a slip of a key.
     out.separators[f] = one_edit & (gr.at("bare", g) == crm.at("bare", c))
     out.shortest[f] = np.minimum(gr.at("local_len", g), crm.at("local_len", c))
+    g_un, c_un = gr.at("untagged", g), crm.at("untagged", c)
+    out.subaddress[f] = (g_un == c_un) & (g_local != c_local) & has_email
+    out.digits_differ[f] &= ~out.subaddress[f]  # digits in a tag ("+2024") are no namesake's
     return out
