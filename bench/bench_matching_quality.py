@@ -117,17 +117,17 @@ def breakdown(ev: pd.DataFrame, by: str) -> pd.DataFrame:
     decisions = pd.crosstab(ev[by], ev["decision"])
     table = pd.DataFrame({"rows": grouped.size()})
     for d in ("link", "review", "new", "invalid"):
-        table[d] = decisions[d] if d in decisions else 0
+        table[d] = decisions.get(d, 0)
     table["wrong_link"] = grouped["wrong_link"].sum()
     table["true_pairs"] = grouped["has_truth"].sum()
     table["found"] = (grouped["found"].sum() / table["true_pairs"]).round(4)
     new_with = ev[(ev["decision"] == "new") & ev["has_truth"]].groupby(by).size()
-    table["new_with_crm"] = (new_with.reindex(table.index, fill_value=0) / table["true_pairs"])
+    table["new_with_crm"] = new_with.reindex(table.index, fill_value=0) / table["true_pairs"]
     table["new_with_crm"] = table["new_with_crm"].round(4)
     return table
 
 
-def run(n_gr: int, n_crm: int, seed: int, folder: Path = DATA):
+def run(n_gr: int, n_crm: int, seed: int, folder: Path = DATA, options: MatchOptions | None = None):
     """Generate (once: cached in ``folder``), write the exports, decide as ``reconcile match``
     does; returns (result, truth, seconds)."""
     stem = f"hard_{n_gr}x{n_crm}_s{seed}"
@@ -140,7 +140,7 @@ def run(n_gr: int, n_crm: int, seed: int, folder: Path = DATA):
         write_exports(gr, crm, folder, stem)
         truth.to_csv(truth_path, index=False)
     started = time.perf_counter()
-    _, _, result = read_and_match(gr_path, crm_path, MatchOptions())
+    _, _, result = read_and_match(gr_path, crm_path, options or MatchOptions())
     return result, truth, time.perf_counter() - started
 
 
@@ -151,9 +151,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--wrong", type=int, default=0, help="print this many wrong links")
     parser.add_argument("--show", default="", help="print 20 rows of this scenario")
+    parser.add_argument("--review-threshold", type=int, default=MatchOptions().review_threshold)
     args = parser.parse_args()
 
-    result, truth, seconds = run(args.gr, args.crm, args.seed)
+    options = MatchOptions(review_threshold=args.review_threshold)
+    result, truth, seconds = run(args.gr, args.crm, args.seed, options=options)
     ev = evaluate(result, truth)
     print(f"set: {args.gr:,} GR x {args.crm:,} CRM, HARD_MIX, seed {args.seed}; "
           f"read + split + match {seconds:.1f}s")  # fmt: skip

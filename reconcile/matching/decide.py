@@ -100,6 +100,11 @@ def decide(
     # other rows and for the candidates a reviewer reads.
     mailbox_link = link & is_mailbox
     reason[rows[mailbox_link]] = bulk_reasons(p.take(best[mailbox_link]), gr, crm)
+    named = mailbox_link & settled
+    reason[rows[named]] = [
+        f"{text}; {count} CRM contacts share this email, this one by name"
+        for text, count in zip(reason[rows[named]], n_mailbox[named], strict=True)
+    ]
     spelled = ~mailbox_link & (link | review | (b_score >= options.candidate_threshold))
     described = np.unique(np.concatenate([best[spelled], reviewed]))
     texts = pair_reasons(p, described, gr, crm)
@@ -109,7 +114,6 @@ def decide(
 
     reason[rows[spelled]] = _row_reasons(
         text_of(best[spelled]),
-        settled[spelled],
         n_mailbox[spelled],
         p.kind[best[spelled]],
         review[spelled],
@@ -192,7 +196,6 @@ def _settled_mailboxes(
 
 def _row_reasons(
     texts: np.ndarray,
-    settled: np.ndarray,
     n_mailbox: np.ndarray,
     kind: np.ndarray,
     review: np.ndarray,
@@ -207,9 +210,7 @@ def _row_reasons(
 ) -> list[str]:
     out = []
     for i, text in enumerate(texts.tolist()):
-        if link[i] and settled[i]:
-            out.append(f"{text}; {n_mailbox[i]} CRM contacts share this email, this one by name")
-        elif link[i]:
+        if link[i]:
             out.append(text)
         elif n_mailbox[i] > 1:
             what = "email" if kind[i] == 2 else "mailbox"

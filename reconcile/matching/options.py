@@ -23,13 +23,13 @@ class MatchOptions:
 
     link_threshold: int = 90
     """A fuzzy pair scoring at least this links, when nothing argues against it."""
-    review_threshold: int = 10
+    review_threshold: int = 30
     """Below this the best candidate is not worth a reviewer's time: the contact is ``new``.
     Candidates found on weak evidence (the same name with another address) score the chance in
-    percent that they are the same person, so 10 reads "at least one chance in ten"."""
+    percent that they are the same person, so 30 reads "at least a 30% chance"."""
     max_candidates: int = 3
     """How many candidates a review row lists (best first)."""
-    candidate_threshold: int = 5
+    candidate_threshold: int = 10
     """A candidate listed under the best one must score at least this."""
     margin: int = 6
     """A runner-up this close to the best fuzzy candidate makes the row ambiguous (review)."""

@@ -218,7 +218,12 @@ def score_pairs(
     # (the same name with another address, a CRM contact without one, digits that differ)
     # scores the chance that it is one person, names weighed by their frequency in this CRM
     # (weights.py): one "Adèle Morel" is a lead, forty "Jean Martin" are not.
-    typo_like = email.same_domain & (email.local_equal | email.subaddress | email.one_edit)
+    # A one-letter difference where the first names clearly differ is two relatives' addresses
+    # (aleroy@ for Antoine, eleroy@ for Eléonore), not a slip of a key.
+    relatives = email.one_edit & ~email.local_equal & has_names & ~first_ok
+    typo_like = email.same_domain & (
+        email.local_equal | email.subaddress | (email.one_edit & ~relatives)
+    )
     weak = (kind == FUZZY) & ~(typo_like & ~email.digits_differ & ~email.separators)
     fuzzy_score = np.where(
         has_names,

@@ -46,14 +46,11 @@ M_OWN_LOCAL = 0.2  # m of keeping an own-made local part (zorglub1987@) when cha
 M_NO_EMAIL = 0.15  # m of the CRM record holding no address at all (u: the CRM's share)
 MAX_NO_EMAIL_FACTOR = 10.0
 WEAK_SCORE_CAP = 89  # weak evidence never reads as a link
+MIN_RARITY = 0.25  # the rarest name counts as borne by a quarter of a contact, no less
 
 
-def name_made(gr: Side, gi: np.ndarray) -> np.ndarray:
-    """True where the GR contact's local part is written from its own name (jean.martin,
-    jmartin, martinj, jean, martin ... digits and separators aside)."""
-    letters = gr.at("letters", gi)
-    first, last = gr.at("first_glued", gi), gr.at("last_glued", gi)
-    out = np.zeros(len(gi), dtype=bool)
+def _made_from(letters: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(letters), dtype=bool)
     for i, (text, f, la) in enumerate(zip(letters.tolist(), first.tolist(), last.tolist(),
                                           strict=True)):  # fmt: skip
         if not text or not (f or la):
@@ -61,6 +58,16 @@ def name_made(gr: Side, gi: np.ndarray) -> np.ndarray:
         i0, l0 = f[:1], la[:1]
         out[i] = text in {f + la, la + f, i0 + la, la + i0, f, la, f + l0, l0 + f, i0 + l0} - {""}
     return out
+
+
+def name_made(gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray) -> np.ndarray:
+    """True where the GR contact's local part is written from a name (jean.martin, jmartin,
+    martinj, jean, martin ... digits and separators aside): its own as typed, or the CRM
+    contact's (a typo in the typed name does not make the address its owner's own)."""
+    letters = gr.at("letters", gi)
+    own = _made_from(letters, gr.at("first_glued", gi), gr.at("last_glued", gi))
+    theirs = _made_from(letters, crm.at("first_glued", ci), crm.at("last_glued", ci))
+    return own | theirs
 
 
 def weak_odds(
@@ -97,11 +104,17 @@ def weak_odds(
     if len(rows):
         # How common the name is: the contacts bearing it, or as many as its first and last
         # names make likely (a combination of two common names, unique here by chance, is
-        # still common) — whichever is more.
+        # still common) — whichever is more. A name borne by this contact alone counts as
+        # rare as its first and last names make it: "Adèle Kerjean" far rarer than a
+        # "Jean Martin" who happens to be alone here.
         namesakes = crm.namesakes if crm.namesakes is not None else crm.frequency("full")
         c = ci[rows]
         expected = crm.frequency("first")[c] * crm.frequency("last")[c] / total
-        m[rows] = M_SAME_NAME / np.maximum(np.maximum(namesakes[c], expected), 1)
+        bearers = namesakes[c].astype(float)
+        common = np.where(
+            bearers > 1, np.maximum(bearers, expected), np.maximum(expected, MIN_RARITY)
+        )
+        m[rows] = M_SAME_NAME / common
 
     # Email: what the addresses add to the names.
     factor = np.full(n, F_OTHER_EMAIL)
@@ -112,7 +125,7 @@ def weak_odds(
     if len(moved) or len(numbered):
         made = np.zeros(n, dtype=bool)
         both = np.concatenate([moved, numbered])
-        made[both] = name_made(gr, gi[both])
+        made[both] = name_made(gr, crm, gi[both], ci[both])
         with_mail = max(int(crm.usable.sum()), 1)
         own = M_OWN_LOCAL * with_mail / np.maximum(crm.frequency("local")[ci[moved]], 1)
         factor[moved] = np.where(made[moved], F_NAME_LOCAL, own)

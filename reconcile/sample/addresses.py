@@ -26,7 +26,8 @@ from reconcile.sample.pools import ascii_fold
 UNDOCUMENTED = ("laposte.net", "orange.fr", "free.fr", "sfr.fr", "wanadoo.fr", "yahoo.fr",
                 "gmx.fr", "bbox.fr")  # fmt: skip
 _DOCUMENTED = ("gmail.com", "googlemail.com", "protonmail.com", "proton.me", "hotmail.fr",
-               "hotmail.com", "outlook.fr", "outlook.com", "live.fr", "icloud.com", "me.com")  # fmt: skip
+               "hotmail.com", "outlook.fr", "outlook.com", "live.fr", "icloud.com",
+               "me.com")  # fmt: skip
 _TAGS = ("news", "promo", "newsletter", "shop", "gr", "2023", "pro", "asso", "info", "perso")
 
 

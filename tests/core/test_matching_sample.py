@@ -79,7 +79,8 @@ def test_bad_arguments_are_refused() -> None:
 
 
 def test_matching_meets_the_quality_bars_on_a_hard_set(hard) -> None:
-    """Issue 2's bars, on a small hard set: link precision >= 0.995, found recall >= 0.95."""
+    """On a small hard set (every failure class of issue 13 in it): link precision >= 0.999,
+    found >= 0.90 (the 100k bench measures 0.93; docs/matching.md), review <= 20%."""
     gr, crm, truth = hard
     out = match_contacts(gr, crm)
     true_sets = [set(t.split("|")) if t else set() for t in truth["crm_contact_ids"]]
@@ -95,7 +96,14 @@ def test_matching_meets_the_quality_bars_on_a_hard_set(hard) -> None:
     ]
     precision = sum(r for r, link in zip(right, links, strict=True) if link) / links.sum()
     recall = sum(found) / sum(bool(s) for s in true_sets)
-    assert precision >= 0.995
-    assert recall >= 0.95
+    assert precision >= 0.999
+    assert recall >= 0.90
+    assert (out["decision"] == "review").mean() <= 0.20
+    # Invalid addresses of people the CRM does not hold stay invalid, unless a CRM contact
+    # with their name is worth a look.
     invalid = truth["scenario"] == "invalid"
-    assert (out.loc[invalid, "decision"] == "invalid").all()
+    assert out.loc[invalid, "decision"].isin(["invalid", "review"]).all()
+    assert (out.loc[invalid, "decision"] == "invalid").mean() >= 0.9
+    for scenario in ("idn", "plus_tag", "broken", "shared_mailbox", "crm_duplicate"):
+        rows = (truth["scenario"] == scenario).to_numpy()
+        assert (out.loc[rows, "decision"] == "link").mean() >= 0.75, scenario
