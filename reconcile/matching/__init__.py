@@ -8,7 +8,24 @@ See docs/matching.md.
 
 from __future__ import annotations
 
-from reconcile.matching.core import CANDIDATE_IDS, OUTPUT_COLUMNS, match_contacts
+from reconcile.matching.core import (
+    CANDIDATE_IDS,
+    LIKELY_DUPLICATE,
+    NAMES_DIFFER,
+    OUTPUT_COLUMNS,
+    RISK,
+    SAME_EMAIL,
+    match_contacts,
+)
 from reconcile.matching.options import MatchOptions
 
-__all__ = ["CANDIDATE_IDS", "OUTPUT_COLUMNS", "MatchOptions", "match_contacts"]
+__all__ = [
+    "CANDIDATE_IDS",
+    "LIKELY_DUPLICATE",
+    "NAMES_DIFFER",
+    "OUTPUT_COLUMNS",
+    "RISK",
+    "SAME_EMAIL",
+    "MatchOptions",
+    "match_contacts",
+]

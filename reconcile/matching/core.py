@@ -23,7 +23,7 @@ from reconcile.errors import InputError, Problem
 from reconcile.matching.blocking import candidate_pairs, codes, join_equal
 from reconcile.matching.decide import Decisions, decide
 from reconcile.matching.options import MatchOptions
-from reconcile.matching.prepare import correct_both, prepare_crm, prepare_gr
+from reconcile.matching.prepare import Side, correct_both, prepare_crm, prepare_gr
 from reconcile.matching.scoring import EXACT, FUZZY, KEY, Pairs, score_pairs
 from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
@@ -36,6 +36,10 @@ STAGES = (
     "Deciding and explaining",
 )
 CANDIDATE_IDS = "candidate_ids"  # tuple of CRM ids, best first (link and review rows)
+SAME_EMAIL = "same_email"  # CRM contacts that hold this row's mailbox (a "new" duplicates it)
+RISK = "risk"  # what to check before importing: a likely duplicate, names that differ
+LIKELY_DUPLICATE = "likely duplicate: a CRM contact has this name and email domain"
+NAMES_DIFFER = "names differ"
 OUTPUT_COLUMNS = [
     model.GR_CONTACT_ID,
     model.EMAIL,
@@ -50,6 +54,8 @@ OUTPUT_COLUMNS = [
     model.REASON,
     model.CANDIDATES,
     CANDIDATE_IDS,
+    SAME_EMAIL,
+    RISK,
 ]
 
 
@@ -110,7 +116,35 @@ def match_contacts(
         shared = np.zeros(c.n, dtype=np.int64)  # CRM contacts on the same mailbox
         shared[c_valid] = np.bincount(c_codes)[c_codes] if len(c_codes) else 0
         decided = decide(g, c, _concat(mailbox, fuzzy), shared, options)
-        return _assemble(gr, crm, decided)
+        out = _assemble(gr, crm, decided)
+        out[RISK] = _risks(g, c, decided, out)
+        return out
+
+
+def _risks(g: Side, c: Side, d: Decisions, out: pd.DataFrame) -> np.ndarray:
+    """What an admin should look at before importing, per row ("" for nothing):
+
+    * a row not linked whose name and email domain a CRM contact shares: created as ``new``
+      it is likely a duplicate of that contact (the Summary counts them, following edits);
+    * a link whose names do not agree (an exact email with another name).
+    """
+    risk = np.full(g.n, "", dtype=object)
+    loose = np.flatnonzero((d.decision != Decision.LINK.value) & g.has_name & g.usable)
+    if len(loose) and c.n:
+        at = pa.scalar("@", pa.large_string())
+        g_keys = pc.binary_join_element_wise(
+            g.full.take(pa.array(loose)), g.fixed_domain.take(pa.array(loose)), at
+        )
+        named = pc.and_(pc.not_equal(c.full, ""), pa.array(c.usable))
+        c_keys = pc.binary_join_element_wise(c.full, c.fixed_domain, at).filter(named)
+        hit = pc.is_in(g_keys, value_set=pc.unique(c_keys)).to_numpy(zero_copy_only=False)
+        risk[loose[hit]] = LIKELY_DUPLICATE
+    differ = np.flatnonzero(d.names_differ)
+    if len(differ):
+        names = out[model.NAME].iloc[differ].astype(str).to_numpy(dtype=object)
+        crm_names = out[model.CRM_NAME].iloc[differ].astype(str).to_numpy(dtype=object)
+        risk[differ] = NAMES_DIFFER + ": " + names + " vs " + crm_names
+    return risk
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -204,6 +238,7 @@ def _assemble(gr: pd.DataFrame, crm: pd.DataFrame, d: Decisions) -> pd.DataFrame
             model.REASON: d.reason,
             model.CANDIDATES: candidates,
             CANDIDATE_IDS: candidate_ids,
+            SAME_EMAIL: d.same_email,
         },
         columns=OUTPUT_COLUMNS,
     )
@@ -211,4 +246,4 @@ def _assemble(gr: pd.DataFrame, crm: pd.DataFrame, d: Decisions) -> pd.DataFrame
     return out
 
 
-__all__ = ["OUTPUT_COLUMNS", "MatchOptions", "match_contacts"]
+__all__ = ["OUTPUT_COLUMNS", "RISK", "SAME_EMAIL", "MatchOptions", "match_contacts"]

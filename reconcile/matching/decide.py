@@ -41,6 +41,8 @@ class Decisions:
     cand_crm: np.ndarray
     cand_score: np.ndarray
     cand_reason: np.ndarray
+    same_email: np.ndarray  # per GR row: CRM contacts holding its mailbox
+    names_differ: np.ndarray  # per GR row: a link whose names do not agree
 
 
 def decide(
@@ -131,7 +133,16 @@ def decide(
     reason[unusable] = gr.invalid_reason[unusable]
     cand_reason = np.full(len(cand), "", dtype=object)
     cand_reason[is_review[p.gi[cand]]] = text_of(reviewed)
+    same_email = np.zeros(n, dtype=np.int64)
+    same_email[rows] = n_mailbox
+    names_differ = np.zeros(n, dtype=bool)
+    chosen_pair = best[link]
+    names_differ[rows[link]] = p.has_names[chosen_pair] & ~(
+        p.first_ok[chosen_pair] & p.last_ok[chosen_pair]
+    )
     return Decisions(
+        same_email=same_email,
+        names_differ=names_differ,
         decision=decision,
         score=score,
         reason=reason,
