@@ -71,6 +71,12 @@ review_output_option = click.option(
     help="The review workbook to write.",
 )
 
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the output workbook if it exists (an edited review is kept as a dated copy).",
+)
+
 # What each decision of the review workbook means, in the summaries commands print.
 DESCRIBE = {
     "link": "linked to an existing CRM contact",

@@ -18,6 +18,7 @@ from reconcile.cli.bars import bars
 from reconcile.cli.common import (
     DESCRIBE,
     emit_json,
+    force_option,
     json_option,
     quiet_option,
     review_output_option,
@@ -58,6 +59,7 @@ def migrate() -> None:
     "that have no CRM contact yet.",
 )
 @review_output_option
+@force_option
 @click.option(
     "--accept-above",
     type=click.FloatRange(0, 100),
@@ -76,6 +78,7 @@ def plan_command(
     lists: tuple[str, ...],
     source: str,
     output: Path,
+    force: bool,
     accept_above: float | None,
     no_fuzzy_links: bool,
     as_json: bool,
@@ -115,6 +118,7 @@ def plan_command(
                 options=MatchOptions(link_fuzzy=not no_fuzzy_links),
                 accept_above=accept_above,
                 progress=progress,
+                force=force,
             )
     finally:
         if gr is not None:
@@ -146,6 +150,15 @@ def render_plan(summary: Any, next_step: bool = True) -> None:
         f"{plan['records_to_write']:,} GetResponse Contact records and "
         f"{plan['lists_to_create']:,} GetResponse List records."
     )
+    risks = getattr(summary, "risks", {}) or {}
+    if risks.get("new_likely_duplicates") or risks.get("links_names_differ"):
+        click.echo(
+            f"Check before applying: {risks.get('new_likely_duplicates', 0):,} new rows that look "
+            f"like a CRM contact, {risks.get('links_names_differ', 0):,} links whose names "
+            "differ (Plan sheet; Review column Risk)."
+        )
+    if getattr(summary, "kept_copy", None):
+        click.echo(f"The edited review that was there is kept as {summary.kept_copy}.", err=True)
     click.echo(f"Wrote {summary.review} (sheets Review, Summary, Plan).")
     if next_step:
         click.echo("Next: decide the 'review' rows in Excel, then run")

@@ -15,6 +15,7 @@ from reconcile.cli.bars import bars
 from reconcile.cli.common import (
     DESCRIBE,
     emit_json,
+    force_option,
     json_option,
     quiet_option,
     review_output_option,
@@ -41,6 +42,19 @@ def _render_match(summary: MatchSummary, next_step: bool = True) -> None:
             click.echo(f"  {decision:<8}{count:>10,}  {DESCRIBE[decision]}")
     if summary.names_to_check:
         click.echo(f"Names to check: {summary.names_to_check:,} (column 'Name Check').")
+    risks = summary.risks
+    if risks.get("new_likely_duplicates"):
+        click.echo(
+            f"Check before importing: {risks['new_likely_duplicates']:,} new rows whose name and "
+            "email domain a CRM contact has (likely duplicates; column 'Risk')."
+        )
+    if risks.get("links_names_differ"):
+        click.echo(
+            f"Check before importing: {risks['links_names_differ']:,} links whose names differ "
+            "(column 'Risk')."
+        )
+    if summary.kept_copy:
+        click.echo(f"The edited review that was there is kept as {summary.kept_copy}.", err=True)
     sheets = ", ".join(summary.sheets)
     click.echo(f"Wrote {summary.review} (sheets {sheets}, Summary).")
     if next_step:
@@ -75,13 +89,20 @@ def _render_build(result: BuildResult) -> None:
 @click.argument("gr_file", type=click.Path(exists=True, path_type=Path))
 @click.argument("crm_file", type=click.Path(exists=True, path_type=Path))
 @review_output_option
+@force_option
 @click.option(
     "--no-fuzzy-links", is_flag=True, help="Send typo matches to review instead of linking them."
 )
 @json_option
 @quiet_option
 def match(
-    gr_file: Path, crm_file: Path, output: Path, no_fuzzy_links: bool, as_json: bool, quiet: bool
+    gr_file: Path,
+    crm_file: Path,
+    output: Path,
+    force: bool,
+    no_fuzzy_links: bool,
+    as_json: bool,
+    quiet: bool,
 ) -> None:
     """Match GetResponse contacts to CRM contacts; write a review workbook.
 
@@ -100,7 +121,7 @@ def match(
     from reconcile.matching import MatchOptions
 
     options = MatchOptions(link_fuzzy=not no_fuzzy_links)
-    summary = match_files(gr_file, crm_file, output, options, progress=bars(not quiet))
+    summary = match_files(gr_file, crm_file, output, options, progress=bars(not quiet), force=force)
     if as_json:
         emit_json(summary.as_dict())
     else:

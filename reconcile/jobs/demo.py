@@ -146,9 +146,9 @@ def run_demo(
             client("service") as service,
             GetResponseClient(ApiKeyAuth(gr_info["api_key"]), base_url=gr_info["url"]) as gr,
         ):
-            summary = make_plan(
+            summary = make_plan(  # the demo's own folder: replaced on every run
                 service, review_path, gr=gr, sync=sync, accept_above=accept_above,
-                progress=progress,
+                progress=progress, force=True,
             )  # fmt: skip
             reviewed = read_review(review_path).rows
             masters = _merge_some(dv_sandbox, service, reviewed, MERGED_DURING_REVIEW)

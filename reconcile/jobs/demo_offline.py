@@ -130,7 +130,7 @@ def run_offline_demo(
         )
         crm_path = dynamics.write_export(crm, exports / "My Active Contacts.xlsx", dynamics.CONTACT)
     review = out / "review.xlsx"
-    summary = match_files(gr_path, crm_path, review, progress=progress)
+    summary = match_files(gr_path, crm_path, review, progress=progress, force=True)
     first = build_import(review, out / "import", progress=progress)
     contact_files = [f.path for f in first.files if f.kind == "contacts import"]
     after = simulate_contact_import(contact_files, crm, seed)

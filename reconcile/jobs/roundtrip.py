@@ -27,7 +27,14 @@ import pandas as pd
 from reconcile import model
 from reconcile.errors import InputError, Problem
 from reconcile.jobs.roundtrip_steps import STEPS_FILE, import_steps
-from reconcile.matching import CANDIDATE_IDS, MatchOptions, match_contacts
+from reconcile.matching import (
+    CANDIDATE_IDS,
+    LIKELY_DUPLICATE,
+    NAMES_DIFFER,
+    RISK,
+    MatchOptions,
+    match_contacts,
+)
 from reconcile.model import Decision
 from reconcile.names import split_names
 from reconcile.progress import SILENT, Progress
@@ -35,8 +42,9 @@ from reconcile.workbooks import imports
 from reconcile.workbooks.atomic import publish, staged_dir
 from reconcile.workbooks.columns import fold
 from reconcile.workbooks.dynamics import is_guid
+from reconcile.workbooks.guard import keep_edited, refuse_existing
 from reconcile.workbooks.read import Contacts, SourceInfo, read_contacts
-from reconcile.workbooks.review import NAME_REVIEW_REASON, write_review
+from reconcile.workbooks.review import NAME_REVIEW_REASON, SAME_EMAIL, write_review
 from reconcile.workbooks.validate import NAME_MAX_LENGTH, Reviewed, read_review
 
 NAME_TOO_LONG = (
@@ -46,6 +54,12 @@ NAME_TOO_LONG = (
 NO_LAST_NAME = (
     "no last name: Dynamics needs one to create a contact; type it and choose new, or skip"
 )
+NAME_FROM_ADDRESS = (
+    "the name was only read from the email address: check First Name and Last Name, then "
+    "choose new (or skip); a contact is never created from a guessed name"
+)
+# The splitter's notes for names that come from an address, not from a person (names/_split).
+GUESSED_NAMES = r"looks like an email|looks like a user name"
 DECISIONS = [
     d.value for d in (Decision.LINK, Decision.NEW, Decision.REVIEW, Decision.SKIP, Decision.INVALID)
 ]
@@ -65,6 +79,8 @@ class MatchSummary:
     crm_files: list[str]
     seconds: float
     read_as: list[str] = field(default_factory=list)  # CSV inputs: encoding and separator found
+    kept_copy: str | None = None  # the edited review that --force replaced, kept here
+    risks: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,7 +134,12 @@ def review_frame(
     last = review[model.LAST_NAME].fillna("")
     first = review[model.FIRST_NAME].fillna("")
     too_long = (last.str.len() > NAME_MAX_LENGTH) | (first.str.len() > NAME_MAX_LENGTH)
-    for mask, reason in ((new & too_long, NAME_TOO_LONG), (new & (last == ""), NO_LAST_NAME)):
+    guessed = review[NAME_REVIEW_REASON].fillna("").str.contains(GUESSED_NAMES, regex=True)
+    for mask, reason in (
+        (new & too_long, NAME_TOO_LONG),
+        (new & (last == ""), NO_LAST_NAME),
+        (new & guessed & (last != ""), NAME_FROM_ADDRESS),
+    ):
         review.loc[mask, model.DECISION] = Decision.REVIEW.value
         review.loc[mask, NAME_REVIEW_REASON] = reason
     return review
@@ -143,9 +164,15 @@ def match_files(
     out_path: str | Path,
     options: MatchOptions | None = None,
     progress: Progress = SILENT,
+    *,
+    force: bool = False,
 ) -> MatchSummary:
-    """Read both exports, match, and write the review workbook (atomically)."""
+    """Read both exports, match, and write the review workbook (atomically).
+
+    An existing ``out_path`` is refused unless ``force``; with it, an edited review is kept
+    as a dated copy first (``MatchSummary.kept_copy``)."""
     started = time.perf_counter()
+    refuse_existing(out_path, force)
     gr, crm, review = read_and_match(gr_path, crm_path, options, progress)
     counts = review[model.DECISION].value_counts()
     names_to_check = int((review[NAME_REVIEW_REASON] != "").sum())
@@ -155,6 +182,7 @@ def match_files(
         "crm": {**_source_meta(crm.info), "rows": len(crm.frame)},
     }
     extra = {"CRM contacts read": len(crm.frame), "names to check ('Name Check')": names_to_check}
+    kept = keep_edited(out_path) if force else None
     sheets = write_review(review, out_path, meta, summary_extra=extra, progress=progress)
     return MatchSummary(
         review=str(out_path),
@@ -167,7 +195,23 @@ def match_files(
         crm_files=list(crm.info.files),
         seconds=round(time.perf_counter() - started, 2),
         read_as=[*gr.info.formats, *crm.info.formats],
+        kept_copy=str(kept) if kept else None,
+        risks=risk_counts(review),
     )
+
+
+def risk_counts(review: pd.DataFrame) -> dict[str, int]:
+    """What to check before importing, as the Summary counts it when written."""
+    risk = review[RISK].fillna("").astype(str)
+    decision = review[model.DECISION]
+    return {
+        "new_likely_duplicates": int(
+            ((decision == Decision.NEW) & risk.str.startswith(LIKELY_DUPLICATE)).sum()
+        ),
+        "links_names_differ": int(
+            ((decision == Decision.LINK) & risk.str.startswith(NAMES_DIFFER)).sum()
+        ),
+    }
 
 
 @dataclass
@@ -272,6 +316,25 @@ def _refresh(rows: pd.DataFrame, path: str | Path, reviewed: Reviewed, progress:
     return pd.concat([kept, rows[~found]]).sort_index(), found, export, gone
 
 
+def _duplicates_chosen(rows: pd.DataFrame, reviewed: Reviewed) -> list[str]:
+    """Rows decided ``new`` whose address a CRM contact of the export already had: importing
+    them creates a second contact with that email (or is refused as a duplicate)."""
+    if SAME_EMAIL not in rows.columns:
+        return []
+    hit = rows[(rows[model.DECISION] == Decision.NEW) & (rows[SAME_EMAIL].fillna(0) > 0)]
+    out = [
+        f"{reviewed.path.name}, sheet {sheet!r}, row {row}: decision new, but a contact of the "
+        f"CRM export already has {email}: importing it creates a duplicate (or is refused with "
+        "'Allow Duplicates' at No); choose link with that contact (see Candidates), or skip"
+        for sheet, row, email in zip(
+            hit["sheet"].head(50), hit["row"].head(50), hit[model.EMAIL].head(50), strict=True
+        )
+    ]
+    if len(hit) > 50:
+        out.append(f"… and {len(hit) - 50:,} more new rows whose email the CRM export holds")
+    return out
+
+
 def _key(email: pd.Series, first: pd.Series, last: pd.Series) -> pd.Series:
     parts = [email.map(fold), first.map(fold), last.map(fold)]
     return parts[0] + "\x1f" + parts[1] + "\x1f" + parts[2]
@@ -288,15 +351,46 @@ def resolve_new(new: pd.DataFrame, created: pd.DataFrame, reviewed: Reviewed):
         created[model.CRM_EMAIL], created[model.CRM_FIRST_NAME], created[model.CRM_LAST_NAME]
     )
     ids = created[model.CRM_CONTACT_ID].groupby(theirs.to_numpy()).agg(list)
-    found = mine.map(ids)
+    # A contact the reviewer was offered for this row and did not choose is not the one the
+    # import created: linking to it would undo the review (it stays reported instead).
+    offered = new[CANDIDATE_IDS] if CANDIDATE_IDS in new.columns else pd.Series([()] * len(new))
+    found = pd.Series(
+        [
+            [i for i in v if str(i).lower() not in {str(c).lower() for c in cands}]
+            if isinstance(v, list)
+            else v
+            for v, cands in zip(mine.map(ids), offered, strict=True)
+        ],
+        index=new.index,
+        dtype=object,
+    )
+    rejected = pd.Series(
+        [
+            [i for i in v if str(i).lower() in {str(c).lower() for c in cands}]
+            if isinstance(v, list)
+            else []
+            for v, cands in zip(mine.map(ids), offered, strict=True)
+        ],
+        index=new.index,
+        dtype=object,
+    )
     count = found.map(lambda v: len(v) if isinstance(v, list) else 0)
     resolved = new[count == 1].copy()
     resolved[model.CRM_CONTACT_ID] = [v[0] for v in found[count == 1]]
+    none = (count == 0) & (rejected.map(len) == 0)
     unresolved = _rows_at(
-        new[count == 0],
+        new[none],
         reviewed,
         "no contact in the Contacts export has this email, first and last name: was "
         f"{CONTACTS_STEM}.xlsx imported, or was this row rejected (e.g. as a duplicate)?",
+        "Email",
+    )
+    unresolved += _rows_at(
+        new[(count == 0) & ~none],
+        reviewed,
+        "the only contact in the Contacts export with this email and name is one you were "
+        "offered for this row and did not choose (the import probably rejected the new one as "
+        "a duplicate): not linked; choose link N for it in the review, or skip",
         "Email",
     )
     for (_, row), several in zip(new[count > 1].iterrows(), found[count > 1], strict=True):
@@ -385,6 +479,7 @@ def build_import(
     elif len(link):
         frame = link[LINK_COLUMNS].reset_index(drop=True)
         jobs.append((imports.link_layout(stem, export), frame, imports.link_columns(frame, export)))
+    result.warnings += _duplicates_chosen(rows, reviewed) if crm_export is None else []
     left = int(counts.get(Decision.REVIEW.value, 0))
     if left:
         result.warnings.append(

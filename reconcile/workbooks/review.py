@@ -132,6 +132,13 @@ ORIGINAL_COLUMNS = (
     model.MODIFIED_ON,
     model.NAME,  # as exported: the re-import writes it back unchanged, whatever the sheet says
 )
+# Added later (a workbook without them still reads): what the sheet said when written, so that
+# an edited review is never replaced silently, and how many CRM contacts held the row's
+# mailbox, so that a "new" the reviewer chose for such an address is reported.
+WRITTEN_DECISION = "written_decision"
+WRITTEN_CRM_CONTACT = "written_crm_contact"
+SAME_EMAIL = "same_email"
+LATER_COLUMNS = (WRITTEN_DECISION, WRITTEN_CRM_CONTACT, SAME_EMAIL)
 
 
 def original_columns(review: pd.DataFrame) -> dict[str, list[str]]:
@@ -143,7 +150,16 @@ def original_columns(review: pd.DataFrame) -> dict[str, list[str]]:
         model.ROW_CHECKSUM: _clean(review[model.ROW_CHECKSUM]),
         model.MODIFIED_ON: _tagged_dates(review[model.MODIFIED_ON]),
         model.NAME: _clean(review[model.NAME]),
+        WRITTEN_DECISION: _clean(review[model.DECISION]),
+        WRITTEN_CRM_CONTACT: _clean(review[model.CRM_CONTACT_ID]),
+        SAME_EMAIL: [str(int(v)) for v in _counts(review)],
     }
+
+
+def _counts(review: pd.DataFrame) -> np.ndarray:
+    if SAME_EMAIL not in review.columns:
+        return np.zeros(len(review), dtype=np.int64)
+    return pd.to_numeric(review[SAME_EMAIL], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
 
 
 def packed_frame(review: pd.DataFrame) -> pd.DataFrame:

@@ -141,9 +141,11 @@ def _load_original(path: Path, book: Any, meta: dict[str, Any]) -> pd.DataFrame:
     header = [str(h) for h in rows[0]] if rows else []
     if header[: len(layout.ORIGINAL_COLUMNS)] != list(layout.ORIGINAL_COLUMNS):
         raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} was changed")
+    known = [*layout.ORIGINAL_COLUMNS, *layout.LATER_COLUMNS]
     cells = {
         name: [r[i] for r in rows[1:] if i < len(r) and r[i] != ""]
-        for i, name in enumerate(layout.ORIGINAL_COLUMNS)
+        for i, name in enumerate(header)
+        if name in known
     }
     if layout.digest(cells) != meta.get("original_digest"):
         raise _not_ours(path, f"hidden sheet {layout.ORIGINAL_SHEET!r} was changed")
@@ -365,6 +367,26 @@ def _too_long(column: str, row: pd.Series) -> str:
     )
 
 
+def edited_decisions(path: str | Path) -> int | None:
+    """How many rows of an existing review workbook say something else than when it was
+    written (Decision or CRM Contact); None when the file is not a review workbook we can
+    read (then nobody can tell what it holds)."""
+    try:
+        reviewed = read_review(path)
+    except InputError as exc:
+        if "not a review workbook" in str(exc):
+            return None
+        return 1  # readable as ours, but with problems: a person has been at it
+    rows = reviewed.rows
+    if layout.WRITTEN_DECISION not in rows.columns:
+        return None
+    decision = rows[model.DECISION].astype(str).str.strip().str.lower()
+    crm = rows[model.CRM_CONTACT_ID].astype(str).str.strip().str.lower()
+    written = rows[layout.WRITTEN_DECISION].astype(str).str.lower()
+    written_crm = rows[layout.WRITTEN_CRM_CONTACT].astype(str).str.lower()
+    return int(((decision != written) | (crm != written_crm)).sum())
+
+
 def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
     """Read and check an edited review workbook; raise InputError listing every problem."""
     path = Path(path)
@@ -388,4 +410,9 @@ def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
     rows[model.NAME] = picked[model.NAME].to_numpy()  # the exported name, not an edited one
     rows[model.EMAIL] = picked[model.EMAIL].to_numpy()  # only its case could differ (checked)
     rows[model.MODIFIED_ON] = _modified_column(picked[model.MODIFIED_ON].tolist())
+    for column in layout.LATER_COLUMNS:  # absent from workbooks written before them
+        if column in picked.columns:
+            rows[column] = picked[column].to_numpy()
+    if layout.SAME_EMAIL in rows.columns:
+        rows[layout.SAME_EMAIL] = pd.to_numeric(rows[layout.SAME_EMAIL], errors="coerce")
     return Reviewed(rows.drop(columns="_pos"), meta, path)

@@ -118,7 +118,7 @@ def test_one_list_and_already_linked_contacts(env: Env, tmp_path: Path) -> None:
     assert anna not in migrate_env.review_rows(out)
     assert summary.plan["lists_to_create"] == 0
     with pytest.raises(InputError) as info:
-        make_plan(admin, out, gr=env.getresponse(), lists=["clients", "newsletter"])
+        make_plan(admin, out, gr=env.getresponse(), lists=["clients", "newsletter"], force=True)
     assert "no list called 'clients' in GetResponse (lists: clients_fr, newsletter)" in str(
         info.value
     )
@@ -169,7 +169,7 @@ def test_an_empty_list_and_a_crm_without_the_tables(env: Env, tmp_path: Path) ->
     assert report.counts["lists_created"] == 1
     env.dv.reset()  # no connector tables any more
     with pytest.raises(ConfigError) as info:
-        make_plan(env.dataverse(), out, gr=env.getresponse())
+        make_plan(env.dataverse(), out, gr=env.getresponse(), force=True)
     assert "reconcile schema install" in str(info.value)
 
 

@@ -245,3 +245,81 @@ def test_one_person_in_two_lists_is_created_once_and_both_records_link_to_it(tmp
     (file,) = second.files
     links = {r["(Do Not Modify) GetResponse Contact"]: r["Contact"] for r in _sheet_rows(file.path)}
     assert links == {ids[0]: created[0], ids[1]: created[0], ids[2]: created[1]}
+
+
+def test_an_existing_review_is_never_replaced_silently(tmp_path: Path) -> None:
+    """-o onto an existing workbook refuses; --force replaces an untouched one, and keeps an
+    edited one as a dated copy first."""
+    gr, crm = helpers.gr_export(tmp_path / "gr.xlsx"), helpers.crm_export(tmp_path / "crm.xlsx")
+    review = tmp_path / "review.xlsx"
+    match_files(gr, crm, review)
+    with pytest.raises(InputError, match="already exists"):
+        match_files(gr, crm, review)
+    assert match_files(gr, crm, review, force=True).kept_copy is None  # nothing was edited
+    book = openpyxl.load_workbook(review)
+    sheet = book["Review"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=2, column=header.index("Decision") + 1, value="skip")
+    book.save(review)
+    summary = match_files(gr, crm, review, force=True)
+    assert summary.kept_copy is not None
+    kept = Path(summary.kept_copy)
+    assert kept.exists()
+    assert kept.name.startswith("review (replaced ")
+    assert read_review(kept).rows["decision"].iloc[0] == "skip"  # the edits are in the copy
+
+
+def _decide(review: Path, gr_id: str, decision: str) -> None:
+    book = openpyxl.load_workbook(review)
+    for sheet in book.worksheets:
+        header = [c.value for c in sheet[1]]
+        if "GetResponse Contact" not in header:
+            continue
+        for row in sheet.iter_rows(min_row=2):
+            if row[header.index("GetResponse Contact")].value == gr_id:
+                row[header.index("Decision")].value = decision
+                row[header.index("CRM Contact")].value = None
+    book.save(review)
+
+
+def test_a_reviewer_s_new_for_an_address_the_crm_holds_is_reported(matched: Path, tmp_path: Path):
+    """Jean Dupont's address is a CRM contact's: choosing new would create a second one."""
+    _decide(matched, helpers.GR_IDS[0], "new")
+    result = build_import(matched, tmp_path / "import")
+    notes = [w for w in result.warnings if "already has jean.dupont@example.fr" in w]
+    assert len(notes) == 1
+    assert "row 2" in notes[0]
+    assert "creates a duplicate" in notes[0]
+
+
+def test_crm_export_never_relinks_a_row_to_a_contact_the_reviewer_turned_down(
+    matched: Path, tmp_path: Path
+):
+    """The reviewer chose new for Jean Dupont (jean.dupont@example.fr is CRM_IDS[0]); the
+    import rejected the new contact as a duplicate, so the fresh export holds only the
+    contact that was turned down: it is not linked, it is reported."""
+    _decide(matched, helpers.GR_IDS[0], "new")
+    first = build_import(matched, tmp_path / "import")
+    assert first.files
+    export = helpers.crm_export(tmp_path / "after.xlsx")  # nothing new was created
+    second = build_import(matched, tmp_path / "after", crm_export=export)
+    texts = [str(p) for p in second.unresolved]
+    assert any("you were offered for this row and did not choose" in t for t in texts)
+    linked = [r for f in second.files for r in _sheet_rows(f.path)]
+    assert helpers.GR_IDS[0] not in {r["(Do Not Modify) GetResponse Contact"] for r in linked}
+
+
+def test_a_name_read_only_from_the_address_never_creates_a_contact(tmp_path: Path):
+    """A GetResponse name that is an address ("lea.roy@x.fr"): first and last names are only
+    guessed from it, so the row waits for a person instead of becoming a new contact."""
+    gr = helpers.write_csv(
+        tmp_path / "gr.csv",
+        ["GetResponse Contact ID", "Name", "Email"],
+        [[dynamics.new_guid("gr", "1"), "lea.roy@x.fr", "lea.roy@x.fr"],
+         [dynamics.new_guid("gr", "2"), "Marc Petit", "marc.petit@x.fr"]],
+    )  # fmt: skip
+    crm = helpers.crm_export(tmp_path / "crm.xlsx")
+    match_files(gr, crm, tmp_path / "review.xlsx")
+    rows = read_review(tmp_path / "review.xlsx").rows
+    assert rows["decision"].tolist() == ["review", "new"]
+    assert rows["last_name"].iloc[0].lower() == "roy"

@@ -15,6 +15,7 @@ from reconcile.config import SyncSettings
 from reconcile.errors import InputError, Problem
 from reconcile.jobs.migrate import sources
 from reconcile.jobs.migrate.plan import Plan, build_plan, environment_key, propose
+from reconcile.jobs.roundtrip import risk_counts
 from reconcile.matching import MatchOptions
 from reconcile.progress import SILENT, Progress
 from reconcile.workbooks.review import NAME_REVIEW_REASON
@@ -43,6 +44,8 @@ class PlanSummary:
     names_to_check: int
     requests: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    kept_copy: str | None = None
+    risks: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,7 +76,9 @@ def _joined(names: list[str], separator: str = ", ", limit: int = PLAN_TEXT_LIMI
     return separator.join(shown)
 
 
-def plan_rows(plan: Plan, inputs: sources.Inputs, accepted: int) -> list[tuple[str, Any, str]]:
+def plan_rows(
+    plan: Plan, inputs: sources.Inputs, accepted: int, review: Any = None
+) -> list[tuple[str, Any, str]]:
     """The ``Plan`` sheet: one line per kind of write or non-write, with what happens."""
     counts = plan.counts()
     where = (
@@ -155,6 +160,23 @@ def plan_rows(plan: Plan, inputs: sources.Inputs, accepted: int) -> list[tuple[s
                 "review rows turned into links by --accept-above (best candidate alone at the top)",
             )
         )
+    risks = risk_counts(review) if review is not None else {}
+    rows.append(
+        (
+            "Check: new rows that look like a CRM contact",
+            risks.get("new_likely_duplicates", 0),
+            "decision new, but a CRM contact has the same name and email domain: likely a "
+            "duplicate once created; link it (a candidate) or skip if so (Review column Risk)",
+        )
+    )
+    rows.append(
+        (
+            "Check: links whose names differ",
+            risks.get("links_names_differ", 0),
+            "decision link on an identical address, but the names do not agree (a shared or "
+            "reused mailbox?): see the Review column Risk",
+        )
+    )
     rows.append(
         (
             "Next",
@@ -177,11 +199,15 @@ def make_plan(
     options: MatchOptions | None = None,
     accept_above: float | None = None,
     progress: Progress = SILENT,
+    force: bool = False,
 ) -> PlanSummary:
-    """Read, match and write the plan's review workbook (atomically)."""
+    """Read, match and write the plan's review workbook (atomically). An existing ``out``
+    is refused unless ``force`` (then an edited review is kept as a dated copy first)."""
+    from reconcile.workbooks.guard import keep_edited, refuse_existing
     from reconcile.workbooks.migration import write_plan_review
 
     started = time.perf_counter()
+    refuse_existing(out, force)
     dv_before = dv.requests_sent
     gr_before = gr.stats.requests if gr is not None else 0
     if source not in sources.SOURCES:
@@ -227,12 +253,13 @@ def make_plan(
         "CRM contacts read": len(inputs.crm),
         "names to check ('Name Check')": names_to_check,
     }
+    kept = keep_edited(out) if force else None
     write_plan_review(
         review,
         payload,
         out,
         meta,
-        plan_rows(plan, inputs, accepted),
+        plan_rows(plan, inputs, accepted, review),
         summary_extra=extra,
         progress=progress,
     )
@@ -254,4 +281,6 @@ def make_plan(
         names_to_check=names_to_check,
         requests=requests,
         seconds=round(time.perf_counter() - started, 2),
+        kept_copy=str(kept) if kept else None,
+        risks=risk_counts(review),
     )
