@@ -23,13 +23,13 @@ from reconcile import model
 from reconcile.errors import InputError, Problem
 from reconcile.model import Decision
 from reconcile.progress import SILENT, Progress
-from reconcile.workbooks import packing, tables
+from reconcile.workbooks import packing, review_sheets, tables
 from reconcile.workbooks import review as layout
 from reconcile.workbooks.columns import REVIEW_HEADERS, fold
 
 MAX_PER_KIND = 200
 NAME_MAX_LENGTH = 50  # contact firstname / lastname MaxLength (Dataverse contact reference)
-ACCEPTED = {d.value for d in Decision}
+ACCEPTED = {d.value for d in Decision} | set(review_sheets.CHOICES)
 NEEDED = (
     model.GR_CONTACT_ID,
     model.EMAIL,
@@ -248,21 +248,72 @@ def _check_keys(
     problems.more("a repeated row", max(0, len(repeated) - MAX_PER_KIND))
     per_sheet = meta["rows_per_sheet"]
     sheets = meta["review_sheets"]
+
+    def sheet_of(p: int) -> str:
+        if layout.WRITTEN_AT in original.columns:
+            return str(original.at[p, layout.WRITTEN_AT]).partition("\t")[0]
+        return sheets[p // per_sheet]
+
     deleted = [
         p
         for p in sorted(set(range(len(original))) - set(first_at))
-        if sheets[p // per_sheet] not in problems.unreadable  # already reported as a whole
+        if sheet_of(p) not in problems.unreadable  # already reported as a whole
     ]
+    written_at = layout.WRITTEN_AT in original.columns
     for gone in deleted[:MAX_PER_KIND]:
+        if written_at:
+            sheet, _, at = str(original.at[gone, layout.WRITTEN_AT]).partition("\t")
+        else:
+            sheet, at = meta["review_sheets"][gone // per_sheet], str(gone % per_sheet + 2)
         problems.add(
             "a deleted row",
             f"the row of GetResponse Contact {original.at[gone, model.GR_CONTACT_ID]!r} "
-            f"(written at row {gone % per_sheet + 2}) was deleted",
-            sheet=meta["review_sheets"][gone // per_sheet],
+            f"(written at row {at}) was deleted",
+            sheet=sheet,
             column=column,
         )
     problems.more("a deleted row", max(0, len(deleted) - MAX_PER_KIND))
     return position
+
+
+def _resolve_choices(edited: pd.DataFrame, decision: pd.Series, original: pd.DataFrame, each):  # type: ignore[no-untyped-def]
+    """``link 1`` / ``link 2`` / ``link 3`` (the Review sheet's dropdown) -> ``link`` to that
+    candidate, read from what match wrote (the sheet's CRM Contact is only a formula showing
+    it: a workbook nobody opened in Excel has no value there)."""
+    rank = pd.to_numeric(decision.str.extract(r"^link\s*([1-9])$")[0], errors="coerce")
+    chosen = rank.notna()
+    if not chosen.any():
+        return decision
+    offered = original[layout.CANDIDATE_IDS].to_numpy(dtype=object)[edited["_pos"].to_numpy(int)]
+    ids = pd.Series(
+        [
+            (o.split()[int(r) - 1] if int(r) <= len(o.split()) else "") if c else ""
+            for o, r, c in zip(offered, rank.fillna(0), chosen, strict=True)
+        ],
+        index=edited.index,
+        dtype=object,
+    )
+    each(
+        chosen & (ids == ""),
+        "a choice without that candidate",
+        model.DECISION,
+        lambda r: (
+            f"{r[model.DECISION]!r} chooses a candidate this row does not have: choose "
+            "one of its Candidate columns, new or skip"
+        ),
+    )
+    typed = edited[model.CRM_CONTACT_ID].str.strip().str.lower()
+    each(
+        chosen & (ids != "") & (typed != "") & (typed != ids.str.lower()),
+        "a choice that disagrees with CRM Contact",
+        model.CRM_CONTACT_ID,
+        lambda r: (
+            f"Decision says {r[model.DECISION]!r} but CRM Contact holds another id: "
+            "clear CRM Contact, or choose link to keep that id"
+        ),
+    )
+    edited.loc[chosen, model.CRM_CONTACT_ID] = ids[chosen]
+    return decision.where(~chosen, Decision.LINK.value)
 
 
 def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problems) -> None:
@@ -277,6 +328,7 @@ def _check_rows(edited: pd.DataFrame, original: pd.DataFrame, problems: _Problem
         problems.more(kind, max(0, len(hits) - MAX_PER_KIND))
 
     decision = edited[model.DECISION].str.strip().str.lower()
+    decision = _resolve_choices(edited, decision, original, each)
     edited[model.DECISION] = decision
     each(
         decision == "",

@@ -58,11 +58,13 @@ def test_nothing_is_written_when_an_input_is_bad(tmp_path: Path):
 def _edit(review: Path, target: Path, changes: dict[str, dict[str, str]]) -> Path:
     """Change cells by GetResponse id and header, as a reviewer does in Excel."""
     book = openpyxl.load_workbook(review)
-    sheet = book["Review"]
-    header = {c.value: c.column for c in sheet[1]}
-    for row in sheet.iter_rows(min_row=2):
-        for column, value in changes.get(row[0].value, {}).items():
-            row[header[column] - 1].value = value
+    for sheet in book.worksheets:  # Review (rows to decide) and Links
+        header = {c.value: c.column for c in sheet[1]}
+        if "GetResponse Contact" not in header:
+            continue
+        for row in sheet.iter_rows(min_row=2):
+            for column, value in changes.get(row[0].value, {}).items():
+                row[header[column] - 1].value = value
     book.save(target)
     return target
 
@@ -256,17 +258,14 @@ def test_an_existing_review_is_never_replaced_silently(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="already exists"):
         match_files(gr, crm, review)
     assert match_files(gr, crm, review, force=True).kept_copy is None  # nothing was edited
-    book = openpyxl.load_workbook(review)
-    sheet = book["Review"]
-    header = [c.value for c in sheet[1]]
-    sheet.cell(row=2, column=header.index("Decision") + 1, value="skip")
-    book.save(review)
+    _decide(review, helpers.GR_IDS[0], "skip")
     summary = match_files(gr, crm, review, force=True)
     assert summary.kept_copy is not None
     kept = Path(summary.kept_copy)
     assert kept.exists()
     assert kept.name.startswith("review (replaced ")
-    assert read_review(kept).rows["decision"].iloc[0] == "skip"  # the edits are in the copy
+    kept_rows = read_review(kept).rows.set_index("gr_contact_id")
+    assert kept_rows.loc[helpers.GR_IDS[0], "decision"] == "skip"  # the edits are in the copy
 
 
 def _decide(review: Path, gr_id: str, decision: str) -> None:

@@ -40,7 +40,12 @@ def frame() -> pd.DataFrame:
             "crm_email": ["a@x.fr", None, None, None],
             "score": [100, None, 71.5, None],
             "reason": ["same email address", "no CRM contact", "two candidates", "no usable email"],
-            "candidates": [None, None, "c2 (71): same name; c3 (64): email typo", None],
+            "candidates": [
+                None,
+                None,
+                "c2 · Zoé N z@x.fr · 71 · same name\nc3 · Zoe N (no email) · 64 · email typo",
+                None,
+            ],
             "name_review_reason": [None, "single name", None, None],
             "candidate_ids": [("c1",), (), ("c2", "c3"), ()],
             "row_checksum": ["ck1", "ck2", "ck3", "ck4"],
@@ -55,10 +60,29 @@ def write(path: Path, rows_per_sheet: int | None = None) -> Path:
     return path
 
 
-def edit(path: Path, target: Path, changes: dict[str, str | None], sheet: str = "Review") -> Path:
-    """Set cells (``{"F3": "link"}``) with openpyxl, as Excel would, and save under ``target``."""
+def where(book: openpyxl.Workbook, gr_id: str, header: str) -> tuple[str, str]:
+    """(sheet, cell) of a row's column, found by its GetResponse id and header text."""
+    for sheet in book.worksheets:
+        head = [c.value for c in sheet[1]]
+        if "GetResponse Contact" not in head or header not in head:
+            continue
+        for row in sheet.iter_rows(min_row=2):
+            if row[0].value == gr_id:
+                return sheet.title, row[head.index(header)].coordinate
+    raise KeyError((gr_id, header))
+
+
+def edit(
+    path: Path,
+    target: Path,
+    changes: dict[str | tuple[str, str], str | None],
+    sheet: str = "Review",
+) -> Path:
+    """Set cells with openpyxl, as Excel would, and save under ``target``: by coordinate on
+    ``sheet`` (``{"F3": "link"}``) or by row and column (``{("g3", "Decision"): "link 2"}``)."""
     book = openpyxl.load_workbook(path)
     for cell, value in changes.items():
-        book[sheet][cell] = value
+        name, coordinate = where(book, *cell) if isinstance(cell, tuple) else (sheet, cell)
+        book[name][coordinate] = value
     book.save(target)
     return target

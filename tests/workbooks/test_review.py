@@ -15,39 +15,60 @@ from tests.workbooks import review_cases as cases
 
 
 def test_layout(tmp_path: Path):
+    """Rows needing a decision first on Review, confident links on Links, candidates in their
+    own columns, a dropdown that picks one, print set-up, and a Summary of formulas."""
     path = cases.write(tmp_path / "review.xlsx")
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Review", "Summary", "_reconcile", "_original"]
+    assert book.sheetnames == ["Review", "Links", "Summary", "_reconcile", "_original"]
     assert [book[s].sheet_state for s in book.sheetnames] == [
-        "visible",
-        "visible",
-        "hidden",
-        "hidden",
-    ]
+        "visible", "visible", "visible", "hidden", "hidden",
+    ]  # fmt: skip
     sheet = book["Review"]
     header = [c.value for c in sheet[1]]
-    assert header[:12] == [
-        "GetResponse Contact", "Email", "Name", "First Name", "Last Name", "Decision",
-        "CRM Contact", "CRM Name", "CRM Email", "Score", "Reason", "Candidates",
+    assert header[:11] == [
+        "GetResponse Contact", "Email", "Name", "First Name", "Last Name", "Decision", "Score",
+        "Reason", "Risk", "Name Check", "Candidate 1",
     ]  # fmt: skip
-    assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:M5"
+    assert header[10:15] == ["Candidate 1", "Candidate 1 Name", "Candidate 1 Email",
+                             "Candidate 1 Score", "Candidate 1 Reason"]  # fmt: skip
+    assert header[-1] == "CRM Contact"
+    # review first, then new, then invalid; the link is on Links
+    assert [sheet.cell(r, 1).value for r in (2, 3, 4)] == ["g3", "g2", "g4"]
+    assert [sheet.cell(2, c).value for c in (11, 12, 13, 14, 15)] == [
+        "c2", "Zoé N", "z@x.fr", 71, "same name",
+    ]  # fmt: skip
+    assert sheet.cell(2, 18).value == "" or sheet.cell(2, 18).value is None  # no email
+    crm = sheet.cell(2, len(header))
+    assert crm.data_type == "f"
+    assert '"link 1"' in crm.value
+    assert '"link 2"' in crm.value
+    assert sheet.freeze_panes == "B2"
     (validation,) = sheet.data_validations.dataValidation
     assert validation.type == "list"
-    assert validation.formula1 == '"link,new,skip,review"'
-    assert str(validation.sqref) == "F2:F5"
+    assert validation.formula1 == '"link 1,link 2,link 3,new,skip,review,link"'
+    assert str(validation.sqref) == "F2:F4"
     rules = [r for cf in sheet.conditional_formatting for r in cf.rules]
     assert {r.text for r in rules} == {"link", "new", "review", "skip", "invalid"}
-    assert all(r.dxf.fill is not None for r in rules)
-    assert sheet.column_dimensions["B"].width > 20
-    assert sheet["J2"].value == 100
-    assert sheet["J2"].data_type == "n"
-    assert sheet["K3"].value == "no CRM contact"
-    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(min_row=2, values_only=True)}
-    assert summary == {"link": 1, "new": 1, "review": 1, "skip": 0, "invalid": 1, "total": 4}
+    assert sheet.column_dimensions["A"].width >= 36  # a GUID shows whole
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$1"
+    assert sheet["H2"].alignment.wrap_text
+    links = book["Links"]
+    head = [c.value for c in links[1]]
+    assert links.cell(2, head.index("CRM Contact") + 1).value == "c1"
+    assert links.cell(2, head.index("Decision") + 1).value == "link"
+    summary = {r[0]: r for r in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert set(summary) >= {"link", "new", "review", "skip", "invalid", "total",
+                            "check: new rows that look like a CRM contact",
+                            "check: links whose names differ"}  # fmt: skip
+    count = summary["link"][-1]
+    assert count.startswith("=IF($B")
+    assert "COUNTIF('Review'!$F$2:$F$1048576,$B" in count
+    assert "COUNTIF('Links'!$F$2:$F$1048576,$B" in count
     meta = json.loads(book["_reconcile"]["A2"].value)
     assert meta["rows"] == 4
-    assert meta["review_sheets"] == ["Review"]
+    assert meta["review_sheets"] == ["Review", "Links"]
 
 
 def test_metadata_longer_than_an_excel_cell_is_kept(tmp_path: Path):
@@ -63,15 +84,15 @@ def test_metadata_longer_than_an_excel_cell_is_kept(tmp_path: Path):
 
 
 def test_rows_beyond_a_sheet_continue_on_numbered_sheets(tmp_path: Path):
-    path = cases.write(tmp_path / "review.xlsx", rows_per_sheet=3)
+    path = cases.write(tmp_path / "review.xlsx", rows_per_sheet=2)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames[:2] == ["Review", "Review 2"]
-    assert book["Review"].max_row == 4
+    assert book.sheetnames[:3] == ["Review", "Review 2", "Links"]
+    assert book["Review"].max_row == 3
     assert book["Review 2"].max_row == 2
     assert book["Review 2"]["A2"].value == "g4"
     rows = read_review(path).rows
     assert rows["gr_contact_id"].tolist() == ["g1", "g2", "g3", "g4"]
-    assert rows["sheet"].tolist() == ["Review", "Review", "Review", "Review 2"]
+    assert rows["sheet"].tolist() == ["Links", "Review", "Review", "Review 2"]
 
 
 def test_read_back_unchanged(tmp_path: Path):
@@ -79,7 +100,8 @@ def test_read_back_unchanged(tmp_path: Path):
     rows = reviewed.rows
     assert rows["decision"].tolist() == ["link", "new", "review", "invalid"]
     assert rows["candidate_ids"].tolist() == [("c1",), (), ("c2", "c3"), ()]
-    assert rows["row"].tolist() == [2, 3, 4, 5]
+    assert rows["row"].tolist() == [2, 3, 2, 4]
+    assert rows["sheet"].tolist() == ["Links", "Review", "Review", "Review"]
     assert rows["modified_on"].iloc[0].isoformat() == "2026-01-05T09:30:00"
     assert rows["modified_on"].iloc[3] == "05/01/2026 09:30"
     assert reviewed.meta["gr"]["sheet"] == "Active GetResponse contacts"
@@ -90,13 +112,41 @@ def test_reviewer_choices_are_read(tmp_path: Path):
     edited = cases.edit(
         path,
         tmp_path / "edited.xlsx",
-        {"F4": " Link ", "G4": "c3", "D3": "Bob", "E3": "Martin", "C3": "Robert Martin"},
-    )
+        {("g3", "Decision"): " Link ", ("g3", "CRM Contact"): "c3",
+         ("g2", "First Name"): "Bob", ("g2", "Last Name"): "Martin",
+         ("g2", "Name"): "Robert Martin"},
+    )  # fmt: skip
     rows = read_review(edited).rows.set_index("gr_contact_id")
     assert rows.loc["g3", "decision"] == "link"
     assert rows.loc["g3", "crm_contact_id"] == "c3"
     assert (rows.loc["g2", "first_name"], rows.loc["g2", "last_name"]) == ("Bob", "Martin")
     assert rows.loc["g2", "name"] == "@SUM(1+1)"  # Name is GetResponse's: edits are not taken
+
+
+@pytest.mark.parametrize(("choice", "chosen"), [("link 1", "c2"), ("Link 2", "c3")])
+def test_the_dropdown_chooses_a_candidate(tmp_path: Path, choice: str, chosen: str):
+    """'link 2' links to candidate 2, whatever the CRM Contact formula cell holds (empty in a
+    workbook nobody opened in Excel)."""
+    path = cases.write(tmp_path / "review.xlsx")
+    edited = cases.edit(path, tmp_path / "edited.xlsx", {("g3", "Decision"): choice})
+    rows = read_review(edited).rows.set_index("gr_contact_id")
+    assert (rows.loc["g3", "decision"], rows.loc["g3", "crm_contact_id"]) == ("link", chosen)
+
+
+def test_a_choice_beyond_the_candidates_or_against_crm_contact_is_reported(tmp_path: Path):
+    path = cases.write(tmp_path / "review.xlsx")
+    edited = cases.edit(
+        path, tmp_path / "edited.xlsx",
+        {("g3", "Decision"): "link 3", ("g2", "Decision"): "link 1"},
+    )  # fmt: skip
+    messages = " | ".join(p.message for p in _problems(edited))
+    assert "'link 3' chooses a candidate this row does not have" in messages
+    assert "'link 1' chooses a candidate this row does not have" in messages
+    edited = cases.edit(
+        path, tmp_path / "e2.xlsx", {("g3", "Decision"): "link 1", ("g3", "CRM Contact"): "c3"}
+    )
+    (problem,) = _problems(edited)
+    assert "Decision says 'link 1' but CRM Contact holds another id" in problem.message
 
 
 def test_sorting_the_sheet_is_fine(tmp_path: Path):
@@ -113,7 +163,7 @@ def test_sorting_the_sheet_is_fine(tmp_path: Path):
     book.save(tmp_path / "sorted.xlsx")
     reviewed = read_review(tmp_path / "sorted.xlsx").rows
     assert reviewed["gr_contact_id"].tolist() == ["g1", "g2", "g3", "g4"]
-    assert reviewed["row"].tolist() == [5, 4, 3, 2]
+    assert reviewed["row"].tolist() == [2, 3, 4, 2]  # g1 on Links; Review reversed
 
 
 def _problems(path: Path) -> list:
@@ -128,19 +178,19 @@ def test_all_problems_are_reported_at_once_with_sheet_row_and_column(tmp_path: P
         path,
         tmp_path / "edited.xlsx",
         {
-            "F2": "maybe",  # unknown decision
-            "F3": "link",  # link without CRM contact
-            "F4": "link", "G4": "c9",  # not a candidate
-            "F5": None,  # empty decision
+            ("g1", "Decision"): "maybe",  # unknown decision
+            ("g2", "Decision"): "link",  # link without CRM contact
+            ("g3", "Decision"): "link", ("g3", "CRM Contact"): "c9",  # not a candidate
+            ("g4", "Decision"): None,  # empty decision
         },
     )  # fmt: skip
     problems = _problems(edited)
     where = {(p.sheet, p.row, p.column) for p in problems}
     assert where == {
-        ("Review", 2, "Decision"),
+        ("Links", 2, "Decision"),
         ("Review", 3, "CRM Contact"),
-        ("Review", 4, "CRM Contact"),
-        ("Review", 5, "Decision"),
+        ("Review", 2, "CRM Contact"),
+        ("Review", 4, "Decision"),
     }
     messages = " | ".join(p.message for p in problems)
     assert "unknown decision 'maybe'" in messages
@@ -156,33 +206,35 @@ def test_added_deleted_copied_and_rekeyed_rows(tmp_path: Path):
     book = openpyxl.load_workbook(path)
     sheet = book["Review"]
     sheet["A3"] = "g2-changed"  # id changed
-    sheet.delete_rows(4)  # g3 deleted
-    sheet.append([c.value for c in sheet[2]])  # g1 copied
+    sheet.delete_rows(4)  # g4 deleted
+    sheet.append([c.value for c in sheet[2]])  # g3 copied
     book.save(tmp_path / "edited.xlsx")
     messages = [(p.row, p.message) for p in _problems(tmp_path / "edited.xlsx")]
     text = " | ".join(m for _, m in messages)
     assert "'g2-changed' was not written by 'reconcile match'" in text
-    assert "'g1' appears again (first in sheet 'Review' row 2): the row was copied" in text
+    assert "'g3' appears again (first in sheet 'Review' row 2): the row was copied" in text
     assert "GetResponse Contact 'g2' (written at row 3) was deleted" in text
-    assert "GetResponse Contact 'g3' (written at row 4) was deleted" in text
+    assert "GetResponse Contact 'g4' (written at row 4) was deleted" in text
 
 
 def test_changed_email_and_new_without_last_name(tmp_path: Path):
     path = cases.write(tmp_path / "review.xlsx")
     edited = cases.edit(
-        path, tmp_path / "edited.xlsx", {"B2": "other@x.fr", "F5": "new", "E3": None}
+        path,
+        tmp_path / "edited.xlsx",
+        {("g1", "Email"): "other@x.fr", ("g4", "Decision"): "new", ("g2", "Last Name"): None},
     )
-    problems = {(p.row, p.column): p.message for p in _problems(edited)}
-    assert "Email was changed" in problems[(2, "Email")]
-    assert "no email" in problems[(5, "Email")]
-    assert "Last Name is empty" in problems[(3, "Last Name")]
+    problems = {(p.sheet, p.row, p.column): p.message for p in _problems(edited)}
+    assert "Email was changed" in problems[("Links", 2, "Email")]
+    assert "no email" in problems[("Review", 4, "Email")]
+    assert "Last Name is empty" in problems[("Review", 3, "Last Name")]
 
 
 def test_an_email_recased_in_excel_is_read_as_exported(tmp_path: Path):
     """Only the case may differ (Excel's AutoCorrect capitalises a first letter): accepted,
     but the imports write the address GetResponse has, not the recased one."""
     path = cases.write(tmp_path / "review.xlsx")
-    edited = cases.edit(path, tmp_path / "edited.xlsx", {"B2": "A@X.FR"})
+    edited = cases.edit(path, tmp_path / "edited.xlsx", {("g1", "Email"): "A@X.FR"})
     rows = read_review(edited).rows.set_index("gr_contact_id")
     assert rows.loc["g1", "email"] == "a@x.fr"
 
@@ -222,7 +274,10 @@ def test_many_problems_of_one_kind_are_summarised(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(validate, "MAX_PER_KIND", 2)
     path = cases.write(tmp_path / "review.xlsx")
-    edited = cases.edit(path, tmp_path / "e.xlsx", {"F2": "x", "F3": "y", "F4": "z", "F5": "w"})
+    edited = cases.edit(
+        path, tmp_path / "e.xlsx", {(g, "Decision"): d for g, d in zip(["g1", "g2", "g3", "g4"],
+                                                                        "xyzw", strict=True)}
+    )  # fmt: skip
     problems = _problems(edited)
     assert len(problems) == 3
     assert problems[-1].message == "… and 2 more rows with an unknown decision"
