@@ -91,6 +91,12 @@ def _render_build(result: BuildResult) -> None:
 @review_output_option
 @force_option
 @click.option(
+    "--all-links",
+    is_flag=True,
+    help="List every link on the Links sheet, also those with nothing to check (identical "
+    "address, same name), to overrule one; slower on a large base.",
+)
+@click.option(
     "--no-fuzzy-links", is_flag=True, help="Send typo matches to review instead of linking them."
 )
 @json_option
@@ -100,6 +106,7 @@ def match(
     crm_file: Path,
     output: Path,
     force: bool,
+    all_links: bool,
     no_fuzzy_links: bool,
     as_json: bool,
     quiet: bool,
@@ -121,7 +128,10 @@ def match(
     from reconcile.matching import MatchOptions
 
     options = MatchOptions(link_fuzzy=not no_fuzzy_links)
-    summary = match_files(gr_file, crm_file, output, options, progress=bars(not quiet), force=force)
+    summary = match_files(
+        gr_file, crm_file, output, options, progress=bars(not quiet), force=force,
+        all_links=all_links,
+    )  # fmt: skip
     if as_json:
         emit_json(summary.as_dict())
     else:

@@ -166,6 +166,7 @@ def match_files(
     progress: Progress = SILENT,
     *,
     force: bool = False,
+    all_links: bool = False,
 ) -> MatchSummary:
     """Read both exports, match, and write the review workbook (atomically).
 
@@ -183,7 +184,9 @@ def match_files(
     }
     extra = {"CRM contacts read": len(crm.frame), "names to check ('Name Check')": names_to_check}
     kept = keep_edited(out_path) if force else None
-    sheets = write_review(review, out_path, meta, summary_extra=extra, progress=progress)
+    sheets = write_review(
+        review, out_path, meta, summary_extra=extra, progress=progress, all_links=all_links
+    )
     return MatchSummary(
         review=str(out_path),
         sheets=sheets,

@@ -61,9 +61,11 @@ def write_plan_review(
         ExtraSheet(PLAN_SHEET, plan, widths={"Step": 46.0, "Count": 12.0, "What happens": 100.0}),
         ExtraSheet(PAYLOAD_SHEET, packed, hidden=True),
     ]
+    # Every link listed: a plan is applied to the CRM directly, so each one stays in view.
     return write_review(
-        review, path, stored, summary_extra=summary_extra, extra_sheets=extras, progress=progress
-    )
+        review, path, stored, summary_extra=summary_extra, extra_sheets=extras,
+        progress=progress, all_links=True,
+    )  # fmt: skip
 
 
 def _broken(path: Path, what: str) -> InputError:

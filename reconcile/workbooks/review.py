@@ -161,17 +161,24 @@ def write_review(
     rows_per_sheet: int = SHEET_ROWS - 1,
     extra_sheets: Sequence[ExtraSheet] = (),
     progress: Progress = SILENT,
+    all_links: bool = False,
 ) -> list[str]:
     """Write the review workbook atomically; returns the Review sheet names.
+
+    Links with nothing to check (identical mailbox, same name) are kept in the hidden copy
+    only, unless ``all_links`` lists them too (``review_sheets.unlisted_links``).
 
     ``review`` has the canonical columns of :data:`REVIEW_HEADERS` plus ``candidate_ids``
     (tuples of ids), ``row_checksum`` and ``modified_on``. ``meta`` is stored as JSON.
     ``extra_sheets`` are written after ``Summary`` (hidden ones are hidden).
     """
     with progress.task("Writing the review workbook", total=None):
-        parts = review_sheets.split_sheets(review, rows_per_sheet)
+        unlisted = (
+            np.zeros(len(review), dtype=bool) if all_links else review_sheets.unlisted_links(review)
+        )
+        parts = review_sheets.split_sheets(review, rows_per_sheet, unlisted)
         names = [part.name for part in parts]
-        where = np.empty(len(review), dtype=object)
+        where = np.full(len(review), "", dtype=object)
         for part in parts:
             where[part.positions] = [f"{part.name}\t{r}" for r in range(2, len(part.positions) + 2)]
         packed = packed_frame(review.assign(**{WRITTEN_AT: where}))
@@ -186,7 +193,9 @@ def write_review(
             "original_digest": digest({c: packed[c].dropna().tolist() for c in packed.columns}),
         }
         sheets: list[tuple[str, object]] = [(part.name, part.frame) for part in parts]
-        summary, summary_formula = review_sheets.summary_sheet(parts, summary_extra or {})
+        summary, summary_formula = review_sheets.summary_sheet(
+            parts, summary_extra or {}, int(unlisted.sum())
+        )
         sheets.append((SUMMARY_SHEET, summary))
         sheets.extend((extra.name, extra.frame) for extra in extra_sheets)
         sheets.append(

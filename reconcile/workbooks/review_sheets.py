@@ -130,12 +130,32 @@ def _risk(review: pd.DataFrame) -> pd.Series:
     return pd.Series([""] * len(review), index=review.index, dtype=object)
 
 
-def split_sheets(review: pd.DataFrame, rows_per_sheet: int) -> list[Sheet]:
-    """The Review sheets (rows needing a person, ordered) and the Links sheets."""
+def unlisted_links(review: pd.DataFrame) -> np.ndarray:
+    """Links nobody needs to look at: an identical mailbox, the same name, nothing to check.
+    They are not written row by row (a million rows cost the admin scrolling and the command
+    half its time); build-import and apply read them from the hidden copy all the same."""
     decision = review[model.DECISION].astype(str).to_numpy(dtype=object)
-    link = decision == Decision.LINK.value
     score = pd.to_numeric(review[model.SCORE], errors="coerce").fillna(0).to_numpy()
-    loose = np.flatnonzero(~link)
+    reason = review[model.REASON].fillna("").astype(str)
+    plain = reason.str.endswith(", same name") & ~reason.str.contains(";", regex=False)
+    return (
+        (decision == Decision.LINK.value)
+        & (score >= 98)
+        & plain.to_numpy(dtype=bool)
+        & (_risk(review).to_numpy(dtype=object) == "")
+    )
+
+
+def split_sheets(
+    review: pd.DataFrame, rows_per_sheet: int, unlisted: np.ndarray | None = None
+) -> list[Sheet]:
+    """The Review sheets (rows needing a person, ordered) and the Links sheets (the links
+    not in ``unlisted``)."""
+    decision = review[model.DECISION].astype(str).to_numpy(dtype=object)
+    linked = decision == Decision.LINK.value
+    link = linked & ~unlisted if unlisted is not None else linked
+    score = pd.to_numeric(review[model.SCORE], errors="coerce").fillna(0).to_numpy()
+    loose = np.flatnonzero(~linked)
     order = np.lexsort((-score[loose], [_ORDER.get(d, 9) for d in decision[loose]]))
     groups = [("review", REVIEW_SHEET, loose[order]), ("links", LINKS_SHEET, np.flatnonzero(link))]
     sheets: list[Sheet] = []
@@ -201,27 +221,33 @@ def _ranges(sheets: Sequence[Sheet], header: str) -> list[str]:
 
 
 def summary_sheet(
-    sheets: Sequence[Sheet], facts: Mapping[str, int]
+    sheets: Sequence[Sheet], facts: Mapping[str, int], unlisted: int = 0
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The Summary frame and its ``Count`` formula: COUNTIF over every sheet's Decision
-    column (and COUNTIFS with its Risk column for the two risks), or the fixed number of a
-    fact (CRM contacts read) in the hidden-in-plain-sight ``Fixed`` column."""
+    """The Summary frame and its ``Count`` formula: the ``Fixed`` number (links not listed
+    row by row; a fact such as the CRM contacts read) plus COUNTIF over every sheet's
+    Decision column (COUNTIFS with its Risk column for the two risks)."""
     rows: list[dict[str, object]] = []
     for d in (Decision.LINK, Decision.NEW, Decision.REVIEW, Decision.SKIP, Decision.INVALID):
         criterion = "link*" if d is Decision.LINK else d.value
+        fixed = unlisted if d is Decision.LINK else 0
         rows.append({"What": d.value, "Decision is": criterion, "Risk is": "",
-                     "At build-import": EXPLAIN[d], "Fixed": None})  # fmt: skip
-    rows.append({"What": "total", "Decision is": "*", "Risk is": "", "Fixed": None,
+                     "At build-import": EXPLAIN[d], "Fixed": fixed})  # fmt: skip
+    rows.append({"What": "total", "Decision is": "*", "Risk is": "", "Fixed": unlisted,
                  "At build-import": "GetResponse contacts in this workbook"})  # fmt: skip
+    if unlisted:
+        rows.append({"What": "links not listed row by row", "Decision is": "", "Risk is": "",
+                     "At build-import": "identical address, same name, nothing to check: "
+                     "linked (in 'Fixed' above; run match with --all-links to list them)",
+                     "Fixed": unlisted})  # fmt: skip
     rows.append({"What": "check: new rows that look like a CRM contact", "Decision is": "new",
                  "Risk is": "likely duplicate*",
                  "At build-import": "created, though a CRM contact has the same name and email "
                  "domain: likely a duplicate; link it (a candidate) or skip it",
-                 "Fixed": None})  # fmt: skip
+                 "Fixed": 0})  # fmt: skip
     rows.append({"What": "check: links whose names differ", "Decision is": "link*",
                  "Risk is": "names differ*",
                  "At build-import": "linked on an identical address, but the names do not "
-                 "agree (a shared or reused mailbox?)", "Fixed": None})  # fmt: skip
+                 "agree (a shared or reused mailbox?)", "Fixed": 0})  # fmt: skip
     rows.extend({"What": k, "Decision is": "", "Risk is": "", "At build-import": "",
                  "Fixed": int(v)} for k, v in facts.items())  # fmt: skip
     decisions, risks = _ranges(sheets, "Decision"), _ranges(sheets, RISK_HEADER)
@@ -229,7 +255,7 @@ def summary_sheet(
     both = "+".join(
         f"COUNTIFS({d},$B{{row}},{r},$C{{row}})" for d, r in zip(decisions, risks, strict=True)
     )
-    formula = f'=IF($B{{row}}="",$E{{row}},IF($C{{row}}="",{plain},{both}))'
+    formula = f'=$E{{row}}+IF($B{{row}}="",0,IF($C{{row}}="",{plain},{both}))'
     return pd.DataFrame(rows), {"Count": formula}
 
 

@@ -26,9 +26,9 @@ _RANGE = r"'[A-Za-z0-9 ]{1,31}'!\$[A-Z]{1,3}\$2:\$[A-Z]{1,3}\$1048576"
 OURS = (
     # Review sheet, CRM Contact: IF($F2="link 1",K2,IF($F2="link 2",P2,IF(...,"")))
     re.compile(rf'^(?:IF\({_CELL}="link [1-9]",{_CELL},)+""\)+$'),
-    # Summary, Count: IF($B2="",$E2,IF($C2="",COUNTIF(…)+…,COUNTIFS(…)+…))
+    # Summary, Count: $E2+IF($B2="",0,IF($C2="",COUNTIF(…)+…,COUNTIFS(…)+…))
     re.compile(
-        rf'^IF\({_CELL}="",{_CELL},IF\({_CELL}="",'
+        rf'^{_CELL}\+IF\({_CELL}="",0,IF\({_CELL}="",'
         rf"COUNTIF\({_RANGE},{_CELL}\)(?:\+COUNTIF\({_RANGE},{_CELL}\))*,"
         rf"COUNTIFS\({_RANGE},{_CELL},{_RANGE},{_CELL}\)"
         rf"(?:\+COUNTIFS\({_RANGE},{_CELL},{_RANGE},{_CELL}\))*\)\)$"

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reconcile import model
@@ -258,6 +259,7 @@ def _check_keys(
         p
         for p in sorted(set(range(len(original))) - set(first_at))
         if sheet_of(p) not in problems.unreadable  # already reported as a whole
+        and sheet_of(p) != ""  # a link written on no sheet (nothing to check)
     ]
     written_at = layout.WRITTEN_AT in original.columns
     for gone in deleted[:MAX_PER_KIND]:
@@ -419,6 +421,29 @@ def _too_long(column: str, row: pd.Series) -> str:
     )
 
 
+def _unlisted(original: pd.DataFrame, edited: pd.DataFrame) -> pd.DataFrame:
+    """The links written on no sheet (nothing to check), as match decided them."""
+    if layout.WRITTEN_AT not in original.columns:
+        return edited.iloc[:0]
+    hidden = np.flatnonzero(original[layout.WRITTEN_AT].astype(str).to_numpy() == "")
+    hidden = hidden[~np.isin(hidden, edited["_pos"].to_numpy(dtype=int))]
+    picked = original.iloc[hidden]
+    return pd.DataFrame(
+        {
+            model.GR_CONTACT_ID: picked[model.GR_CONTACT_ID].to_numpy(),
+            model.EMAIL: picked[model.EMAIL].to_numpy(),
+            model.NAME: picked[model.NAME].to_numpy(),
+            model.FIRST_NAME: "",
+            model.LAST_NAME: "",
+            model.DECISION: picked[layout.WRITTEN_DECISION].to_numpy(),
+            model.CRM_CONTACT_ID: picked[layout.WRITTEN_CRM_CONTACT].to_numpy(),
+            "sheet": "",
+            "row": 0,
+            "_pos": hidden,
+        }
+    )
+
+
 def edited_decisions(path: str | Path) -> int | None:
     """How many rows of an existing review workbook say something else than when it was
     written (Decision or CRM Contact); None when the file is not a review workbook we can
@@ -455,6 +480,7 @@ def read_review(path: str | Path, progress: Progress = SILENT) -> Reviewed:
         edited = edited.drop_duplicates("_pos", keep="first")
         _check_rows(edited, original, problems)
         problems.raise_if_any()
+    edited = pd.concat([edited, _unlisted(original, edited)], ignore_index=True)
     rows = edited.sort_values("_pos").reset_index(drop=True)
     picked = original.iloc[rows["_pos"]].reset_index(drop=True)
     rows[layout.CANDIDATE_IDS] = [tuple(c.split()) for c in picked[layout.CANDIDATE_IDS]]

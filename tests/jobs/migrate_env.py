@@ -185,27 +185,32 @@ def crm_state(client: DataverseClient) -> dict[str, Any]:
             "members": members}  # fmt: skip
 
 
+ROW_SHEETS = ("Review", "Links")  # rows to decide, and the links
+
+
 def set_decision(path: Path, gr_id: str, decision: str, crm_id: str | None = None) -> None:
-    """Edit one Review row as a person would in Excel."""
+    """Edit one row (on Review or Links) as a person would in Excel."""
     book = openpyxl.load_workbook(path)
-    sheet = book["Review"]
-    header = [c.value for c in sheet[1]]
-    id_col, decision_col = header.index("GetResponse Contact"), header.index("Decision")
-    crm_col = header.index("CRM Contact")
-    for row in sheet.iter_rows(min_row=2):
-        if row[id_col].value == gr_id:
-            row[decision_col].value = decision
-            if crm_id is not None:
-                row[crm_col].value = crm_id
-            break
-    else:
-        raise AssertionError(f"{gr_id} is not in the Review sheet")
-    book.save(path)
+    for sheet in (book[n] for n in book.sheetnames if n.startswith(ROW_SHEETS)):
+        header = [c.value for c in sheet[1]]
+        id_col, decision_col = header.index("GetResponse Contact"), header.index("Decision")
+        crm_col = header.index("CRM Contact")
+        for row in sheet.iter_rows(min_row=2):
+            if row[id_col].value == gr_id:
+                row[decision_col].value = decision
+                if crm_id is not None:
+                    row[crm_col].value = crm_id
+                book.save(path)
+                return
+    raise AssertionError(f"{gr_id} is not on the Review or Links sheet")
 
 
 def review_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """Every row of the Review and Links sheets, by GetResponse id."""
     book = openpyxl.load_workbook(path, read_only=True)
-    sheet = book["Review"]
-    values = list(sheet.iter_rows(values_only=True))
-    header = list(values[0])
-    return {r[0]: dict(zip(header, r, strict=True)) for r in values[1:]}
+    out: dict[str, dict[str, Any]] = {}
+    for name in (n for n in book.sheetnames if n.startswith(ROW_SHEETS)):
+        values = list(book[name].iter_rows(values_only=True))
+        header = list(values[0])
+        out.update({r[0]: dict(zip(header, r, strict=True)) for r in values[1:]})
+    return out

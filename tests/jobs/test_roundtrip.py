@@ -27,7 +27,9 @@ def _sheet_rows(path: Path) -> list[dict]:
 def matched(tmp_path: Path) -> Path:
     gr = helpers.gr_export(tmp_path / "Active GetResponse contacts.xlsx")
     crm = helpers.crm_export(tmp_path / "My Active Contacts.xlsx")
-    summary = match_files(gr, crm, tmp_path / "review.xlsx")
+    # Every link listed (the reviewer overrules some below); by default the ones with nothing
+    # to check are kept in the hidden copy only (test_unlisted_links_are_read_back).
+    summary = match_files(gr, crm, tmp_path / "review.xlsx", all_links=True)
     assert summary.gr_contacts == 6
     assert summary.crm_contacts == 4
     assert sum(summary.decisions.values()) == 6
@@ -254,10 +256,10 @@ def test_an_existing_review_is_never_replaced_silently(tmp_path: Path) -> None:
     edited one as a dated copy first."""
     gr, crm = helpers.gr_export(tmp_path / "gr.xlsx"), helpers.crm_export(tmp_path / "crm.xlsx")
     review = tmp_path / "review.xlsx"
-    match_files(gr, crm, review)
+    match_files(gr, crm, review, all_links=True)
     with pytest.raises(InputError, match="already exists"):
         match_files(gr, crm, review)
-    assert match_files(gr, crm, review, force=True).kept_copy is None  # nothing was edited
+    assert match_files(gr, crm, review, force=True, all_links=True).kept_copy is None
     _decide(review, helpers.GR_IDS[0], "skip")
     summary = match_files(gr, crm, review, force=True)
     assert summary.kept_copy is not None
@@ -322,3 +324,28 @@ def test_a_name_read_only_from_the_address_never_creates_a_contact(tmp_path: Pat
     rows = read_review(tmp_path / "review.xlsx").rows
     assert rows["decision"].tolist() == ["review", "new"]
     assert rows["last_name"].iloc[0].lower() == "roy"
+
+
+def test_unlisted_links_are_read_back(tmp_path: Path):
+    """By default the links with nothing to check are on no sheet: the Summary counts them
+    and build-import links them all the same, from the hidden copy."""
+    gr, crm = helpers.gr_export(tmp_path / "gr.xlsx"), helpers.crm_export(tmp_path / "crm.xlsx")
+    review = tmp_path / "review.xlsx"
+    match_files(gr, crm, review)
+    book = openpyxl.load_workbook(review)
+    listed = {
+        row[0]
+        for sheet in book.worksheets
+        if sheet.title in ("Review", "Links")
+        for row in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert helpers.GR_IDS[0] not in listed  # jean.dupont@example.fr: exact email, same name
+    summary = {r[0]: r for r in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["links not listed row by row"][4] >= 1
+    rows = read_review(review).rows.set_index("gr_contact_id")
+    assert rows.loc[helpers.GR_IDS[0], "decision"] == "link"
+    assert rows.loc[helpers.GR_IDS[0], "crm_contact_id"] == helpers.CRM_IDS[0]
+    result = build_import(review, tmp_path / "import")
+    link_file = next(f for f in result.files if f.kind != "contacts import")
+    linked = {r["(Do Not Modify) GetResponse Contact"] for r in _sheet_rows(link_file.path)}
+    assert helpers.GR_IDS[0] in linked

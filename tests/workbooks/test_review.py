@@ -63,7 +63,7 @@ def test_layout(tmp_path: Path):
                             "check: new rows that look like a CRM contact",
                             "check: links whose names differ"}  # fmt: skip
     count = summary["link"][-1]
-    assert count.startswith("=IF($B")
+    assert count.startswith("=$E2+IF($B2")
     assert "COUNTIF('Review'!$F$2:$F$1048576,$B" in count
     assert "COUNTIF('Links'!$F$2:$F$1048576,$B" in count
     meta = json.loads(book["_reconcile"]["A2"].value)
