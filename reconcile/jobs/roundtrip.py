@@ -175,14 +175,17 @@ def match_files(
     started = time.perf_counter()
     refuse_existing(out_path, force)
     gr, crm, review = read_and_match(gr_path, crm_path, options, progress)
+    crm_rows = len(crm.frame)
+    # Both exports are in ``review`` now; the workbook is written without them in memory.
+    gr.frame, crm.frame = gr.frame.iloc[:0], crm.frame.iloc[:0]
     counts = review[model.DECISION].value_counts()
     names_to_check = int((review[NAME_REVIEW_REASON] != "").sum())
     meta = {
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "gr": _source_meta(gr.info),
-        "crm": {**_source_meta(crm.info), "rows": len(crm.frame)},
+        "crm": {**_source_meta(crm.info), "rows": crm_rows},
     }
-    extra = {"CRM contacts read": len(crm.frame), "names to check ('Name Check')": names_to_check}
+    extra = {"CRM contacts read": crm_rows, "names to check ('Name Check')": names_to_check}
     kept = keep_edited(out_path) if force else None
     sheets = write_review(
         review, out_path, meta, summary_extra=extra, progress=progress, all_links=all_links
@@ -191,7 +194,7 @@ def match_files(
         review=str(out_path),
         sheets=sheets,
         gr_contacts=len(review),
-        crm_contacts=len(crm.frame),
+        crm_contacts=crm_rows,
         decisions={d: int(counts.get(d, 0)) for d in DECISIONS},
         names_to_check=names_to_check,
         gr_files=list(gr.info.files),

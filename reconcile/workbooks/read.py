@@ -11,7 +11,7 @@ Every problem in every file is collected first and raised as one
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -118,19 +118,20 @@ def _check_side(table: tables.RawTable, headers: HeaderMap, side: Side) -> list[
 
 def _frame(table: tables.RawTable, headers: HeaderMap, side: Side) -> pd.DataFrame:
     """The canonical columns of one sheet, as text (modified-on kept as read)."""
-    rows = table.rows
-    data: dict[str, Sequence[object]] = {}
+    count = len(table)
+    data: dict[str, object] = {}
     for field in _FIELDS[side]:
         index = headers.positions.get(field)
         if index is None:
-            data[field] = [""] * len(rows)
+            data[field] = [""] * count
         elif field == model.MODIFIED_ON:
-            data[field] = tables.raw_column(rows, index)
+            data[field] = table.raw(index)
         else:
-            data[field] = tables.text_column(rows, index)
+            values = table.text(index)
+            data[field] = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values
     frame = pd.DataFrame(data, dtype=object)
     frame[SOURCE_FILE] = str(table.path)
-    frame[SOURCE_ROW] = range(table.header_row + 1, table.header_row + 1 + len(rows))
+    frame[SOURCE_ROW] = range(table.header_row + 1, table.header_row + 1 + count)
     used = [f for f in _FIELDS[side] if f in headers.positions and f != model.MODIFIED_ON]
     if used:
         blank = frame[used].eq("").all(axis=1)

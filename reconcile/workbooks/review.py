@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,20 +92,22 @@ SAME_EMAIL = "same_email"
 LATER_COLUMNS = (WRITTEN_DECISION, WRITTEN_CRM_CONTACT, SAME_EMAIL, WRITTEN_AT)
 
 
-def original_columns(review: pd.DataFrame) -> dict[str, list[str]]:
-    """The per-row facts build-import checks the edited sheet against, column by column."""
-    return {
-        model.GR_CONTACT_ID: _clean(review[model.GR_CONTACT_ID]),
-        model.EMAIL: _clean(review[model.EMAIL]),
-        CANDIDATE_IDS: [" ".join(c) if c else "" for c in review[CANDIDATE_IDS].tolist()],
-        model.ROW_CHECKSUM: _clean(review[model.ROW_CHECKSUM]),
-        model.MODIFIED_ON: _tagged_dates(review[model.MODIFIED_ON]),
-        model.NAME: _clean(review[model.NAME]),
-        WRITTEN_DECISION: _clean(review[model.DECISION]),
-        WRITTEN_CRM_CONTACT: _clean(review[model.CRM_CONTACT_ID]),
-        SAME_EMAIL: [str(int(v)) for v in _counts(review)],
-        **({WRITTEN_AT: _clean(review[WRITTEN_AT])} if WRITTEN_AT in review.columns else {}),
-    }
+def original_columns(
+    review: pd.DataFrame, where: Sequence[str] | None = None
+) -> Iterator[tuple[str, list[str]]]:
+    """The per-row facts build-import checks the edited sheet against, column by column
+    (one at a time: a million rows' worth of Python strings is made for one column only)."""
+    yield model.GR_CONTACT_ID, _clean(review[model.GR_CONTACT_ID])
+    yield model.EMAIL, _clean(review[model.EMAIL])
+    yield CANDIDATE_IDS, [" ".join(c) if c else "" for c in review[CANDIDATE_IDS].tolist()]
+    yield model.ROW_CHECKSUM, _clean(review[model.ROW_CHECKSUM])
+    yield model.MODIFIED_ON, _tagged_dates(review[model.MODIFIED_ON])
+    yield model.NAME, _clean(review[model.NAME])
+    yield WRITTEN_DECISION, _clean(review[model.DECISION])
+    yield WRITTEN_CRM_CONTACT, _clean(review[model.CRM_CONTACT_ID])
+    yield SAME_EMAIL, [str(int(v)) for v in _counts(review)]
+    if where is not None:
+        yield WRITTEN_AT, list(where)
 
 
 def _counts(review: pd.DataFrame) -> np.ndarray:
@@ -114,9 +116,9 @@ def _counts(review: pd.DataFrame) -> np.ndarray:
     return pd.to_numeric(review[SAME_EMAIL], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
 
 
-def packed_frame(review: pd.DataFrame) -> pd.DataFrame:
+def packed_frame(review: pd.DataFrame, where: Sequence[str] | None = None) -> pd.DataFrame:
     """The ``_original`` sheet: one column per fact, each packed into as few cells as fit."""
-    cells = {name: packing.pack(values) for name, values in original_columns(review).items()}
+    cells = {name: packing.pack(values) for name, values in original_columns(review, where)}
     height = max((len(c) for c in cells.values()), default=0)
     return pd.DataFrame(
         {name: pd.Series(c + [None] * (height - len(c)), dtype=object) for name, c in cells.items()}
@@ -181,7 +183,7 @@ def write_review(
         where = np.full(len(review), "", dtype=object)
         for part in parts:
             where[part.positions] = [f"{part.name}\t{r}" for r in range(2, len(part.positions) + 2)]
-        packed = packed_frame(review.assign(**{WRITTEN_AT: where}))
+        packed = packed_frame(review, where.tolist())
         stored = {
             **meta,
             "format": FORMAT,

@@ -44,6 +44,27 @@ class RawTable:
     metadata: str | None = None  # A1 of the workbook's hiddenSheet, if any
     text_format: str | None = None  # CSV only: encoding and separator found ("UTF-8, comma-…")
     other_sheets: list[str] = field(default_factory=list)
+    # A CSV's data rows as read by pandas, column by column (then ``rows`` is left empty):
+    # a million rows are taken as columns, never turned into a million Python lists.
+    columns: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return len(self.columns) if self.columns is not None else len(self.rows)
+
+    def text(self, index: int) -> list[str] | pd.Series:
+        """Column ``index`` of the data rows as stripped text ("" for missing cells)."""
+        if self.columns is not None:
+            if index >= self.columns.shape[1]:
+                return [""] * len(self.columns)
+            return self.columns.iloc[:, index].fillna("").str.strip()
+        return text_column(self.rows, index)
+
+    def raw(self, index: int) -> list[object]:
+        if self.columns is not None:
+            if index >= self.columns.shape[1]:
+                return [""] * len(self.columns)
+            return self.columns.iloc[:, index].fillna("").tolist()
+        return raw_column(self.rows, index)
 
     def problem(self, message: str, row: int | None = None, column: str | None = None) -> Problem:
         return Problem(message, file=str(self.path), sheet=self.sheet, row=row, column=column)
@@ -259,11 +280,13 @@ def read_csv(path: Path) -> RawTable:
         ) from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(Problem("the CSV file has no header row", file=str(path))) from exc
-    rows = frame.to_numpy(dtype=object).tolist()
-    start = next((i for i, row in enumerate(rows) if any(v != "" for v in row)), None)
-    if start is None:
+    filled = frame.ne("").any(axis=1).to_numpy()
+    if not filled.any():
         raise InputError(Problem("the CSV file has no header row", file=str(path)))
-    table = RawTable(path, None, rows[start], rows[start + 1 :], start + 1)
+    start = int(filled.argmax())
+    header = frame.iloc[start].tolist()
+    data = frame.iloc[start + 1 :].reset_index(drop=True)
+    table = RawTable(path, None, header, [], start + 1, columns=data)
     table.text_format = f"{encoding}, {SEPARATORS[delimiter]}-separated"
     return table
 
