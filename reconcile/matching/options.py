@@ -23,10 +23,10 @@ class MatchOptions:
 
     link_threshold: int = 90
     """A fuzzy pair scoring at least this links, when nothing argues against it."""
-    review_threshold: int = 30
+    review_threshold: int = 33
     """Below this the best candidate is not worth a reviewer's time: the contact is ``new``.
     Candidates found on weak evidence (the same name with another address) score the chance in
-    percent that they are the same person, so 30 reads "at least a 30% chance"."""
+    percent that they are the same person, so 33 reads "at least one chance in three"."""
     max_candidates: int = 3
     """How many candidates a review row lists (best first)."""
     candidate_threshold: int = 10
