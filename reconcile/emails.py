@@ -68,6 +68,11 @@ _SPACES = [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680, *range(0x2000
 _SPACES += [0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
 
 
+# Equivalent mutants (bench/mutation.py): every mutant of _py_class and _re2_class — they run
+# once, at import, to build the patterns, before mutmut can switch a mutant on; and the
+# arrow-kernel details where pyarrow's default is the same value (fill_null(…, None) on a mask
+# if_else treats as false, pa.array's inferred type for a string column, a None scalar of the
+# same type).
 def _py_class(points: list[int]) -> str:
     return "[" + "".join(f"\\u{p:04x}" for p in points) + "]"
 
