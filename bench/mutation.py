@@ -37,7 +37,11 @@ MODULES = {
         "tests/core/test_matching_decide_rules.py",
     ],
     "reconcile/retrying.py": ["tests/http/test_retrying.py"],
-    "reconcile/state/store.py": ["tests/state/test_store.py", "tests/state/test_sqlite_schema.py"],
+    "reconcile/state/store.py": [
+        "tests/state/test_store.py",
+        "tests/state/test_store_readback.py",
+        "tests/state/test_sqlite_schema.py",
+    ],
 }
 KILLED = ("killed", "timeout", "segfault", "suspicious")
 

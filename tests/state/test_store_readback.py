@@ -138,3 +138,29 @@ def test_our_own_lock_is_ours_to_take_again(store: StateStore) -> None:
     with store.lock("mine"):
         pass
     assert store._db.execute("SELECT COUNT(*) FROM locks").fetchone()[0] == 0
+
+
+def test_pending_items_read_back_per_service_with_their_payloads(store: StateStore) -> None:
+    store.add_pending("getresponse", [("a@x.fr", {"list": "L1", "n": 1}), ("b@x.fr", {"n": 2})])
+    store.add_pending("other", [("a@x.fr", {"n": 9})])
+    store.add_pending("getresponse", [("a@x.fr", {"list": "changed"})])  # known: kept as was
+    assert store.pending("getresponse") == {"a@x.fr": {"list": "L1", "n": 1}, "b@x.fr": {"n": 2}}
+    store.resolve_pending("getresponse", {"a@x.fr": "created"})
+    assert store.pending("getresponse") == {"b@x.fr": {"n": 2}}
+    assert store.pending("other") == {"a@x.fr": {"n": 9}}  # another service's item untouched
+    assert store.pending("getresponse", limit=0) == {}
+    assert store.prune_pending("getresponse", 0) == 0  # resolved after the epoch: kept
+    assert store.prune_pending("other", 2**40) == 0  # not resolved: never pruned
+
+
+def test_watermarks_read_back_by_prefix_in_name_order(store: StateStore) -> None:
+    store.advance_watermark("sync:lists:b", "2026-01-02")
+    store.advance_watermark("sync:lists:a", "2026-01-01")
+    store.advance_watermark("sync:contacts:a", "2026-01-03")
+    assert list(store.watermarks()) == ["sync:contacts:a", "sync:lists:a", "sync:lists:b"]
+    assert store.watermarks("sync:lists:") == {
+        "sync:lists:a": "2026-01-01",
+        "sync:lists:b": "2026-01-02",
+    }
+    assert store.watermark("sync:lists:a") == "2026-01-01"
+    assert store.watermark("nothing") is None
