@@ -1,6 +1,7 @@
 """The sync part of ``reconcile demo``: after the migration, each sync job in turn.
 
-``STEPS`` is an ordered list with one :class:`Step` per job (SPEC order). A step's
+``STEPS`` is an ordered list with one :class:`Step` per job (SPEC order; the activities step
+comes last, after the newsletter it reads was sent). A step's
 ``prepare`` does in the sandboxes what an admin or a GetResponse user would do first (create
 a marketing list and a GetResponse List record, write a draft …) and returns lines saying
 so; then the demo runs the job once, exactly as ``reconcile sync JOB`` does, and shows its
@@ -65,6 +66,8 @@ class Step:
     job: str  # the sync job it runs: reconcile sync <job>
     title: str  # one line for the summary
     prepare: Callable[[DemoWorld], list[str]]  # what is done first, in words
+    # the job's clock, when a step moves the sandboxes' time on (default: the real clock)
+    clock: Callable[[DemoWorld], Any] | None = None
 
 
 def _lists(world: DemoWorld) -> list[str]:
@@ -91,6 +94,18 @@ def _newsletter(world: DemoWorld) -> list[str]:
     return prepare_newsletter(world)
 
 
+def _activities(world: DemoWorld) -> list[str]:
+    from reconcile.jobs.demo_activities import prepare
+
+    return prepare(world)
+
+
+def _getresponse_time(world: DemoWorld) -> Any:
+    from reconcile.jobs.demo_activities import getresponse_time
+
+    return getresponse_time(world)
+
+
 def _sent(world: DemoWorld) -> list[str]:
     from reconcile.jobs.demo_mail import prepare_sent
 
@@ -103,6 +118,12 @@ STEPS: list[Step] = [
     Step("templates", "GetResponse 'MS CRM' draft → GetResponse Template (SPEC 6)", _template),
     Step("newsletters", "CRM newsletter → scheduled in GetResponse (SPEC 7)", _newsletter),
     Step("newsletters", "GetResponse sends it → the record says Sent (SPEC 7)", _sent),
+    Step(
+        "activities",
+        "Its sends, opens and clicks → GetResponse Activity records (SPEC 5.5)",
+        _activities,
+        _getresponse_time,
+    ),
 ]
 
 
@@ -115,7 +136,8 @@ def run_steps(world: DemoWorld, steps: list[Step] | None = None) -> list[dict[st
     for step in steps if steps is not None else STEPS:
         with world.progress.task(f"Demo: {step.title}", total=None):
             setup = step.prepare(world)
-            with world.context() as ctx:
+            timed = {"now": lambda step=step: step.clock(world)} if step.clock else {}
+            with world.context(**timed) as ctx:
                 report = run_job(registry[step.job], ctx)
         results.append({
             "job": step.job, "title": step.title, "setup": setup,

@@ -221,6 +221,12 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     assert lists["report"]["exit_code"] == 0, lists["lines"]
     assert lists["report"]["counts"]["contacts created in GetResponse"] >= 150
     assert lists["report"]["counts"]["members not sent: no bulk email"] == 2
+    activities = next(step for step in data["sync"] if step["job"] == "activities")
+    assert activities["report"]["exit_code"] == 0, activities["lines"]
+    # the demo newsletter's sends at least (opens and clicks are simulated on top)
+    sent = next(s for s in data["sync"] if "Sent" in s["title"])
+    assert activities["report"]["counts"]["activities added or counted"] >= 150, activities
+    assert sent["report"]["exit_code"] == 0
 
 
 def test_settings_file_profiles_and_sync_settings(env: Env, tmp_path: Path) -> None:
