@@ -503,8 +503,9 @@ ACTIVITIES = Table(
             f"{P}_Source",
             "Source",
             "String",
-            "How it reached the CRM first: report (GetResponse custom report), messages or "
-            "contacts (the activity endpoints), callback (reconcile listen).",
+            "Where the record comes from: report (GetResponse custom report), messages or "
+            "contacts (the activity endpoints), callback (reconcile listen; a callback dated on "
+            "receipt becomes report once the hourly run confirms it).",
             max_length=20,
         ),
     ),
