@@ -39,6 +39,7 @@ from reconcile.dataverse.errors import (
     ServiceUnavailable,
     Throttled,
     ValidationFailed,
+    WrongAddress,
 )
 from reconcile.dataverse.metadata import SchemaReport
 from reconcile.dataverse.metadata import check as check_schema
@@ -123,6 +124,7 @@ __all__ = [
     "Throttled",
     "ValidationFailed",
     "Watermark",
+    "WrongAddress",
     "active_contacts",
     "add_members",
     "adfs_auth",

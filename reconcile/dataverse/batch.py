@@ -9,6 +9,12 @@ its own status. (Source: Microsoft Learn, "Execute batch operations using the We
 The writer emits CRLF line endings and absolute inner URLs, as Microsoft's own SDK does;
 the reader tolerates bare LF and maps every response part back to the operation it
 answers, so that a caller can say exactly which record failed and why.
+
+A failed change set is read in both shapes found: Dataverse nests the failed operation in the
+change set's own ``multipart/mixed; boundary=changesetresponse_…`` part, with its
+``Content-ID`` (tests/dataverse/recordings/batch_changeset_failure.json); some servers put
+the one error directly in the batch. Either way every operation of the change set failed;
+the one the error belongs to gets it, the others say they were rolled back because of it.
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ class Result:
     status: int | None  # None: not run (the batch stopped at an earlier failure)
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    rolled_back_by: Operation | None = None  # the change set's operation that failed
 
     @property
     def ok(self) -> bool:
@@ -87,13 +94,23 @@ class Result:
                 record=self.operation.record,
                 hint="Fix the failure reported for the earlier record and run again.",
             )
-        return error_for(
+        error = error_for(
             self.status,
             self.body,
             method=self.operation.method,
             record=self.operation.record or self.operation.path,
             headers=self.headers,
         )
+        culprit = self.rolled_back_by
+        if culprit is not None and culprit is not self.operation:
+            error.message = (
+                f"Rolled back: {self.operation.record or self.operation.path} was in a change "
+                f"set that failed at {culprit.record or culprit.path}: "
+                f"{error.service_message or f'HTTP {self.status}'}"
+            )
+            error.hint = "Fix the failure of that record; this one is sent again with it."
+            error.args = (error.message,)
+        return error
 
 
 def flatten(items: Sequence[Item]) -> list[Operation]:
@@ -242,8 +259,13 @@ def decode(response: httpx.Response, items: Sequence[Item]) -> list[Result]:
                 results.append(Result(op, chosen.status, chosen.headers, chosen.body))
         else:  # a failed changeset answers with its one error for all its operations
             failure = next((p for p in parts if p.status >= 400), parts[-1])
+            culprit = next(
+                (op for op in operations if op.content_id and op.content_id == failure.content_id),
+                None,
+            )
             results.extend(
-                Result(op, failure.status, failure.headers, failure.body) for op in operations
+                Result(op, failure.status, failure.headers, failure.body, rolled_back_by=culprit)
+                for op in operations
             )
     return results
 

@@ -23,7 +23,7 @@ from reconcile.dataverse.auth import (
     online_auth,
 )
 from reconcile.dataverse.client import DataverseClient
-from reconcile.dataverse.errors import AuthenticationFailed, ConnectionFailed
+from reconcile.dataverse.errors import AuthenticationFailed, ConnectionFailed, redirect_error
 from reconcile.dataverse.odata import ApiVersion
 from reconcile.errors import ConfigError
 from reconcile.retrying import RetryPolicy
@@ -64,6 +64,8 @@ def discover_authority(
             f"Could not reach {settings.environment_url} to discover its authority "
             f"({type(exc).__name__})."
         ) from exc
+    if 300 <= response.status_code < 400:
+        raise redirect_error(response, record="the authority discovery (an anonymous WhoAmI)")
     authority = authority_from_challenge(response.headers.get("WWW-Authenticate"))
     if response.status_code != 401 or not authority:
         raise AuthenticationFailed(

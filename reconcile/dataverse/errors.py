@@ -20,7 +20,13 @@ reach these messages: only the method, the URL path and the service's own text a
           ├── NotSupported               405 / 501: not available on this API version
           ├── Throttled                  429 still refused after the waits
           ├── ServiceUnavailable         5xx still failing after the retries
-          └── ConnectionFailed           the service could not be reached at all
+          ├── ConnectionFailed           the service could not be reached at all
+          └── WrongAddress               3xx: the environment URL is wrong (exit 2)
+
+A redirect is never followed and never success: Dataverse itself does not redirect Web API
+calls, so a 3xx means the request reached something else (``http://`` instead of
+``https://``, a portal or sign-in page, a renamed environment). The error names the URL and
+the ``Location`` and says to fix ``dynamics.environment_url``.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from reconcile.errors import ServiceError
+from reconcile.errors import EXIT_BAD_INPUT, ServiceError
 from reconcile.retrying import transport_reason
 
 # Codes from https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes
@@ -159,6 +165,40 @@ class ConnectionFailed(DataverseError):
     default_hint = "Check the environment URL, the network and any proxy or TLS (ca_file) settings."
 
 
+class WrongAddress(DataverseError):
+    """The request was answered by a redirect: the environment URL is not the Web API's."""
+
+    exit_code = EXIT_BAD_INPUT
+    default_hint = (
+        "Set dynamics.environment_url to the environment's own URL (Online: "
+        "https://<org>.crm<N>.dynamics.com as the Power Platform admin center shows it; "
+        "On-Premises: https://<server>/<OrgName>), with https://, and run again. Nothing was "
+        "changed in Dataverse."
+    )
+
+    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
+
+
+def bare_url(url: httpx.URL | str) -> str:
+    """``scheme://host[:port]/path``: no query (it may hold a filter on personal data)."""
+    return str(httpx.URL(str(url)).copy_with(query=None, fragment=None))
+
+
+def redirect_error(response: httpx.Response, *, record: str | None) -> WrongAddress:
+    request = response.request
+    location = response.headers.get("Location")
+    target = bare_url(request.url.join(location)) if location else None
+    message = (
+        f"Dataverse answered {request.method} {bare_url(request.url)} with HTTP "
+        f"{response.status_code} {response.reason_phrase or 'Redirect'}"
+        + (f", pointing to {target}" if target else " without a Location")
+        + f": {record or 'the request'} did not reach the Web API and was not carried out."
+    )
+    return WrongAddress(message, status=response.status_code, record=record, location=target)
+
+
 def normalize_code(code: object) -> str | None:
     """``-2147220969`` and ``0x80040217`` name the same error; return the hex form.
 
@@ -222,6 +262,8 @@ def classify(status: int | None, code: str | None) -> type[DataverseError]:
         return by_status[status]
     if status is not None and status >= 500:
         return ServiceUnavailable
+    if status is not None and 300 <= status < 400:
+        return WrongAddress
     return ValidationFailed
 
 
@@ -248,8 +290,9 @@ def error_for(
             + Throttled.default_hint
         )
     request_id = None
-    if headers is not None:
-        request_id = headers.get("x-ms-service-request-id") or headers.get("REQ_ID")
+    if headers is not None:  # httpx.Headers, or a batch part's headers (lower-case names)
+        found = httpx.Headers(headers)
+        request_id = found.get("x-ms-service-request-id") or found.get("REQ_ID")
     return cls(
         message,
         hint=hint,
@@ -262,8 +305,10 @@ def error_for(
 
 
 def error_from_response(response: httpx.Response, *, record: str | None) -> DataverseError:
-    """The typed error for a failed HTTP response."""
+    """The typed error for a failed HTTP response (a 3xx redirect included)."""
     response.read()
+    if 300 <= response.status_code < 400:
+        return redirect_error(response, record=record)
     return error_for(
         response.status_code,
         response.content,

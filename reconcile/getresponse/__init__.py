@@ -58,6 +58,7 @@ from reconcile.getresponse.errors import (
     ServerError,
     UnexpectedResponse,
     ValidationError,
+    WrongAddress,
 )
 from reconcile.getresponse.imports import create_import, get_import, iter_imports, wait_for_import
 from reconcile.getresponse.newsletters import (
@@ -150,6 +151,7 @@ __all__ = [
     "TimeZone",
     "UnexpectedResponse",
     "ValidationError",
+    "WrongAddress",
     "add_tags",
     "campaign_exists",
     "cancel_newsletter",

@@ -230,7 +230,8 @@ class GetResponseClient:
         idempotent: bool,
         on_retry: Callable[[Attempt], None] | None = None,
     ) -> httpx.Response:
-        """Send through the retry policy; return a 2xx/3xx response or raise a typed error."""
+        """Send through the retry policy; return a 2xx response or raise a typed error (a 3xx
+        redirect included: it is never followed, and never success)."""
         try:
             response = send_with_retry(
                 self._http,
@@ -243,7 +244,7 @@ class GetResponseClient:
             )
         except httpx.TransportError as exc:
             raise self._connection_failed(request, exc, idempotent) from None
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise error_from_response(response, secrets=self.auth.secrets)
         return response
 

@@ -15,8 +15,17 @@ then by the HTTP status. Classes are chosen by what the caller does about them:
     ├── ForbiddenState             1002, 1009, 1011, 1027-1029   the resource's state forbids it
     ├── RateLimited                1015, 429         retriable after ``retry_after`` seconds
     ├── ServerError                1, 1019, 5xx      retriable later
+    ├── WrongAddress               3xx, 100001      the request never reached the API: fix
+    │                                                 the base URL / MAX host (exit 2)
     ├── UnexpectedResponse         a body that is not what the API documents
     └── ConnectionFailed           no answer (refused, timeout, dropped connection)
+
+A redirect is never followed and never taken for success: GetResponse's web servers answer a
+wrong host with ``301`` and an empty ``text/html`` body (a MAX account on the other MAX host:
+``Location: http://www.getresponse.com/enterprise``), which a client that only checks for
+``>= 400`` would read as an empty success — a contact silently lost, an empty list of lists.
+A ``404`` with code ``100001`` ("Route not found, please check url") is a wrong API path, not
+an id that does not exist: it must not be read as "already deleted" or "not found".
 
 ``retriable`` tells a job whether trying the same call later can succeed.
 """
@@ -29,7 +38,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from reconcile.errors import ServiceError
+from reconcile.errors import EXIT_BAD_INPUT, ServiceError
 
 DOCS_ERRORS = "https://apidocs.getresponse.com/v3/errors"
 
@@ -154,6 +163,23 @@ class ServerError(GetResponseError):
     )
 
 
+class WrongAddress(GetResponseError):
+    """The request reached something other than the API endpoint it meant: a redirect (the
+    host is wrong) or "Route not found" (the path is wrong). A setting to fix, not a record."""
+
+    exit_code = EXIT_BAD_INPUT
+    default_hint = (
+        "Set getresponse.api_url to the API host of the account: https://api.getresponse.com/v3 "
+        "(standard), or for GetResponse MAX the host the account lives on, "
+        "https://api3.getresponse360.com/v3 or https://api3.getresponse360.pl/v3, with "
+        "getresponse.domain; then run again. Nothing was changed in GetResponse."
+    )
+
+    def __init__(self, message: str, *, location: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.location = location
+
+
 class UnexpectedResponse(GetResponseError):
     default_hint = (
         "GetResponse answered with something the API does not document: check that the base "
@@ -194,6 +220,7 @@ _BY_CODE: dict[int, type[GetResponseError]] = {
     1011: ForbiddenState,
     1012: ValidationError,
     1013: NotFound,
+    100001: WrongAddress,
     1014: AuthenticationError,
     1015: RateLimited,
     1016: AccessDenied,
@@ -258,10 +285,15 @@ def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
 
 
 def _describe_context(context: Any) -> str:
-    """Say which field failed and why, from a validation context, in one line."""
+    """Say which field failed and why, from a validation context, in one line. The context
+    is a dict, a list of dicts, or a list of sentences (a recorded 404:
+    ``["Could not find contact by id: contacts"]``)."""
     items = context if isinstance(context, list) else [context]
     parts = []
     for item in items:
+        if isinstance(item, str) and item.strip():
+            parts.append(item.strip()[:200])
+            continue
         if not isinstance(item, dict) or not item:
             continue
         field = item.get("fieldName") or item.get("originalName") or item.get("field")
@@ -273,13 +305,43 @@ def _describe_context(context: Any) -> str:
     return "; ".join(parts)
 
 
+def bare_url(url: httpx.URL | str) -> str:
+    """``scheme://host[:port]/path`` without the query (it may hold an email) or a fragment."""
+    parsed = httpx.URL(str(url))
+    return str(parsed.copy_with(query=None, fragment=None))
+
+
+def redirect_error(response: httpx.Response) -> WrongAddress:
+    """A 3xx answer: the request was not carried out; say where it went and what to fix."""
+    request = response.request
+    status = response.status_code
+    location = response.headers.get("Location")
+    target = bare_url(request.url.join(location)) if location else None
+    reason = response.reason_phrase or "Redirect"
+    message = (
+        f"GetResponse answered {request.method} {bare_url(request.url)} with HTTP {status} "
+        f"{reason}"
+        + (f", pointing to {target}" if target else " without a Location")
+        + ": the request did not reach the GetResponse API and was not carried out"
+    )
+    return WrongAddress(
+        message,
+        http_status=status,
+        method=request.method,
+        path=request.url.path,
+        location=target,
+    )
+
+
 def error_from_response(
     response: httpx.Response, *, secrets: tuple[str, ...] = ()
 ) -> GetResponseError:
-    """Build the typed exception for a failed response (status >= 400)."""
+    """Build the typed exception for a failed response (a 3xx redirect, or status >= 400)."""
     request = response.request
     method, path = request.method, request.url.path
     status = response.status_code
+    if 300 <= status < 400:
+        return redirect_error(response)
     try:
         body = response.json()
     except ValueError:
@@ -308,6 +370,11 @@ def error_from_response(
     message += f" [HTTP {status}, code {code}"
     message += f", uuid {body['uuid']}]" if body.get("uuid") else "]"
     hint = _HINTS_BY_CODE.get(code or -1)
+    if cls is WrongAddress:
+        message = (
+            f"GetResponse has no {method} {bare_url(request.url)} ({api_message}) [HTTP {status}, "
+            f"code {code}]: the API path is wrong, not the id"
+        )
     if code == 1014 and "expired" in str(api_message).lower():
         hint = (
             "The OAuth access token has expired: get a new one (refresh_token grant at "

@@ -3,7 +3,9 @@
 Each record is built by ``from_api(dict)`` and keeps the API's own dict in ``raw`` (not in
 ``repr`` or equality) so a job can reach a field we did not model without another request.
 The API's quirks are absorbed here, once: string booleans (``"true"``), ``dayOfCycle`` as a
-string, custom-field values in ``value`` *or* ``values``, ``createdAt`` vs ``createdOn``.
+string, custom-field values in ``value`` *or* ``values``, ``createdAt`` vs ``createdOn``, and
+a contact's ``timeZone`` / ``ipAddress`` sent as ``""`` when unknown (recorded GetResponse 360
+answers, tests/getresponse/recordings/) — None here, like every other unknown value.
 """
 
 from __future__ import annotations
@@ -198,6 +200,7 @@ class Contact:
     tags: tuple[Tag, ...]
     custom_field_values: tuple[CustomFieldValue, ...]
     raw: Raw = field(repr=False, compare=False)
+    ip_address: str | None = None
 
     @classmethod
     def from_api(cls, data: Raw) -> Contact:
@@ -224,10 +227,11 @@ class Contact:
             scoring if type(scoring) is float else _float(scoring),
             _int(get("engagementScore")),
             _int(get("dayOfCycle")),
-            get("timeZone"),
+            get("timeZone") or None,
             tuple([Tag.from_api(t) for t in tags]) if tags else (),
             tuple([CustomFieldValue.from_api(v) for v in values]) if values else (),
             data,
+            get("ipAddress") or None,
         )
 
 

@@ -1,4 +1,5 @@
-"""Fault injection shared by both sandboxes: latency, error statuses, dropped connections.
+"""Fault injection shared by both sandboxes: latency, error statuses, dropped connections,
+redirects.
 
 Faults are data, set over HTTP (``POST /__sandbox__/faults``) so that any client — our
 tests, a third-party SDK, an admin trying the demo — can provoke them. Each fault fires
@@ -9,6 +10,12 @@ A drop comes in two kinds, because a client must treat them differently: by defa
 connection breaks before the service sees the request (nothing happened); with
 ``"after": true`` the service handles the request first and only the answer is lost (the
 write happened; repeating it must not do it twice).
+
+A redirect (``{"kind": "redirect", "status": 301, "location": "..."}``) answers as a web server
+in front of the API does when the client has the wrong host or scheme: a 3xx with a
+``Location`` and an empty ``text/html`` body (recorded on GetResponse 360: a MAX account on the
+other MAX host gets ``301`` to ``http://www.getresponse.com/enterprise``). The service never
+sees the request. Clients must refuse it, never follow it or take it for success.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 CONTROL_PREFIX = "/__sandbox__"
-KINDS = ("latency", "status", "drop")
+KINDS = ("latency", "status", "drop", "redirect")
+DEFAULT_LOCATION = "http://www.getresponse.com/enterprise"
 
 
 class DroppedConnection(Exception):
@@ -35,8 +43,9 @@ class DroppedConnection(Exception):
 
 @dataclass
 class Fault:
-    kind: str  # latency | status | drop
-    status: int | None = None  # for kind=status (429, 500, 502, 503, 504 ...)
+    kind: str  # latency | status | drop | redirect
+    status: int | None = None  # kind=status (429, 500, 502, 503, 504 ...); redirect (301 ...)
+    location: str | None = None  # kind=redirect: the Location header
     latency_ms: int = 0  # for kind=latency
     count: int | None = None  # fire this many times, then retire
     probability: float | None = None  # or fire with this probability ...
@@ -55,6 +64,16 @@ class Fault:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         if kind == "status" and not isinstance(data.get("status"), int):
             raise ValueError("a status fault needs an integer 'status'")
+        location = data.get("location")
+        if kind == "redirect":
+            data = {**data, "status": data.get("status", 301)}
+            if not isinstance(data["status"], int) or not 300 <= data["status"] < 400:
+                raise ValueError("a redirect fault's 'status' is a 3xx (default 301)")
+            if location is not None and not isinstance(location, str):
+                raise ValueError("'location' is a URL")
+            location = location or DEFAULT_LOCATION
+        elif location is not None:
+            raise ValueError("'location' is only for a redirect fault")
         after = data.get("after", False)
         if not isinstance(after, bool) or (after and kind != "drop"):
             raise ValueError("'after' is true or false, and only for a drop fault")
@@ -66,6 +85,7 @@ class Fault:
         fault = cls(
             kind=kind,
             status=data.get("status"),
+            location=location,
             latency_ms=int(data.get("latency_ms", 0)),
             count=None if count is None else int(count),
             probability=None if probability is None else float(probability),
@@ -165,6 +185,15 @@ class FaultMiddleware:
                 )
                 await send({"type": "http.response.body", "body": b"[", "more_body": True})
                 raise DroppedConnection(scope["path"])
+            elif fault.kind == "redirect":
+                response = Response(
+                    b"",
+                    status_code=int(fault.status or 301),
+                    headers={"Location": fault.location or DEFAULT_LOCATION},
+                    media_type="text/html; charset=UTF-8",
+                )
+                await response(scope, receive, send)
+                return
             else:
                 if fault.code is not None:  # the renderer reads it: request.scope["fault_code"]
                     scope = {**scope, "fault_code": fault.code}

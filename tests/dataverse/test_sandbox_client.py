@@ -409,3 +409,56 @@ def test_delete_many_in_batches_counts_gone_records_and_survives_a_lost_answer(d
     assert not result.errors
     assert client.requests_sent - before == 3  # 2 batches of at most 1,000, one sent twice
     assert not list(client.query("contacts", Query(select=("contactid",))))
+
+
+def test_a_redirect_is_an_error_naming_url_and_location_never_success(dv: Target) -> None:
+    """The sandbox's redirect fault answers as a front server does for a wrong environment
+    URL; the client neither follows it nor takes it for success."""
+    from reconcile.config import DynamicsSettings
+    from reconcile.dataverse import discover_authority
+
+    client = dv.client()
+    moved = {"kind": "redirect", "status": 302, "location": "https://login.example/portal?x=1"}
+    dv.faults({**moved, "count": 3})
+    with pytest.raises(errors.WrongAddress) as caught:
+        client.create("contacts", {"lastname": "lost?"}, id_column="contactid")
+    text = str(caught.value)
+    assert f"POST {dv.url}/api/data/v9.2/contacts with HTTP 302 Found" in text
+    assert "pointing to https://login.example/portal" in text
+    assert "x=1" not in text
+    assert "dynamics.environment_url" in text
+    assert caught.value.exit_code == 2
+    with pytest.raises(errors.WrongAddress):
+        list(client.query("contacts"))
+    with pytest.raises(errors.WrongAddress):
+        who_am_i(client)
+    assert dv.slept == []  # not retried
+    assert list(client.query("contacts")) == []  # nothing was created
+    dv.faults({**moved, "count": 1})
+    with pytest.raises(errors.WrongAddress, match="authority discovery"):
+        discover_authority(DynamicsSettings(environment_url=dv.url))
+
+
+def test_a_failed_change_set_names_the_operation_that_failed(dv: Target) -> None:
+    client = dv.client()
+    results = execute_batch(
+        client,
+        [
+            Changeset(
+                [
+                    Operation(
+                        "POST", "contacts", {"lastname": "Fine"}, content_id="1", record="Fine"
+                    ),
+                    Operation(
+                        "POST", "contacts", {"lastname": "x" * 60}, content_id="2", record="Long"
+                    ),
+                ]
+            ),
+        ],
+    )
+    assert [r.status for r in results] == [400, 400]
+    assert str(results[1].error()).startswith("Dataverse could not create Long:")
+    assert str(results[0].error()).startswith(
+        "Rolled back: Fine was in a change set that failed at Long: A validation error"
+    )
+    assert list(client.query("contacts")) == []

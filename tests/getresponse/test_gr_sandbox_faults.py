@@ -14,7 +14,11 @@ from reconcile.getresponse import (
     NewContact,
     RateLimited,
     ServerError,
+    WrongAddress,
     check_connection,
+    create_contact,
+    find_contact,
+    iter_campaigns,
     iter_contacts,
     submit_batch,
 )
@@ -135,3 +139,24 @@ def test_an_unreachable_host_is_a_connection_failure(clock: FakeClock) -> None:
         check_connection(client)
     assert not caught.value.maybe_applied
     assert client.stats.requests == 2
+
+
+def test_a_redirect_is_an_error_naming_url_and_location_never_success(
+    gr: SandboxHandle, client: GetResponseClient
+) -> None:
+    """The sandbox's redirect fault answers as GetResponse's web servers do for a wrong host
+    (tests/getresponse/recordings/redirect_wrong_max_host.json); nothing reaches the API."""
+    campaign_id = seed(gr, 3)
+    gr.fault(kind="redirect", count=3)
+    with pytest.raises(WrongAddress) as caught:
+        create_contact(client, campaign_id, NewContact("new.one@example.fr"))
+    assert "/v3/contacts" in str(caught.value)
+    assert "http://www.getresponse.com/enterprise" in str(caught.value)
+    assert "getresponse.api_url" in (caught.value.hint or "")
+    with pytest.raises(WrongAddress):
+        list(iter_campaigns(client))
+    with pytest.raises(WrongAddress):
+        find_contact(client, "nosuchcontact")
+    assert client.stats.retries == 0
+    assert len(list(iter_contacts(client, campaign_id=campaign_id))) == 3  # nothing was added
+    assert gr.control.get("/queue").json() == []

@@ -124,3 +124,41 @@ def test_a_drop_after_lets_the_service_do_the_work_and_loses_the_answer() -> Non
         refused = http.post("/__sandbox__/faults", json={"kind": "latency", "after": True})
         assert refused.status_code == 400
         assert "only for a drop fault" in refused.json()["error"]
+
+
+def test_redirect_answers_3xx_with_a_location_and_an_empty_html_body(
+    client: httpx.Client,
+) -> None:
+    armed = client.post(
+        "/__sandbox__/faults",
+        json={"kind": "redirect", "status": 302, "location": "https://login.example/", "count": 1},
+    )
+    assert armed.status_code == 201
+    moved = client.get("/v3/things")
+    assert moved.status_code == 302
+    assert moved.headers["location"] == "https://login.example/"
+    assert moved.headers["content-type"] == "text/html; charset=UTF-8"
+    assert moved.content == b""
+    assert client.get("/v3/things").status_code == 200
+
+
+def test_redirect_defaults_to_301_to_getresponse_enterprise(client: httpx.Client) -> None:
+    client.post("/__sandbox__/faults", json={"kind": "redirect"})
+    moved = client.post("/v3/things", json={})
+    assert (moved.status_code, moved.headers["location"]) == (
+        301,
+        "http://www.getresponse.com/enterprise",
+    )
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "redirect", "status": 200},
+        {"kind": "redirect", "status": 404},
+        {"kind": "redirect", "location": 5},
+        {"kind": "status", "status": 500, "location": "https://x/"},
+    ],
+)
+def test_bad_redirect_faults_are_refused(client: httpx.Client, fault: dict[str, object]) -> None:
+    assert client.post("/__sandbox__/faults", json=fault).status_code == 400

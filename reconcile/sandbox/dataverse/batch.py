@@ -2,7 +2,10 @@
 
 - Up to 1,000 requests (change-set members included); batches do not nest.
 - A change set is atomic: the first failing request rolls the whole change set back and the
-  change set answers with that one error. GET is not allowed inside a change set.
+  change set answers with that one error, nested in the change set's own
+  ``multipart/mixed; boundary=changesetresponse_…`` part with the failed request's
+  ``Content-ID`` (as Dataverse does: microsoft/PowerApps-Samples#473, recorded in
+  tests/dataverse/recordings/). GET is not allowed inside a change set.
 - ``Content-ID: n`` lets a later request use ``$n`` as its URL (``PATCH $1``, ``$1/nav/$ref``)
   or in a body (``"x@odata.bind": "$1"``); an unknown ``$n`` is a 400.
 - Without ``Prefer: odata.continue-on-error`` the batch stops at the first failure and answers
@@ -269,8 +272,11 @@ def _changeset(service: Service, runner: Runner, changeset: ChangeSet) -> tuple[
                 responses.append((response, part.content_id))
     except _Rollback as failure:
         runner.content_ids = saved_ids
-        return _render(failure.response, failure.content_id), True
+        return _changeset_part([(failure.response, failure.content_id)]), True
+    return _changeset_part(responses), False
+
+
+def _changeset_part(responses: list[tuple[ApiResponse, str | None]]) -> str:
     inner = f"changesetresponse_{uuid.uuid4()}"
     parts = "".join(f"--{inner}{CRLF}{_render(r, cid)}{CRLF}" for r, cid in responses)
-    chunk = f"Content-Type: multipart/mixed; boundary={inner}{CRLF}{CRLF}{parts}--{inner}--"
-    return chunk, False
+    return f"Content-Type: multipart/mixed; boundary={inner}{CRLF}{CRLF}{parts}--{inner}--"

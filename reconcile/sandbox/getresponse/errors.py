@@ -14,6 +14,15 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 MORE_INFO = "https://apidocs.getresponse.com/en/v3/errors/{code}"
+# What every JSON answer of the API says it is (recorded answers, tests/getresponse/recordings/).
+JSON_TYPE = "application/json;charset=utf-8"
+
+
+class ApiJSON(JSONResponse):
+    """A JSON answer with the API's own ``Content-Type``."""
+
+    media_type = JSON_TYPE
+
 
 # code -> (HTTP status, codeDescription)
 CODES: dict[int, tuple[int, str]] = {
@@ -26,6 +35,7 @@ CODES: dict[int, tuple[int, str]] = {
     1002: (400, "Resource state forbids that kind of action"),
     1008: (409, "There is another resource with the same value of unique property"),
     1013: (404, "The requested resource was not found"),
+    100001: (404, "Route not found, please check url"),
     1014: (401, "Problem during authentication process, check headers!"),
     1015: (429, "Too many request to API, quota reached, please wait till next quota window"),
     1016: (403, "Temporary API block"),
@@ -68,7 +78,7 @@ class GetResponseError(Exception):
         return error_body(self.status, self.code, self.message, self.context)
 
     def response(self) -> JSONResponse:
-        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+        return ApiJSON(self.body(), status_code=self.status, headers=self.headers)
 
 
 def error_body(status: int, code: int, message: str, context: Any) -> dict[str, Any]:
@@ -82,6 +92,17 @@ def error_body(status: int, code: int, message: str, context: Any) -> dict[str, 
         "context": context,
         "uuid": str(uuid.uuid4()),
     }
+
+
+def route_not_found(method: str, path: str) -> GetResponseError:
+    """A path (or verb) that is no API route: 404 code 100001, as recorded on GetResponse 360,
+    not the 1013 of an id that does not exist."""
+    requested = path if path.endswith("/") else path + "/"
+    return GetResponseError(
+        100001,
+        f"Route not found - [requestedUrl => {requested}, requestedMethod => {method}]",
+        {},
+    )
 
 
 def not_found(**context: Any) -> GetResponseError:

@@ -14,10 +14,17 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from reconcile.sandbox.getresponse.errors import GetResponseError, invalid, unauthenticated
+from reconcile.sandbox.getresponse.errors import (
+    JSON_TYPE,
+    ApiJSON,
+    GetResponseError,
+    invalid,
+    route_not_found,
+    unauthenticated,
+)
 from reconcile.sandbox.getresponse.paging import Page
 from reconcile.sandbox.getresponse.statistics import statistics
 
@@ -61,14 +68,19 @@ def authenticate(sandbox: Account, request: Request) -> None:
             )
 
 
+def accepted(_: None) -> list[Any]:
+    """``POST /contacts`` answers 202 with an empty JSON list (recorded on GetResponse 360)."""
+    return []
+
+
 def render(result: Any, status: int = 200) -> Response:
     if isinstance(result, Response):
         return result
     if isinstance(result, Page):
-        return Response(result.body, status, result.headers, media_type="application/json")
+        return Response(result.body, status, result.headers, media_type=JSON_TYPE)
     if result is None:
         return Response(status_code=status)
-    return JSONResponse(result, status)
+    return ApiJSON(result, status)
 
 
 async def read_json(request: Request) -> Any:
@@ -188,7 +200,11 @@ def table(sandbox: Account) -> Table:
             api(s, lambda r, b: s.contacts.page(r.query_params, b, pid(r, "campaignId"))),
         ),
         ("/contacts", "GET", api(s, lambda r, b: s.contacts.page(r.query_params, b))),
-        ("/contacts", "POST", api(s, lambda r, b, d: s.queue.create(d), status=202, body=True)),
+        (
+            "/contacts",
+            "POST",
+            api(s, lambda r, b, d: accepted(s.queue.create(d)), status=202, body=True),
+        ),
         (
             "/contacts/batch",
             "POST",
@@ -354,9 +370,7 @@ def _mount(table: Table) -> list[Route]:
         async def dispatch(request: Request, verbs: dict[str, Any] = verbs) -> Response:
             endpoint = verbs.get(request.method)
             if endpoint is None:
-                return GetResponseError(
-                    1013, "Resource not found", {"method": request.method}, status=404
-                ).response()
+                return route_not_found(request.method, request.url.path).response()
             return await endpoint(request)
 
         methods = ["GET", "POST", "DELETE", "PUT", "PATCH"]

@@ -14,13 +14,13 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from reconcile.sandbox.faults import FaultMiddleware, fault_routes
 from reconcile.sandbox.getresponse import control, sample_data
 from reconcile.sandbox.getresponse import seed as seeding
 from reconcile.sandbox.getresponse.account import DEFAULT_CONTACT_DELAY, MAX_DOMAIN, Account
-from reconcile.sandbox.getresponse.errors import BLOCKS, GetResponseError, error_body
+from reconcile.sandbox.getresponse.errors import BLOCKS, ApiJSON, error_body, route_not_found
 from reconcile.sandbox.getresponse.ratelimit import RateLimits
 from reconcile.sandbox.getresponse.routes import routes
 
@@ -82,7 +82,7 @@ class GetResponseSandbox(Account):
         return FaultMiddleware(app, self.faults, self._render_fault)
 
     async def _unknown_path(self, request: Request, exc: Exception) -> Response:
-        return GetResponseError(1013, "Resource not found", {"path": request.url.path}).response()
+        return route_not_found(request.method, request.url.path).response()
 
     def _render_fault(self, status: int, request: Request) -> Response:
         """Injected errors in GetResponse's shape: 429 as a used-up time frame, 503 as code 1019
@@ -95,7 +95,7 @@ class GetResponseSandbox(Account):
         message = BLOCKS.get(code) or (
             "Service unavailable" if status == 503 else "Internal server error"
         )
-        return JSONResponse(error_body(status, code, message, {}), status)
+        return ApiJSON(error_body(status, code, message, {}), status)
 
     # ---- scenario and sample data ---------------------------------------------------------
 

@@ -3,7 +3,8 @@
 A view is an ordered list of (JSON key, SQL expression, flags). ``select()`` turns it into one
 ``json_object(...)`` expression, honouring ``fields=`` (only the named fields, plus the id,
 which the API always returns). Keys flagged ``OPTIONAL`` are left out when NULL, for fields the
-OpenAPI description types as non-nullable (a contact's ``name``, ``ipAddress``, ``timeZone``).
+OpenAPI description types as non-nullable (a contact's ``name``); a contact's ``timeZone`` and
+``ipAddress`` are ``""`` when unknown, as recorded on GetResponse 360.
 ``:base`` is the request's API root (``http://127.0.0.1:PORT/v3``), so every ``href`` points
 back at the sandbox that served it.
 """
@@ -64,7 +65,7 @@ CONTACT = View(
         _f("href", ":base || '/contacts/' || c.cid"),
         _f("name", "c.name", OPTIONAL),
         _f("origin", "c.origin"),
-        _f("timeZone", "c.time_zone", OPTIONAL),
+        _f("timeZone", "COALESCE(c.time_zone, '')"),
         _f("activities", ":base || '/contacts/' || c.cid || '/activities'"),
         _f("changedOn", "c.changed_on"),
         _f("createdOn", "c.created_on"),
@@ -74,7 +75,7 @@ CONTACT = View(
         _f("scoring", "c.scoring"),
         _f("engagementScore", "c.engagement_score"),
         _f("note", "c.note"),
-        _f("ipAddress", "c.ip_address", OPTIONAL),
+        _f("ipAddress", "COALESCE(c.ip_address, '')"),
     ),
 )
 CONTACT_SOURCE = "contacts c JOIN campaigns k ON k.id = c.campaign"

@@ -216,9 +216,14 @@ def test_changeset_is_atomic_and_batch_stops_on_error(api: httpx.Client) -> None
             changeset(
                 "changeset_1",
                 [
-                    http_part("POST", "/api/data/v9.2/contacts", '{"lastname": "Undone"}'),
                     http_part(
-                        "POST", "/api/data/v9.2/contacts", '{"lastname": "' + "x" * 60 + '"}'
+                        "POST", "/api/data/v9.2/contacts", '{"lastname": "Undone"}', content_id="1"
+                    ),
+                    http_part(
+                        "POST",
+                        "/api/data/v9.2/contacts",
+                        '{"lastname": "' + "x" * 60 + '"}',
+                        content_id="2",
                     ),
                 ],
             ),
@@ -230,6 +235,16 @@ def test_changeset_is_atomic_and_batch_stops_on_error(api: httpx.Client) -> None
     assert statuses(response) == [204, 400]
     assert "0x80044331" in response.text
     assert "REQ_ID:" in response.text
+    # the failed request nested in the change set's own part, with its Content-ID, as
+    # Dataverse answers (tests/dataverse/recordings/batch_changeset_failure.json)
+    nested = re.search(
+        r"Content-Type: multipart/mixed; boundary=(changesetresponse_[0-9a-f-]{36})\r\n\r\n"
+        r"--\1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+        r"Content-ID: 2\r\n\r\nHTTP/1.1 400 Bad Request\r\n.*?--\1--",
+        response.text,
+        re.S,
+    )
+    assert nested, response.text
     names = [r["lastname"] for r in api.get("/contacts?$select=lastname").json()["value"]]
     assert names == ["Before"]
 

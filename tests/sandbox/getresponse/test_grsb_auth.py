@@ -61,9 +61,18 @@ def test_max_host_shares_the_account(info: dict[str, Any], api: httpx.Client) ->
     assert listed[0]["href"].startswith(info["max"]["url"])
 
 
-def test_unknown_path_and_verb_are_404_code_1013(api: httpx.Client) -> None:
-    assert error_of(api.get("/no-such-resource")) == (404, 1013)
-    assert error_of(api.put("/campaigns")) == (404, 1013)
+def test_unknown_path_and_verb_are_404_route_not_found(api: httpx.Client) -> None:
+    """As recorded on GetResponse 360 (tests/getresponse/recordings/route_not_found.json):
+    code 100001, not the 1013 of an id that does not exist."""
+    missing = api.get("/no-such-resource")
+    assert error_of(missing) == (404, 100001)
+    assert missing.json()["codeDescription"] == "Route not found, please check url"
+    assert missing.json()["message"] == (
+        "Route not found - [requestedUrl => /v3/no-such-resource/, requestedMethod => GET]"
+    )
+    assert missing.headers["content-type"] == "application/json;charset=utf-8"
+    assert error_of(api.put("/campaigns")) == (404, 100001)
+    assert error_of(api.get("/contacts/nosuchid")) == (404, 1013)  # a route, an unknown id
 
 
 def test_malformed_json_body_is_400_code_1000(api: httpx.Client) -> None:
