@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,6 +24,7 @@ from reconcile.sandbox.dataverse.errors import DataverseError, render_fault
 from reconcile.sandbox.dataverse.paths import split_api_path
 from reconcile.sandbox.dataverse.security import ORGANIZATION_ID
 from reconcile.sandbox.faults import CONTROL_PREFIX, FaultMiddleware, fault_routes
+from reconcile.sandbox.guard import LastResort
 
 if TYPE_CHECKING:
     from reconcile.sandbox.dataverse.environment import Environment
@@ -76,7 +78,10 @@ def build_app(sandbox: Environment, authority_url: Callable[[], str]) -> Any:
 
     async def api(request: Request) -> Response:
         raw_path = request.scope.get("raw_path") or request.url.path.encode()
-        path = split_api_path(raw_path.decode("latin-1").split("?", 1)[0])
+        try:
+            path = split_api_path(raw_path.decode("latin-1").split("?", 1)[0])
+        except DataverseError as error:  # a malformed key or segment: the service's 400
+            return error_to_response_resp(error)
         if path is None:
             return error_to_response_resp(
                 DataverseError("ResourceNotFound", segment=request.url.path)
@@ -175,7 +180,12 @@ def build_app(sandbox: Environment, authority_url: Callable[[], str]) -> Any:
         *fault_routes(sandbox.faults),
         *authority_routes(sandbox.tokens),
     ]
-    return FaultMiddleware(Starlette(routes=routes), sandbox.faults, render_fault)
+    app = Starlette(routes=routes, middleware=[Middleware(LastResort, render=_internal_error)])
+    return FaultMiddleware(app, sandbox.faults, render_fault)
+
+
+def _internal_error(request: Request) -> Response:
+    return _to_response(error_to_response(DataverseError("InternalServerError")), [])
 
 
 def authority_app(sandbox: Environment) -> Any:

@@ -14,13 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from odata_query import ast, exceptions
-from odata_query.grammar import ODataLexer, ODataParser
+from odata_query import ast
 
 from reconcile.sandbox.dataverse.catalog import Catalog
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.functions import query_function
 from reconcile.sandbox.dataverse.models import Attribute, Entity, ManyToMany
+from reconcile.sandbox.dataverse.syntax import check_characters, operands, parse
 from reconcile.sandbox.dataverse.terms import (
     FilterContext,
     Scope,
@@ -44,12 +44,9 @@ _KINDS = {
 
 def parse_expression(text: str, aliases: dict[str, str] | None = None) -> ast._Node:
     """Parse an OData boolean expression; JSON arrays (``["a","b"]``) become OData lists."""
+    check_characters(text)
     text = _substitute_aliases(text, aliases or {})
-    text = _json_arrays_to_lists(text)
-    try:
-        return ODataParser().parse(ODataLexer().tokenize(text))
-    except (exceptions.ODataException, ValueError) as exc:
-        raise odata_error(f"Syntax error in $filter: {exc}") from None
+    return parse(_json_arrays_to_lists(text))
 
 
 def _outside_strings(text: str) -> list[tuple[bool, str]]:
@@ -94,7 +91,9 @@ def _json_arrays_to_lists(text: str) -> str:
         if char == "[":
             end = text.find("]", i)
             if end < 0:
-                raise odata_error("Syntax error in $filter: unclosed '['.")
+                raise odata_error(
+                    f"Syntax error: character '[' is not valid at position {i} in '{text}'."
+                )
             items = _array_items(text[i + 1 : end])
             if items is not None:
                 out.append("(" + ",".join(_literal(v) for v in items) + ")")
@@ -162,7 +161,7 @@ class Translator:
             # many values) becomes one flat SQL expression: nested parentheses would overflow
             # SQLite's parser stack, which the service itself does not have.
             op = "AND" if isinstance(node.op, ast.And) else "OR"
-            parts = [self.condition(n, lambdas, scope) for n in _chain(node, type(node.op))]
+            parts = [self.condition(n, lambdas, scope) for n in operands(node)]
             return f"({f' {op} '.join(parts)})"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return f"(NOT {self.condition(node.operand, lambdas, scope)})"
@@ -356,8 +355,12 @@ class Translator:
             self.params.append(1 if node.py_val else 0)
             return "?", "Edm.Boolean"
         if isinstance(node, ast.Integer):
-            self.params.append(int(node.val))
-            return "?", "Edm.Int32" if abs(int(node.val)) < 2**31 else "Edm.Int64"
+            value = int(node.val)
+            if abs(value) >= 2**63:  # past Edm.Int64: a decimal, as Microsoft.OData reads it
+                self.params.append(float(value))
+                return "?", "Edm.Decimal"
+            self.params.append(value)
+            return "?", "Edm.Int32" if abs(value) < 2**31 else "Edm.Int64"
         if isinstance(node, ast.Float):
             self.params.append(float(node.val))
             return "?", "Edm.Decimal"
@@ -372,20 +375,6 @@ class Translator:
                 raise odata_error(f"Bad date/time literal '{node.val}'.") from None
             return "?", "Edm.DateTimeOffset" if isinstance(node, ast.DateTime) else "Edm.Date"
         raise odata_error(f"The literal {_describe(node)} is not supported.")
-
-
-def _chain(node: ast.BoolOp, op: type) -> list[ast._Node]:
-    """The operands of a run of the same boolean operator, left to right, without recursion."""
-    out: list[ast._Node] = []
-    stack: list[ast._Node] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, ast.BoolOp) and isinstance(current.op, op):
-            stack.append(current.right)
-            stack.append(current.left)
-        else:
-            out.append(current)
-    return out
 
 
 def _describe(node: ast._Node) -> str:

@@ -22,6 +22,7 @@ from reconcile.sandbox.dataverse.shapes import (
     key_json,
     relationship_json,
 )
+from reconcile.sandbox.dataverse.syntax import operands
 from reconcile.sandbox.dataverse.terms import odata_error
 
 if TYPE_CHECKING:
@@ -340,9 +341,9 @@ def _value(node: ast._Node, item: dict[str, Any]) -> Any:
 
 
 def _matches(node: ast._Node, item: dict[str, Any]) -> bool:
-    if isinstance(node, ast.BoolOp):
-        first, second = _matches(node.left, item), _matches(node.right, item)
-        return (first and second) if isinstance(node.op, ast.And) else (first or second)
+    if isinstance(node, ast.BoolOp):  # a run of and/or, however long, without recursion
+        results = (_matches(part, item) for part in operands(node))
+        return all(results) if isinstance(node.op, ast.And) else any(results)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         return not _matches(node.operand, item)
     if isinstance(node, ast.Compare):

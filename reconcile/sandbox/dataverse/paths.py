@@ -143,4 +143,6 @@ def parse_literal(text: str, *, segment: str = "") -> Any:
             return json.loads(text)
         except ValueError:
             pass
-    raise DataverseError("ODataSyntax", message=f"Bad literal '{text}' in segment '{segment}'.")
+    # What Dataverse answers for a key it cannot read, e.g. ``contacts(not-a-guid)``
+    # (Microsoft.OData's ODataPathParser; docs/dataverse-api.md).
+    raise DataverseError("ODataSyntax", message="Bad Request - Error in query syntax.")

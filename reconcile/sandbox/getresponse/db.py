@@ -65,6 +65,9 @@ def encode_ids(kind: str, first: int) -> Iterator[str]:
         value += 62 - digit
 
 
+MAX_ROW_ID = 2**63 - 1  # SQLite's largest INTEGER
+
+
 def decode_id(kind: str, text: str) -> int | None:
     """The row number behind an opaque id, or None when it cannot be one of ours."""
     index = _INDEX[kind]
@@ -77,7 +80,9 @@ def decode_id(kind: str, text: str) -> int | None:
             return None
         value = value * 62 + digit
     number = value - _OFFSETS[kind]
-    return number if number > 0 else None
+    # Twelve base-62 digits reach 3e21, past SQLite's 64-bit integers: such an id is none of
+    # ours (a row id this large never exists), not an OverflowError when it is looked up.
+    return number if 0 < number <= MAX_ROW_ID else None
 
 
 class SandboxClock:

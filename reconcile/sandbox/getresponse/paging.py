@@ -137,10 +137,15 @@ class Pager:
             f"SELECT {listing.select}, {outer_keys} FROM ({inner}) AS _p"
             f" CROSS JOIN {listing.source} WHERE {unique} = _p._id ORDER BY {outer_order}"
         )
-        rows = self.conn.execute(sql, params).fetchall()
+        total = self.total(listing)
+        # A page past the end (``page=9223372036854775807``) is empty, as on the live API; its
+        # OFFSET would not even fit SQLite's integers.
+        rows = (
+            [] if extra is None and offset >= total else self.conn.execute(sql, params).fetchall()
+        )
         if rows and len(rows) == request.size:
             self._ends[(*identity, request.number)] = tuple(rows[-1][1:])
             while len(self._ends) > self.memory:
                 self._ends.popitem(last=False)
         body = "[" + ",".join(row[0] for row in rows) + "]"
-        return Page(body, self.total(listing), request)
+        return Page(body, total, request)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,6 +24,7 @@ from reconcile.sandbox.getresponse.account import DEFAULT_CONTACT_DELAY, MAX_DOM
 from reconcile.sandbox.getresponse.errors import BLOCKS, ApiJSON, error_body, route_not_found
 from reconcile.sandbox.getresponse.ratelimit import RateLimits
 from reconcile.sandbox.getresponse.routes import routes
+from reconcile.sandbox.guard import LastResort
 
 __all__ = ["DEFAULT_CONTACT_DELAY", "MAX_DOMAIN", "GetResponseSandbox"]
 
@@ -78,6 +80,7 @@ class GetResponseSandbox(Account):
         app = Starlette(
             routes=[*routes(self), *control.routes(self), *fault_routes(self.faults)],
             exception_handlers={404: self._unknown_path, 405: self._unknown_path},
+            middleware=[Middleware(LastResort, render=lambda r: self._render_fault(500, r))],
         )
         return FaultMiddleware(app, self.faults, self._render_fault)
 

@@ -107,6 +107,17 @@ def test_filter_plus_in_the_query_string_is_a_space(api: httpx.Client, people: l
     assert names(response.json()["value"]) == ["Bob"]
 
 
+def test_a_filter_syntax_error_answers_dataverse_own_message(api: httpx.Client) -> None:
+    """A real answer, quoted in AleksandrRogov/DynamicsWebApi#40 (a client that URL-encoded
+    its parameter aliases into the filter)."""
+    text = "Microsoft.Dynamics.CRM.LastXMonths(PropertyName=@p1,PropertyValue=@p2)&@p1='name'&p2=42"
+    response = api.get("/contacts", params={"$filter": text})
+    assert response.status_code == 400
+    assert odata_error(response) == (
+        f"Syntax error: character '&' is not valid at position 70 in '{text}'."
+    )
+
+
 @pytest.mark.parametrize(
     ("expression", "fragment"),
     [
@@ -120,7 +131,12 @@ def test_filter_plus_in_the_query_string_is_a_space(api: httpx.Client, people: l
         ),
         ("nickname eq 'x'", "Could not find a property named 'nickname'"),
         ("tolower(lastname) eq 'lee'", "The 'tolower' function is not supported."),
-        ("lastname eq", "Syntax error in $filter"),
+        # Microsoft.OData's texts, as Dataverse answers them (reconcile/sandbox/dataverse/syntax.py)
+        ("lastname eq", "Expression expected at position 11 in 'lastname eq'."),
+        ("lastname eq 'lee", "There is an unterminated string literal at position 12 in"),
+        ("lastname eq 'a' & x", "Syntax error: character '&' is not valid at position 16 in"),
+        ("lastname eq 'a')", "Syntax error at position 15 in 'lastname eq 'a')'."),
+        ("nosuch(lastname)", "An unknown function with name 'nosuch' was found."),
         ("parentcustomerid eq null", "Could not find a property named 'parentcustomerid'"),
     ],
 )
