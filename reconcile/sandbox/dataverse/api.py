@@ -70,15 +70,23 @@ class ApiRequest:
                 return value
         return None
 
-    def json(self) -> Any:
+    def json(self) -> dict[str, Any]:
+        """The body, a JSON object: every Web API write and action takes one (a list, a
+        string or a number is refused here once, not met as a crash by each handler)."""
         if not self.body.strip():
             return {}
         try:
-            return json.loads(self.body)
+            data = json.loads(self.body)
         except ValueError as exc:
             raise DataverseError(
                 "ODataSyntax", message=f"The request body is not valid JSON: {exc}."
             ) from None
+        if not isinstance(data, dict):
+            raise DataverseError(
+                "ODataSyntax",
+                message=f"The request body must be a JSON object, not a {type(data).__name__}.",
+            )
+        return data
 
 
 @dataclass

@@ -30,6 +30,7 @@ from reconcile.sandbox.dataverse.terms import (
 )
 from reconcile.sandbox.dataverse.values import parse_datetime
 
+CHAIN_GROUP = 64
 _OPERATORS = {ast.Eq: "=", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _KINDS = {
     ast.Eq: "Equal",
@@ -157,14 +158,24 @@ class Translator:
     # ----------------------------------------------------------------- conditions
     def condition(self, node: ast._Node, lambdas: dict[str, Scope], scope: Scope) -> str:
         if isinstance(node, ast.BoolOp):
-            # A chain of one operator (``a or b or c …``, hundreds long when a client asks for
-            # many values) becomes one flat SQL expression: nested parentheses would overflow
-            # SQLite's parser stack, which the service itself does not have.
+            # A chain of one operator (``a or b or c …``, a thousand long when a client asks
+            # for many values) becomes groups of at most 64 terms, grouped again: SQLite
+            # parses ``a OR b OR …`` into a tree as deep as the chain is long and refuses one
+            # deeper than 1,000 ("Expression tree is too large"), which the service does not.
             op = "AND" if isinstance(node.op, ast.And) else "OR"
             parts = [self.condition(n, lambdas, scope) for n in operands(node)]
+            while len(parts) > CHAIN_GROUP:
+                parts = [
+                    f"({f' {op} '.join(parts[i : i + CHAIN_GROUP])})"
+                    for i in range(0, len(parts), CHAIN_GROUP)
+                ]
             return f"({f' {op} '.join(parts)})"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return f"(NOT {self.condition(node.operand, lambdas, scope)})"
+            negations, inner = 0, node  # a run of ``not``: only its parity counts
+            while isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
+                negations, inner = negations + 1, inner.operand
+            condition = self.condition(inner, lambdas, scope)
+            return f"(NOT {condition})" if negations % 2 else condition
         if isinstance(node, ast.Compare):
             return self.compare(node, lambdas, scope)
         if isinstance(node, ast.Call):
