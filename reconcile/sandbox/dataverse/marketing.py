@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from reconcile.sandbox.dataverse.api import ApiRequest, ApiResponse, json_response, no_content
 from reconcile.sandbox.dataverse.errors import DataverseError
 from reconcile.sandbox.dataverse.fetchxml import matching_ids
-from reconcile.sandbox.dataverse.members import add_member
+from reconcile.sandbox.dataverse.members import add_member, add_members
 from reconcile.sandbox.dataverse.models import Entity, OneToMany, stable_guid
 from reconcile.sandbox.dataverse.paths import GUID_RE, Segment
 from reconcile.sandbox.dataverse.reads import representation
@@ -91,9 +91,11 @@ def add_list_members_list(service: Service, request: ApiRequest, segment: Segmen
     members = body.get("Members")
     if not isinstance(members, list) or not members:
         raise DataverseError("InvalidArgument", message="Members must be a non-empty list of rows.")
-    for position, member in enumerate(members):
-        member_entity, member_id = _entity_param(service, member, f"Members[{position}]")
-        add_member(service, request.user, list_id, member_id, member_entity)
+    parsed = [
+        _entity_param(service, member, f"Members[{position}]")
+        for position, member in enumerate(members)
+    ]
+    add_members(service, request.user, list_id, [(m, e) for e, m in parsed])
     return no_content()
 
 
@@ -145,8 +147,8 @@ def copy_dynamic_list_to_static(
         "source": row.get("source"),
     }
     created = service.rows.create(request.user, entity, copy, check=False)
-    for member_id in dynamic_members(service, request, row):
-        add_member(service, request.user, created.record_id, member_id)
+    found = dynamic_members(service, request, row)
+    add_members(service, request.user, created.record_id, [(m, None) for m in found])
     return json_response(200, representation(service, request, entity, created.record_id))
 
 

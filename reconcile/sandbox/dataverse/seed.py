@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconcile.sandbox.dataverse.api import Principal
 from reconcile.sandbox.dataverse.errors import DataverseError
-from reconcile.sandbox.dataverse.members import add_member
+from reconcile.sandbox.dataverse.members import add_member, add_members
 from reconcile.sandbox.dataverse.models import stable_guid
 from reconcile.sandbox.dataverse.security import ORGANIZATION_ID, ROOT_BUSINESS_UNIT_ID
 from reconcile.sandbox.dataverse.store import iso
@@ -311,9 +311,8 @@ def _lists_and_campaigns(
     )
     service = sandbox.service
     for list_id, share in ((lists[0], 0.3), (lists[1], 0.05)):
-        for contact_id in contact_ids:
-            if rng.random() < share:
-                add_member(service, who, list_id, contact_id)
+        chosen = [(c, None) for c in contact_ids if rng.random() < share]
+        add_members(service, who, list_id, chosen)
     add_member(service, who, lists[0], contact_ids[-1])  # o'brien@example.com is on the newsletter
     for account_id in account_ids[:5]:
         add_member(service, who, lists[4], account_id)

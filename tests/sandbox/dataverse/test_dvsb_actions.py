@@ -124,6 +124,15 @@ def test_add_list_members_list_remove_and_ref(api: httpx.Client, lists: dict[str
     }
     assert api.post("/AddListMembersList", json=body).status_code == 204
     assert members(api, lists["static"]) == sorted([lists["lee"], lists["ray"]])
+    count = api.get(f"/lists({lists['static']})?$select=membercount").json()["membercount"]
+    assert count == 2  # recounted once for the whole call (members.add_members)
+    again = {**body, "Members": [*body["Members"], *body["Members"]]}
+    assert api.post("/AddListMembersList", json=again).status_code == 204  # repeats: no-ops
+    count = api.get(f"/lists({lists['static']})?$select=membercount").json()["membercount"]
+    assert count == 2
+    stranger = {"accountid": lists["lee"], "@odata.type": "Microsoft.Dynamics.CRM.account"}
+    refused = api.post("/AddListMembersList", json={**body, "Members": [stranger]})
+    assert refused.status_code == 404
     untyped = {**body, "Members": [{"contactid": lists["lee"]}]}
     assert "@odata.type" in api.post("/AddListMembersList", json=untyped).json()["error"]["message"]
     removed = api.post(
