@@ -69,9 +69,25 @@ class QueryOptions:
     aliases: dict[str, str] = field(default_factory=dict)
 
 
+MAX_EXPANDS = 15  # "You can include up to 15 $expand options in a query" (Microsoft Learn)
+
+
 def parse_options(
-    catalog: Catalog, entity: Entity, params: list[tuple[str, str]], *, nested: bool = False
+    catalog: Catalog,
+    entity: Entity,
+    params: list[tuple[str, str]],
+    *,
+    nested: bool = False,
+    within_collection: bool = False,
+    expands: list[int] | None = None,
 ) -> QueryOptions:
+    """Query options of a request, or (``nested``) of one ``$expand`` item.
+
+    A nested ``$expand`` on single-valued navigation properties is answered as Dataverse does
+    (``contacts?$expand=parentcustomerid_account($expand=primarycontactid)``, "Join tables
+    using OData"); one under or of a collection-valued property is refused (not emulated). At
+    most 15 ``$expand`` options in all; ``expands`` counts them across the levels."""
+    counted = expands if expands is not None else [0]
     options = QueryOptions()
     options.aliases = {k: v for k, v in params if k.startswith("@")}
     for name, value in params:
@@ -99,9 +115,19 @@ def parse_options(
                 raise odata_error(f"'{value}' is not a valid count option.")
             options.count = value == "true"
         elif name == "$expand":
-            if nested:
-                raise odata_error("Nested $expand is not supported by the sandbox (single level).")
-            options.expand = [_expand(catalog, entity, part) for part in split_outside(value)]
+            if within_collection:
+                raise odata_error(
+                    "Nested $expand on collection-valued navigation properties is not "
+                    "emulated by the sandbox."
+                )
+            parts = split_outside(value)
+            counted[0] += len(parts)
+            if counted[0] > MAX_EXPANDS:
+                raise odata_error(
+                    f"The query has {counted[0]} $expand options; at most {MAX_EXPANDS} are "
+                    "allowed."
+                )
+            options.expand = [_expand(catalog, entity, p, nested, counted) for p in parts]
         elif name == "$skiptoken":
             options.skiptoken = value
         elif name == "$deltatoken":
@@ -135,7 +161,9 @@ def parse_orderby(entity: Entity, value: str) -> list[tuple[Attribute, bool]]:
 _EXPAND_RE = re.compile(r"^([A-Za-z_][\w]*)\s*(?:\((.*)\))?$", re.S)
 
 
-def _expand(catalog: Catalog, entity: Entity, text: str) -> ExpandItem:
+def _expand(
+    catalog: Catalog, entity: Entity, text: str, nested: bool, counted: list[int]
+) -> ExpandItem:
     match = _EXPAND_RE.match(text.strip())
     if not match:
         raise odata_error(f"Syntax error in $expand at '{text}'.")
@@ -150,19 +178,25 @@ def _expand(catalog: Catalog, entity: Entity, text: str) -> ExpandItem:
         if lookup.polymorphic and pinned is None and lookup.type != "Owner":
             raise DataverseError("ODataUnknownProperty", name=nav, entity=entity.logical_name)
         target = catalog.entities[pinned or lookup.targets[0]]
-        options = parse_options(catalog, target, inner_params, nested=True)
+        options = parse_options(catalog, target, inner_params, nested=True, expands=counted)
         return ExpandItem(nav, target, options, lookup=lookup, pinned=pinned)
     rel = catalog.collection_nav(entity, nav)
     if rel is None:
         raise DataverseError("ODataUnknownProperty", name=nav, entity=entity.logical_name)
+    if nested:
+        raise odata_error(
+            "Nested $expand on collection-valued navigation properties is not emulated by the "
+            "sandbox."
+        )
     if isinstance(rel, ManyToMany):
         other = rel.entity2 if rel.entity1 == entity.logical_name else rel.entity1
     else:
         other = rel.referencing_entity
     target = catalog.entities[other]
-    return ExpandItem(
-        nav, target, parse_options(catalog, target, inner_params, nested=True), relationship=rel
+    options = parse_options(
+        catalog, target, inner_params, nested=True, within_collection=True, expands=counted
     )
+    return ExpandItem(nav, target, options, relationship=rel)
 
 
 # ------------------------------------------------------------------------------ Prefer

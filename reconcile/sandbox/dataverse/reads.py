@@ -27,11 +27,17 @@ def context_url(
 ) -> str:
     shape = ""
     if options is not None and (options.select is not None or options.expand):
-        names = [a.wire_name for a in options.select or []]
-        names += [f"{item.nav}()" for item in options.expand]
-        shape = "(" + ",".join(names) + ")"
+        shape = "(" + _shape(options) + ")"
     suffix = "/$entity" if single else ""
     return f"{request.api_root}/$metadata#{entity.entity_set_name}{shape}{suffix}"
+
+
+def _shape(options: QueryOptions) -> str:
+    """``name,primarycontactid(fullname,parentcustomerid_account(name))``: the selected
+    columns and, nested, what each expansion selects (as Microsoft Learn's answers show)."""
+    names = [a.wire_name for a in options.select or []]
+    names += [f"{item.nav}({_shape(item.options)})" for item in options.expand]
+    return ",".join(names)
 
 
 def next_link(request: ApiRequest, token: str) -> str:

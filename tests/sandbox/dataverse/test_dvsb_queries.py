@@ -444,3 +444,37 @@ def test_quotes_survive_next_links_batches_and_fetchxml(
     )
     found = api.get("/contacts", params={"fetchXml": xml}).json()["value"]
     assert [r["jobtitle"] for r in found] == ["Quoted"]
+
+
+def test_nested_expand_of_single_valued_navigation_properties(api: httpx.Client) -> None:
+    """As Dataverse answers it ("Join tables using OData": nested expand of single-valued
+    navigation properties); under a collection-valued one it is not emulated."""
+    account = api.post("/accounts", json={"name": "Contoso"}).headers["OData-EntityId"][-37:-1]
+    bind = {"parentcustomerid_account@odata.bind": f"/accounts({account})"}
+    contact = api.post("/contacts", json={"lastname": "Lee", **bind}).headers["OData-EntityId"]
+    contact_id = contact[-37:-1]
+    assert (
+        api.patch(
+            f"/accounts({account})",
+            json={"primarycontactid@odata.bind": f"/contacts({contact_id})"},
+        ).status_code
+        == 204
+    )
+    expand = "parentcustomerid_account($select=name;$expand=primarycontactid($select=lastname))"
+    answer = api.get("/contacts", params={"$select": "lastname", "$expand": expand}).json()
+    assert answer["@odata.context"].endswith(
+        "#contacts(lastname,parentcustomerid_account(name,primarycontactid(lastname)))"
+    )
+    row = answer["value"][0]
+    assert row["parentcustomerid_account"]["name"] == "Contoso"
+    assert row["parentcustomerid_account"]["primarycontactid"]["lastname"] == "Lee"
+    assert row["parentcustomerid_account"]["primarycontactid"]["contactid"] == contact_id
+    one = api.get(f"/contacts({contact_id})", params={"$expand": expand}).json()
+    assert one["parentcustomerid_account"]["primarycontactid"]["lastname"] == "Lee"
+    under_collection = api.get(
+        "/accounts",
+        params={"$expand": "contact_customer_accounts($expand=parentcustomerid_account)"},
+    )
+    assert under_collection.status_code == 400
+    too_many = ",".join(["primarycontactid"] * 16)
+    assert api.get("/accounts", params={"$expand": too_many}).status_code == 400
