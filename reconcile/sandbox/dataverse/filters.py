@@ -171,7 +171,7 @@ class Translator:
                 ]
             return f"({f' {op} '.join(parts)})"
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            negations, inner = 0, node  # a run of ``not``: only its parity counts
+            negations, inner = 1, node.operand  # a run of ``not``: only its parity counts
             while isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
                 negations, inner = negations + 1, inner.operand
             condition = self.condition(inner, lambdas, scope)

@@ -345,7 +345,7 @@ def _matches(node: ast._Node, item: dict[str, Any]) -> bool:
         results = (_matches(part, item) for part in operands(node))
         return all(results) if isinstance(node.op, ast.And) else any(results)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        negations, inner = 0, node  # a run of ``not``: only its parity counts
+        negations, inner = 1, node.operand  # a run of ``not``: only its parity counts
         while isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not):
             negations, inner = negations + 1, inner.operand
         return _matches(inner, item) != bool(negations % 2)
