@@ -138,7 +138,8 @@ class Planner:
         )
         self.records = {s.getresponse_id(str(row["grc_getresponseid"])): row for row in rows}
         links = self._links_by_email() if self.link_by_email else {}
-        fields = self._field_rows(keys) if self.send_fields else {}
+        owners = [row[cr.RECORDS.primary_id] for row in self.records.values()]
+        fields = self._field_rows(owners) if self.send_fields else {}
         for contact_id, seen in self.seen.items():
             current = self.records.get(contact_id)
             if current is not None and current.get(r.STATUS) == cr.DELETED:
@@ -199,12 +200,17 @@ class Planner:
         name = self.where[contact_id].name
         return f"Deleted in GetResponse: gone from list {name!r} while it was read ({self.at})."
 
-    def _field_rows(self, keys: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
-        """Contact id → field id → its Custom Field record."""
+    def _field_rows(self, owners: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Contact id → field id → its Custom Field record, for the contacts whose records
+        are ``owners``: read by the lookup to the record, which Dataverse indexes (the value's
+        own GetResponse contact id is only the second column of its alternate key)."""
         out: dict[str, dict[str, dict[str, Any]]] = {}
+        if not owners:
+            return out
         for row in r.read_where_in(
-            self.ctx, cr.FIELDS.entity_set, cr.FIELD_COLUMNS, "grc_contactgetresponseid", keys
-        ):
+            self.ctx, cr.FIELDS.entity_set, cr.FIELD_COLUMNS, cr.OWNER,
+            [q.as_guid(owner) for owner in owners],
+        ):  # fmt: skip
             contact = s.getresponse_id(str(row.get("grc_contactgetresponseid") or ""))
             field = s.getresponse_id(str(row.get("grc_getresponseid") or ""))
             out.setdefault(contact, {})[field] = row
@@ -292,11 +298,10 @@ class Planner:
             self.plan.write(
                 "gone", r.Write(f"gone:{contact_id}", body, label), "mark deleted", gone.why
             )
-        if self.gone:
-            keys = [s.getresponse_key(c) for c in self.gone]
-            for row in r.read_where_in(
-                self.ctx, cr.FIELDS.entity_set, cr.FIELD_COLUMNS, "grc_contactgetresponseid", keys
-            ):
+        owners = [str(g.row[cr.RECORDS.primary_id]) for g in self.gone.values()
+                  if g.row.get(cr.RECORDS.primary_id)]  # fmt: skip
+        for values in self._field_rows(owners).values():
+            for row in values.values():
                 if row.get(r.STATUS) == cr.DELETED and row.get("statecode") == 1:
                     continue
                 why = "The GetResponse contact was deleted."
