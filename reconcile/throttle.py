@@ -65,3 +65,22 @@ class Throttle:
         with self._in_flight:
             self._wait_for_turn()
             yield
+
+
+class VirtualClock:
+    """When a caller (a test) injects ``sleep`` alone, time must still move for the throttle
+    and for polling deadlines: this clock is the monotonic clock plus everything slept so far.
+    Without it, a no-op sleep and a real clock make a ten-minute pause spin for ten minutes."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self._inner = sleep
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self._offset += max(seconds, 0.0)
+        self._inner(seconds)
+
+    def now(self) -> float:
+        return time.monotonic() + self._offset

@@ -21,7 +21,6 @@ import json as jsonlib
 import logging
 import re
 import ssl
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -48,31 +47,13 @@ from reconcile.dataverse.odata import (
 )
 from reconcile.errors import ConfigError
 from reconcile.retrying import Attempt, RetryPolicy, parse_retry_after, send_with_retry
-from reconcile.throttle import Throttle
+from reconcile.throttle import Throttle, VirtualClock
 
 log = logging.getLogger("reconcile.dataverse")
 
 REQUESTS_PER_WINDOW = 6000  # per user, per 300-second sliding window
 WINDOW_SECONDS = 300.0
 MAX_CONCURRENCY = 52  # concurrent requests per user before 0x80072326
-
-
-class _VirtualClock:
-    """When tests inject ``sleep`` alone, time must still move for the throttle: this clock
-    is the monotonic clock plus everything slept so far."""
-
-    def __init__(self, sleep: Callable[[float], None]) -> None:
-        self._inner = sleep
-        self._offset = 0.0
-        self._lock = threading.Lock()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self._offset += max(seconds, 0.0)
-        self._inner(seconds)
-
-    def now(self) -> float:
-        return time.monotonic() + self._offset
 
 
 class DataverseClient:
@@ -102,7 +83,7 @@ class DataverseClient:
         self.api_version = ApiVersion.parse(api_version)
         self.api_url = f"{self.environment_url}/api/data/{self.api_version}/"
         if sleep is not None and clock is None:
-            virtual = _VirtualClock(sleep)
+            virtual = VirtualClock(sleep)
             sleep, clock = virtual.sleep, virtual.now
         self._sleep = sleep or time.sleep
         self._clock = clock or time.monotonic

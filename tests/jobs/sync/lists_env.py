@@ -7,7 +7,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from reconcile.dataverse import schema
+from reconcile.dataverse import install_roles, install_schema, schema
+from reconcile.dataverse.roles import SERVICE_USER
 from reconcile.dataverse.schema import getresponse_id
 from reconcile.model import SyncStatus
 from tests.jobs.migrate_env import Env, rows
@@ -111,3 +112,52 @@ def set_status(env: Env, record: str, status: int, **more: Any) -> None:
 def queue(env: Env) -> list[tuple[str, str]]:
     """(email, state) of every asynchronous addition the GetResponse sandbox received."""
     return env.gr.conn.execute("SELECT email, state FROM queue ORDER BY id").fetchall()
+
+
+def two_lists(env: Env, members: int) -> None:
+    """The crash and fault tests' scenario, identical each time: ``members`` contacts (every
+    97th does not allow bulk email) on a big static list, the first 15 also on a small one,
+    and a GetResponse List record set New for each."""
+    env.dv.reset()
+    env.gr.reset()
+    admin = env.dataverse()
+    install_schema(admin)
+    install_roles(admin)
+    env.dv.load({"identity_roles": {"service": [SERVICE_USER.name]}})
+    crowd = people(members)
+    for i in range(0, members, 97):
+        crowd[i]["donotbulkemail"] = True
+    for i, person in enumerate(crowd):
+        person["contactid"] = f"00000000-0000-4000-8000-{i:012d}"
+    ids = add_contacts(env, crowd)
+    big = static_list(env, "Big", ids)
+    small = static_list(env, "Small", ids[:15])
+    for name, marketing, n in (("big_list", big, 1), ("small_list", small, 2)):
+        admin.create("grc_getresponselists", {
+            "grc_getresponselistid": f"00000000-0000-4000-9000-{n:012d}", "grc_name": name,
+            "grc_MarketingListId@odata.bind": f"/lists({marketing})",
+            "grc_synchronizationstatus": NEW})  # fmt: skip
+    for client in env.clients:
+        client.close()
+    env.clients.clear()
+
+
+def end_state(env: Env) -> dict[str, Any]:
+    """What the lists job leaves in both services, without ids the services chose: comparable
+    between runs on identically seeded sandboxes."""
+    gr = sorted(env.gr.conn.execute(
+        "SELECT k.name, c.email FROM contacts c JOIN campaigns k ON k.id = c.campaign"
+    ).fetchall())  # fmt: skip
+    cids = {cid: email for email, cid in env.gr.conn.execute("SELECT email, cid FROM contacts")}
+    admin = env.dataverse()
+    records = sorted(
+        (r["_grc_getresponselistid_value"], r["_grc_contactid_value"],
+         r["grc_synchronizationstatus"],
+         cids.get((r.get("grc_getresponseid") or "~").split("~")[0]))
+        for r in rows(admin, "grc_getresponsecontacts")
+    )  # fmt: skip
+    lists = sorted((r["grc_name"], r["grc_synchronizationstatus"], r["grc_iscreatedingetresponse"])
+                   for r in rows(admin, "grc_getresponselists"))  # fmt: skip
+    campaigns = sorted(n for (n,) in env.gr.conn.execute("SELECT name FROM campaigns"))
+    admin.close()
+    return {"gr": gr, "records": records, "lists": lists, "campaigns": campaigns}

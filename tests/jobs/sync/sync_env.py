@@ -16,8 +16,10 @@ from typing import Any
 
 from reconcile.dataverse import install_roles, install_schema
 from reconcile.dataverse.roles import SERVICE_USER
+from reconcile.getresponse import ApiKeyAuth, GetResponseClient
 from reconcile.jobs.sync import SyncContext, environment_key
 from reconcile.state import StateStore
+from reconcile.throttle import VirtualClock
 from tests.jobs import migrate_env
 from tests.jobs.migrate_env import Env
 
@@ -57,13 +59,25 @@ class Contexts:
     env: Env
     state_path: Path
     identity: str = "service"
+    virtual_time: bool = False  # the GetResponse client waits on a clock that never blocks
+
+    def getresponse(self) -> GetResponseClient:
+        if not self.virtual_time:
+            return self.env.getresponse()
+        clock = VirtualClock(lambda seconds: None)
+        info = self.env.gr_info
+        client = GetResponseClient(
+            ApiKeyAuth(info["api_key"]), base_url=info["url"], sleep=clock.sleep, clock=clock.now
+        )
+        self.env.clients.append(client)
+        return client
 
     def __call__(self, **kwargs: Any) -> SyncContext:
         state = StateStore(self.state_path)
         self.env.clients.append(state)
         return SyncContext(
             dv=self.env.dataverse(self.identity),
-            gr=self.env.getresponse(),
+            gr=self.getresponse(),
             state=state,
             environment=environment_key(self.env.dv_url, self.env.gr_info["url"]),
             **kwargs,

@@ -149,7 +149,7 @@ def test_queued_contacts_are_confirmed_by_the_next_run_never_sent_twice(
     ids = le.add_contacts(env, le.people(25))
     record = le.list_record(env, "slow", le.static_list(env, "Slow", ids))
     first = run_job(JOB, contexts())
-    assert first.counts["contacts still queued in GetResponse"] == 25
+    assert first.counts["contacts still queued in GetResponse"] == 25, (first.counts, first.lines())
     assert le.contact_records(env, record) == []
     env.gr.advance(4000)
     second = run_job(JOB, contexts())

@@ -21,12 +21,10 @@ from typing import Any
 
 import pytest
 
-from reconcile.dataverse import install_roles, install_schema
-from reconcile.dataverse.roles import SERVICE_USER
 from reconcile.sandbox.dataverse import DataverseSandbox
 from reconcile.sandbox.getresponse import GetResponseSandbox
 from reconcile.sandbox.server import SandboxServer
-from tests.jobs.migrate_env import Env, rows
+from tests.jobs.migrate_env import Env
 from tests.jobs.sync import lists_env as le
 from tests.jobs.sync.kill_switch import KillSwitch
 
@@ -48,50 +46,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def _fresh(world: dict[str, Any]) -> None:
-    """Identical scenario each time: same contacts, same marketing lists, same records."""
-    env: Env = world["env"]
-    env.dv.reset()
-    env.gr.reset()
-    admin = env.dataverse()
-    install_schema(admin)
-    install_roles(admin)
-    env.dv.load({"identity_roles": {"service": [SERVICE_USER.name]}})
-    people = le.people(MEMBERS)
-    for i in range(0, MEMBERS, 97):
-        people[i]["donotbulkemail"] = True
-    for i, person in enumerate(people):
-        person["contactid"] = f"00000000-0000-4000-8000-{i:012d}"
-    ids = le.add_contacts(env, people)
-    big = le.static_list(env, "Big", ids)
-    small = le.static_list(env, "Small", ids[:15])
-    for name, marketing, n in (("big_list", big, 1), ("small_list", small, 2)):
-        env.dataverse().create("grc_getresponselists", {
-            "grc_getresponselistid": f"00000000-0000-4000-9000-{n:012d}", "grc_name": name,
-            "grc_MarketingListId@odata.bind": f"/lists({marketing})",
-            "grc_synchronizationstatus": le.NEW})  # fmt: skip
-    for client in env.clients:
-        client.close()
-    env.clients.clear()
+    le.two_lists(world["env"], MEMBERS)
 
 
 def _state(world: dict[str, Any]) -> dict[str, Any]:
-    env: Env = world["env"]
-    gr = sorted(env.gr.conn.execute(
-        "SELECT k.name, c.email FROM contacts c JOIN campaigns k ON k.id = c.campaign"
-    ).fetchall())  # fmt: skip
-    cids = {cid: email for email, cid in env.gr.conn.execute("SELECT email, cid FROM contacts")}
-    admin = env.dataverse()
-    records = sorted(
-        (r["_grc_getresponselistid_value"], r["_grc_contactid_value"],
-         r["grc_synchronizationstatus"],
-         cids.get((r.get("grc_getresponseid") or "~").split("~")[0]))
-        for r in rows(admin, "grc_getresponsecontacts")
-    )  # fmt: skip
-    lists = sorted((r["grc_name"], r["grc_synchronizationstatus"], r["grc_iscreatedingetresponse"])
-                   for r in rows(admin, "grc_getresponselists"))  # fmt: skip
-    campaigns = sorted(n for (n,) in env.gr.conn.execute("SELECT name FROM campaigns"))
-    admin.close()
-    return {"gr": gr, "records": records, "lists": lists, "campaigns": campaigns}
+    return le.end_state(world["env"])
 
 
 def _run(world: dict[str, Any], state: Path, at: int | None, after: bool) -> tuple[int, int]:
