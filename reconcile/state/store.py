@@ -246,7 +246,8 @@ class StateStore:
         if kind:
             sql += " AND kind = ?"
             params.append(kind)
-        return {str(k): str(s) for k, s in self._db.execute(sql, params).fetchall()}
+        rows = self._db.execute(sql + " ORDER BY seq", params).fetchall()
+        return {str(k): str(s) for k, s in rows}
 
     # --- watermarks ---------------------------------------------------------------------
     def watermark(self, name: str) -> str | None:
