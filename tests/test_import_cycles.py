@@ -22,13 +22,6 @@ import pytest
 import reconcile
 
 PACKAGE_DIR = Path(reconcile.__file__).parent
-# Cycles that landed in reconcile/jobs/sync after this test (a job module and its plan/apply
-# helpers importing each other, type-only or deferred). Their owners remove them by moving the
-# plan dataclasses below both modules; then the entry goes too (the test says so). Never add one.
-KNOWN = {
-    frozenset({"reconcile.jobs.sync.lists", "reconcile.jobs.sync.lists_apply"}),
-    frozenset({"reconcile.jobs.sync.newsletter_reads", "reconcile.jobs.sync.newsletters"}),
-}
 
 
 def module_names(root: Path, package: str) -> dict[str, Path]:
@@ -132,12 +125,9 @@ def _loop(graph: dict[str, set[str]], members: set[str]) -> list[str]:
 
 def test_the_package_has_no_import_cycle() -> None:
     found = cycles(import_graph(PACKAGE_DIR, "reconcile"))
-    new = [loop for loop in found if frozenset(loop) not in KNOWN]
-    assert not new, "import cycles (move what both sides need into a module below them):\n" + (
-        "\n".join(" -> ".join(loop) for loop in new)
+    assert not found, "import cycles (move what both sides need into a module below them):\n" + (
+        "\n".join(" -> ".join(loop) for loop in found)
     )
-    gone = KNOWN - {frozenset(loop) for loop in found}
-    assert not gone, f"these cycles are gone: remove them from KNOWN in this file: {gone}"
 
 
 def test_the_graph_sees_the_sandbox_layers() -> None:

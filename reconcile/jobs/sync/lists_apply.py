@@ -17,7 +17,6 @@ from reconcile.jobs.sync import records as r
 from reconcile.jobs.sync.common import Journal, Report
 from reconcile.jobs.sync.contacts import read_whole_next_time
 from reconcile.jobs.sync.context import SyncContext
-from reconcile.jobs.sync.lists import ListsPlan, ListWork
 from reconcile.jobs.sync.lists_decide import (
     CREATED,
     DELETED,
@@ -30,6 +29,7 @@ from reconcile.jobs.sync.lists_decide import (
     taken_elsewhere,
 )
 from reconcile.jobs.sync.lists_unsubscribe import unsubscribe
+from reconcile.jobs.sync.lists_work import ListsPlan, ListWork
 
 LISTS, CONTACTS = s.LISTS, s.CONTACTS
 NEEDS_WRITE = (

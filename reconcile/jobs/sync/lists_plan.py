@@ -15,23 +15,98 @@ marketing list's member count and modification time as Dataverse last showed the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from reconcile.dataverse import schema as s
 from reconcile.dataverse.resources import MarketingList, dynamic_list_warnings
+from reconcile.getresponse import iter_campaigns
 from reconcile.jobs.sync import lists_read as rd
 from reconcile.jobs.sync.common import Journal
 from reconcile.jobs.sync.context import SyncContext
-from reconcile.jobs.sync.lists import (
-    ListsPlan,
-    ListWork,
-    _list_mark,
-    _needs_full,
-    campaigns,
-    evaluate,
-    waiting,
-)
-from reconcile.jobs.sync.lists_decide import CREATED, NEW, Member, list_problem
+from reconcile.jobs.sync.lists_decide import CREATED, NEW, Member, decide_members, list_problem
+from reconcile.jobs.sync.lists_push import SERVICE, Sent, on_list
+from reconcile.jobs.sync.lists_work import ListsPlan, ListWork
+
+# A dynamic list whose query depends on time or on other tables can change without any
+# contact changing: it is evaluated in full every run.
+_VOLATILE = re.compile(r"<link-entity|operator=[\"'][^\"']*(last|next|this|older|today|yester"
+                       r"|tomorrow|fiscal|-x-)", re.IGNORECASE)  # fmt: skip
+
+
+def _list_mark(ctx: SyncContext, work: ListWork, marketing: dict[str, Any], ok: bool) -> None:
+    count = marketing.get("membercount") if not marketing.get("type") else "-"
+    value = f"{ctx.now().isoformat(timespec='seconds')} {count} {marketing.get('modifiedon')}"
+    work.watermark = (ctx.watermark_name("lists", f"list:{work.record_id}"),
+                      f"{value} {'ok' if ok else 'dirty'}")  # fmt: skip
+
+
+def _needs_full(ctx: SyncContext, work: ListWork, marketing: dict[str, Any], changed: bool) -> bool:
+    stored = ctx.watermark("lists", f"list:{work.record_id}")
+    if stored is None:
+        return True
+    _, count, modified, flag = [*stored.split(" "), "", "", ""][:4]
+    if flag != "ok" or modified != str(marketing.get("modifiedon")):
+        return True
+    if marketing.get("type"):
+        return changed or bool(_VOLATILE.search(marketing.get("query") or ""))
+    return count != str(marketing.get("membercount"))
+
+
+def campaigns(ctx: SyncContext) -> tuple[dict[str, Any], set[str]]:
+    """The account's lists by lower-cased name, and their ids (one request per 1,000)."""
+    by_name: dict[str, Any] = {}
+    ids: set[str] = set()
+    for campaign in iter_campaigns(ctx.gr):
+        by_name[campaign.name.casefold()] = campaign
+        ids.add(campaign.campaign_id)
+    return by_name, ids
+
+
+def waiting(ctx: SyncContext, journal: Journal) -> dict[str, list[Sent]]:
+    """Contacts submitted by earlier runs (or by the interrupted one) and not yet seen on
+    their list, by campaign: they are confirmed, never sent again blindly."""
+    found: dict[str, Sent] = {}
+    for key, payload in ctx.state.pending(SERVICE).items():
+        if key.startswith("lists:"):
+            found[key] = Sent.from_payload(payload)
+    for entry in journal.pending("push"):
+        key = "lists:" + entry.op_key.removeprefix("push:")
+        if key not in found and entry.payload.get("campaign"):
+            found[key] = Sent.from_payload(entry.payload)
+    by_campaign: dict[str, list[Sent]] = {}
+    for sent in found.values():
+        by_campaign.setdefault(sent.campaign_id, []).append(sent)
+    return by_campaign
+
+
+def evaluate(
+    ctx: SyncContext,
+    work: ListWork,
+    members: list[Member],
+    records: list[Any],
+    *,
+    complete: bool,
+    pending: set[str],
+) -> None:
+    settings = ctx.section("lists")
+    work.complete = complete
+    work.decision = decide_members(
+        members,
+        records,
+        send_inactive=settings.send_inactive,
+        send_opted_out=settings.send_opted_out,
+        pending=pending,
+        complete=complete,
+    )
+    if settings.removed_members == "mark":  # marked once is enough
+        work.decision.removed = [r for r in work.decision.removed if not r.marked_removed]
+    if work.campaign_id and work.decision.push and work.action != "create":
+        found = on_list(ctx, work.campaign_id, work.decision.push)
+        if found:
+            work.already = {m.contact_id: found[m.email] for m in work.decision.push
+                            if m.email in found}  # fmt: skip
+            work.decision.push = [m for m in work.decision.push if m.contact_id not in work.already]
 
 
 def make(job: Any, ctx: SyncContext, journal: Journal) -> ListsPlan:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from reconcile.dataverse import query as q
 from reconcile.dataverse import schema as s
@@ -23,11 +23,8 @@ from reconcile.jobs.sync import newsletter_rules as rules
 from reconcile.jobs.sync import records as r
 from reconcile.jobs.sync.common import Journal
 from reconcile.jobs.sync.context import SyncContext
-from reconcile.jobs.sync.newsletter_send import Send
+from reconcile.jobs.sync.newsletter_send import NewslettersPlan, Send
 from reconcile.model import SyncStatus
-
-if TYPE_CHECKING:
-    from reconcile.jobs.sync.newsletters import NewslettersPlan
 
 MEMBER_COLUMNS = ("contactid", "fullname", "emailaddress1", "donotbulkemail", "donotemail",
                   "statecode")  # fmt: skip

@@ -44,7 +44,7 @@ from reconcile.getresponse.newsletters import (
 from reconcile.getresponse.records import Newsletter
 from reconcile.jobs.sync import newsletter_rules as rules
 from reconcile.jobs.sync import records as r
-from reconcile.jobs.sync.common import Journal, Report
+from reconcile.jobs.sync.common import Journal, Plan, Report
 from reconcile.jobs.sync.context import SyncContext
 from reconcile.model import SyncStatus
 
@@ -70,6 +70,16 @@ class Send:
     @property
     def key(self) -> str:
         return f"send:{self.record_id}"
+
+
+@dataclass
+class NewslettersPlan(Plan):
+    """The newsletters job's plan: the sends it will make and the records it will write."""
+
+    sends: list[Send] = field(default_factory=list)
+    updates: list[r.Write] = field(default_factory=list)  # CRM records, by primary id
+    upserts: list[r.Write] = field(default_factory=list)  # from GetResponse, by GetResponse id
+    edits: list[tuple[str, str]] = field(default_factory=list)  # (record, what changed)
 
 
 def send(ctx: SyncContext, journal: Journal, report: Report, item: Send) -> None:

@@ -11,7 +11,6 @@ since the last run. The rules are in ``newsletter_rules.py``, the send in
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from reconcile.dataverse import query as q
@@ -25,6 +24,7 @@ from reconcile.jobs.sync import newsletter_send as sending
 from reconcile.jobs.sync import records as r
 from reconcile.jobs.sync.common import Journal, Param, Plan, Report
 from reconcile.jobs.sync.context import SyncContext
+from reconcile.jobs.sync.newsletter_send import NewslettersPlan
 from reconcile.model import SyncStatus
 
 TABLE = s.NEWSLETTERS
@@ -44,14 +44,6 @@ COLUMNS = (
     "modifiedon",
 )
 OVERLAP = dt.timedelta(minutes=5)
-
-
-@dataclass
-class NewslettersPlan(Plan):
-    sends: list[sending.Send] = field(default_factory=list)
-    updates: list[r.Write] = field(default_factory=list)  # CRM records, by primary id
-    upserts: list[r.Write] = field(default_factory=list)  # from GetResponse, by GetResponse id
-    edits: list[tuple[str, str]] = field(default_factory=list)  # (record, what changed)
 
 
 class NewslettersJob:
