@@ -217,7 +217,7 @@ def write_review(
             options = review_sheets.sheet_options(parts)
             options["formula_columns"][SUMMARY_SHEET] = summary_formula
             options["column_widths"][SUMMARY_SHEET] = {
-                "What": 44.0, "Decision is": 12.0, "Risk is": 16.0, "At build-import": 70.0,
+                "What": 44.0, "Decision is": 12.0, "Risk is": 16.0, "At build-import": 104.0,
                 "Fixed": 9.0, "Count": 12.0,
             }  # fmt: skip
             options["page_setup"][SUMMARY_SHEET] = {
