@@ -98,6 +98,7 @@ class Planner:
         self.gone: dict[str, Gone] = {}
         self.vanished: set[str] = set()  # seen, then 404 when their details were read
         self.unsubscribed: dict[str, str] = {}  # contact id → CRM contact
+        self.whole: dict[str, set[str]] = {}  # campaign id → ids, for lists read whole
         self.counts: Counter[str] = Counter()
 
     # -- reading -------------------------------------------------------------------------
@@ -112,6 +113,8 @@ class Planner:
         )
         for contact_id, seen in found.items():
             self.seen[contact_id], self.where[contact_id] = seen, linked
+        if since is None:  # every contact of the list was read: that is a deletion scan too
+            self.whole[linked.campaign_id] = set(found)
         what = "read whole" if since is None else f"read from {r.sync_time(since)}"
         self.plan.notes.append(f"List {linked.name!r} {what}: {len(found):,} contacts.")
         return began
@@ -250,6 +253,7 @@ class Planner:
         result = scan_list(
             self.ctx, linked.record_id, linked.campaign_id, linked.name,
             skip=set(self.seen), consent=self.consent, at=self.at,
+            present=self.whole.pop(linked.campaign_id, None),
         )  # fmt: skip
         self.plan.notes.append(
             f"List {linked.name!r}: deletion scan of {result.scanned:,} GetResponse contacts, "

@@ -70,11 +70,14 @@ def scan_list(
     skip: set[str],
     consent: bool,
     at: str,
+    present: set[str] | None = None,
 ) -> ScanResult:
     """Records of the list whose GetResponse contact is gone (``skip``: ids this run has
-    already seen alive, anywhere)."""
+    already seen alive, anywhere; ``present``: the list's ids when this run read the whole
+    list anyway — no second read)."""
     result = ScanResult()
-    present = list_ids(ctx.gr, campaign_id, progress=ctx.progress)
+    if present is None:
+        present = list_ids(ctx.gr, campaign_id, progress=ctx.progress)
     result.scanned = len(present)
     condition = q.eq(cr.LIST, q.as_guid(record_id)) & q.ne(r.STATUS, cr.DELETED)
     rows: dict[str, dict[str, Any]] = {}  # only the records whose contact is missing
@@ -83,7 +86,7 @@ def scan_list(
         contact_id = s.getresponse_id(str(row.get("grc_getresponseid") or ""))
         if contact_id and contact_id not in present and contact_id not in skip:
             rows[contact_id] = row
-    present.clear()  # a million ids: not needed any more
+    del present  # a million ids: not needed any more
     missing = set(rows)
     if not missing:
         return result
