@@ -391,8 +391,8 @@ def load(sandbox: Environment, document: dict[str, Any]) -> dict[str, Any]:
         ids = bulk_insert(sandbox, SETS[key], items) if items else []
         created[key] = ids
         for record_id, extra in zip(ids, extras, strict=True):
-            for member in extra.get("members", []):
-                add_member(service, who, record_id, member)
+            if extra.get("members"):  # one check and one recount per list (issue 14)
+                add_members(service, who, record_id, [(m, None) for m in extra["members"]])
             for list_id in extra.get("lists", []):
                 _campaign_item(sandbox, record_id, list_id)
             for grant in extra.get("privileges", []):
