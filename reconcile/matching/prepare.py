@@ -57,15 +57,15 @@ class Side:
     full: pa.Array  # folded full name
     first: pa.Array  # folded first name
     last: pa.Array  # folded last name
+    repaired: np.ndarray  # bool: key, local and domain come from repair_email
+    guessed_repair: np.ndarray  # bool: that repair dropped a space (a guess)
     namesakes: np.ndarray | None = None  # int: contacts of this side with the same full name
-    repaired: np.ndarray | None = None  # bool: key, local and domain come from repair_email
-    guessed_repair: np.ndarray | None = None  # bool: that repair dropped a space (a guess)
     _counts: dict[str, np.ndarray] | None = None
 
     @property
     def usable(self) -> np.ndarray:
         """An address to compare: valid as written, or repaired (``repair_email``)."""
-        return self.valid if self.repaired is None else self.valid | self.repaired
+        return self.valid | self.repaired
 
     def frequency(self, field: str) -> np.ndarray:
         """Per contact, how many contacts of this side share its value of ``field`` (a column
@@ -209,7 +209,7 @@ def _side(
             guessed[rows] = [any(ch.isspace() for ch in t.rpartition("@")[0]) for t in texts]
             mask = np.zeros(n, dtype=bool)
             mask[rows] = True
-            keys = [email_key(f) for f, good in zip(fixed, ok, strict=True) if good]
+            keys = [email_key(f) for f in fixed if f is not None]
             key = pc.replace_with_mask(key, pa.array(mask), pa.array(keys, type=STRING))
     local, domain = split_at(key)
     return Side(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -269,7 +270,7 @@ def crm_contact_formula(sheet: Sheet) -> str:
     return "=" + formula
 
 
-def sheet_options(sheets: Sequence[Sheet]) -> dict[str, dict]:
+def sheet_options(sheets: Sequence[Sheet]) -> dict[str, Any]:
     """Widths, wrapping, dropdowns, colours, frozen header, filters and print set-up."""
     text = rx.Format().set_quote_prefix()
     wrapped = rx.Format().set_quote_prefix().set_text_wrap().set_align("top")

@@ -278,7 +278,9 @@ def _check_keys(
     return position
 
 
-def _resolve_choices(edited: pd.DataFrame, decision: pd.Series, original: pd.DataFrame, each):  # type: ignore[no-untyped-def]
+def _resolve_choices(
+    edited: pd.DataFrame, decision: pd.Series, original: pd.DataFrame, each: Any
+) -> pd.Series:
     """``link 1`` / ``link 2`` / ``link 3`` (the Review sheet's dropdown) -> ``link`` to that
     candidate, read from what match wrote (the sheet's CRM Contact is only a formula showing
     it: a workbook nobody opened in Excel has no value there)."""
