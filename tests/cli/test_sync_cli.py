@@ -82,3 +82,31 @@ def test_a_job_held_by_another_runner_is_not_run(env: Env, tmp_path: Path) -> No
     assert "host-b:4242:ffff" in err
     assert "templates" in err
     assert templates(env) == {}
+
+
+def test_sync_callbacks_enables_and_disables_without_showing_the_secret(
+    env: Env, tmp_path: Path
+) -> None:
+    secret = "cli-secret-do-not-print-0123456789"
+    settings = {**env.settings_env("service"), "RECONCILE_LISTEN_SECRET": secret}
+    args = ["sync", "callbacks", "--url", "https://hooks.example.com/", "--json"]
+    result = CliRunner().invoke(cli, args, env=settings, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert secret not in result.output
+    data = json.loads(result.stdout)
+    assert data["url"] == "https://hooks.example.com/getresponse/***"
+    assert data["actions"] == ["open", "click", "subscribe", "unsubscribe"]
+    config = env.gr.callbacks.current()
+    assert config["url"] == f"https://hooks.example.com/getresponse/{secret}"
+    text = CliRunner().invoke(cli, ["sync", "callbacks", "--url", "http://hooks.example.com",
+                                    "--action", "open"], env=settings)  # fmt: skip
+    assert text.exit_code == 0
+    assert "plain http" in text.stderr
+    assert secret not in text.output
+    off = CliRunner().invoke(cli, ["sync", "callbacks", "--disable"], env=settings)
+    assert off.exit_code == 0
+    assert "off" in off.stdout
+    assert env.gr.callbacks.current() is None
+    unset = CliRunner().invoke(cli, args, env=env.settings_env("service"))
+    assert unset.exit_code == 2
+    assert "listen.secret" in unset.output

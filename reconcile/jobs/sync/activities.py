@@ -19,6 +19,7 @@ one is ready, else estimated from GetResponse's statistics (no report is asked f
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -51,6 +52,8 @@ from reconcile.jobs.sync.activity_plan import (
 )
 from reconcile.jobs.sync.common import Journal, Param, Plan, Report
 from reconcile.jobs.sync.context import SyncContext
+
+log = logging.getLogger("reconcile.sync")
 
 NAME = "activities"
 OVERLAP = dt.timedelta(hours=2)  # GetResponse may record an activity a little late
@@ -207,20 +210,26 @@ class ActivitiesJob:
             elif email:
                 emails.add(email)
             message_ids.add(str(message))
+        log.info("%d activities read (%s) of %d contacts", sourced.spool.count, sourced.source,
+                 len(contact_ids))  # fmt: skip
         contacts = links.contact_records(ctx, contact_ids)
         by_email = links.contacts_by_email(ctx, emails) if emails else {}
         newsletters = links.newsletter_records(ctx, message_ids)
+        log.info("%d GetResponse Contact records, %d newsletter records", len(contacts),
+                 len(newsletters))  # fmt: skip
         low, high = sourced.window.bounds
         aggregate = bool(settings.aggregate)
         existing = (
             links.Existing() if aggregate else links.existing(ctx, low, high, contacts, newsletters)
         )
         earlier = links.aggregates(ctx, message_ids) if aggregate else None
+        log.info("%d records already in the window", existing.rows)
         source = {"report": "report", "messages": "messages"}.get(sourced.source, "contacts")
         decided = decide(
             Inputs(sourced, contacts, by_email, newsletters, existing, earlier, source)
         )
         plan.decided = decided
+        log.info("decided: %s", dict(decided.actions))
         names = sourced.names
         for (message, kind), n in sorted(decided.added.items()):
             label = f"{names.get(message) or message} ({kind})"
