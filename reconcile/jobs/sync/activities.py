@@ -56,7 +56,8 @@ from reconcile.jobs.sync.context import SyncContext
 log = logging.getLogger("reconcile.sync")
 
 NAME = "activities"
-OVERLAP = dt.timedelta(hours=2)  # GetResponse may record an activity a little late
+OVERLAP = dt.timedelta(hours=2)
+STORAGE = "storage added, KB (estimate)"  # GetResponse may record an activity a little late
 
 
 @dataclass
@@ -297,7 +298,8 @@ class ActivitiesJob:
                     r.write(ctx, journal, report, TABLE, writes, mode=mode, kind=kind,
                             outcome=outcome, total=total, per_record=False)  # fmt: skip
             added = sum(decided.added.values())
-            if added:
+            if added:  # a count too, so that reconcile status shows it with the run
+                report.add(STORAGE, max(1, round(decided.storage / 1024)))
                 report.notes.append(
                     f"{added:,} new activity records, about {describe_bytes(decided.storage)} "
                     "of Dataverse storage."

@@ -18,6 +18,7 @@ import pytest
 
 from reconcile.jobs.listen import Inbox, Writer, build_app, wait_until
 from reconcile.jobs.sync import callbacks as cb
+from reconcile.jobs.sync.activities import STORAGE
 from reconcile.sandbox.server import SandboxServer
 from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env
@@ -26,6 +27,11 @@ from tests.jobs.sync import sync_env
 from tests.jobs.sync.activities_env import World, settings
 
 SECRET = "s3cret-for-the-tests-0123456789"
+
+
+def writes(report: Any) -> dict[str, int]:
+    """What a run wrote (its counts without the storage estimate)."""
+    return {k: v for k, v in report.counts.items() if k != STORAGE}
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +114,7 @@ def test_webhooks_are_written_with_the_bulk_paths_ids(world: World, receiver: Re
     assert click["_grc_newsletterid_value"] == world.newsletter_record
     hourly = world.run(settings=settings(source="report"))
     assert hourly.exit_code == 0, hourly.lines()
-    assert hourly.counts == {"activities added or counted": 8}  # the two were there already
+    assert writes(hourly) == {"activities added or counted": 8}  # the two were there already
     assert len(world.activities()) == 10
 
 
@@ -127,7 +133,7 @@ def test_callbacks_dated_on_receipt_are_adopted_by_the_hourly_run(
     before = {r["grc_getresponseid"] for r in world.activities()}
     hourly = world.run(settings=settings(source="report"))
     assert hourly.exit_code == 0, hourly.lines()
-    assert hourly.counts == {
+    assert writes(hourly) == {
         "activities added or counted": 8,
         "activity records corrected": 2,  # the callbacks' records, adopted
     }
@@ -154,7 +160,7 @@ def test_a_late_callback_of_an_activity_already_written_is_deleted_as_a_duplicat
     assert wait_until(lambda: len(world.activities()) == 10, 20)
     since = {"since": world.sent_at - dt.timedelta(days=1)}
     again = world.run(settings=settings(source="report"), options=since)
-    assert again.counts == {"duplicate records deleted": 1}
+    assert writes(again) == {"duplicate records deleted": 1}
     assert len(world.activities()) == 9
 
 
