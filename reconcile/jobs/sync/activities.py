@@ -153,9 +153,10 @@ class ActivitiesJob:
                 return None
             if choice != "api":
                 return self._report(ctx, plan, win, found, kinds, settings, contacts)
-        if choice == "auto" and sources.pending_report(ctx) is None:
-            stats = sources.statistics(ctx, win, [m.newsletter_id for m in found])
-            volume = sum(v[k] for v in stats.values() for k in kinds)
+        recent = win.start >= ctx.now() - dt.timedelta(days=sources.PER_MESSAGE_DAYS - 1)
+        if choice == "auto" and recent and sources.pending_report(ctx) is None:
+            totals = sources.volume(ctx, win, [m.newsletter_id for m in found])
+            volume = sum(totals[k] for k in kinds)
             if volume <= sources.SMALL:
                 plan.notes.append(
                     f"GetResponse counts {volume:,} activities in the window: read from the "

@@ -14,9 +14,9 @@ endpoint's default is the last 14 days, the per-message one's at most 30 days ba
 URL, so each clicking contact's ``GET /contacts/{id}/activities`` supplies it — and
 ``GET /contacts/{id}/activities`` for every synchronized contact of the messages' lists when
 the window starts earlier. It is used when ``activities.source = "api"``, when the account's
-plan has no custom reports, and (``auto``) when GetResponse's statistics say the window holds
-no more than ``SMALL`` activities — a report would cost more requests and minutes of waiting
-than reading them directly.
+plan has no custom reports, and (``auto``) for a window of the last 30 days that
+GetResponse's statistics say holds no more than ``SMALL`` activities — a report would cost
+more requests and minutes of waiting than reading them directly.
 """
 
 from __future__ import annotations
@@ -105,6 +105,25 @@ def statistics(
             totals["unique_click"] += int(item.get("uniqueClicked") or 0)
         out[message_id] = totals
     return out
+
+
+def volume(ctx: SyncContext, window: Window, message_ids: Sequence[str]) -> dict[str, int]:
+    """GetResponse's counts for the window, all messages together: ``{send, open, click}``
+    (``GET /newsletters/statistics``, 50 messages a request)."""
+    totals = {"send": 0, "open": 0, "click": 0}
+    for start in range(0, len(message_ids), 50):
+        params = {
+            "query": {
+                "newsletterId": ",".join(message_ids[start : start + 50]),
+                "groupBy": "total",
+                "createdOn": {"from": window.start, "to": window.end},
+            }
+        }
+        for item in ctx.gr.items("newsletters/statistics", params):
+            totals["send"] += int(item.get("sent") or 0)
+            totals["open"] += int(item.get("totalOpened") or 0)
+            totals["click"] += int(item.get("totalClicked") or 0)
+    return totals
 
 
 # --- the bulk path --------------------------------------------------------------------------

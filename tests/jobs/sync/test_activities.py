@@ -129,7 +129,8 @@ def test_a_plan_without_custom_reports_falls_back_and_says_so(
 
 
 def test_a_small_window_is_read_from_the_endpoints_without_a_report(world: World) -> None:
-    report = world.run(settings=settings(source="auto"))
+    since = {"since": world.sent_at - dt.timedelta(days=1)}  # recent: per message
+    report = world.run(settings=settings(source="auto"), options=since)
     assert any("not worth the wait" in n for n in report.notes)
     assert not world.env.gr.conn.execute("SELECT 1 FROM custom_reports").fetchone()
     assert len(world.activities()) == 8
