@@ -28,6 +28,16 @@ from reconcile.cli.common import (
 from reconcile.errors import EXIT_FAILED, InputError
 
 
+def sync_environment(settings: Any) -> str | None:
+    """The sync jobs' key for these settings' GetResponse account × Dynamics environment."""
+    from reconcile.jobs.sync import environment_key
+
+    if not settings.dynamics.environment_url:
+        return None
+    gr = settings.getresponse
+    return environment_key(settings.dynamics.environment_url, gr.api_url, gr.domain)
+
+
 @click.group()
 def migrate() -> None:
     """Move GetResponse contacts into Dynamics: plan, review in Excel, apply.
@@ -239,6 +249,7 @@ def apply_command(
             dry_run=dry_run,
             chunk=batch_size,
             progress=progress,
+            sync_environment=sync_environment(settings),
         )
     target = report_path or report_file(review, dry_run=dry_run)
     report.report_path = str(target)

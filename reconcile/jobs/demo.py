@@ -114,6 +114,7 @@ def run_demo(
     from reconcile.getresponse import ApiKeyAuth, GetResponseClient
     from reconcile.jobs.demo_data import LISTS, bring_list_over, seed_both
     from reconcile.jobs.migrate import apply_plan, load_plan, make_plan
+    from reconcile.jobs.sync import environment_key
     from reconcile.state import StateStore
     from reconcile.workbooks.migration import write_run_report
     from reconcile.workbooks.safety import formula_cells
@@ -155,7 +156,12 @@ def run_demo(
             plan = load_plan(review_path, allow_duplicates=False, progress=progress)
             with StateStore(state_path) as state:
                 run = apply_plan(
-                    service, plan, workbook=str(review_path), state=state, progress=progress
+                    service,
+                    plan,
+                    workbook=str(review_path),
+                    state=state,
+                    progress=progress,
+                    sync_environment=environment_key(dv_info["url"], gr_info["url"]),
                 )
         from reconcile.jobs.demo_sync import DemoWorld, run_steps
 

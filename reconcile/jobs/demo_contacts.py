@@ -1,9 +1,8 @@
 """The demo's contacts step: what happens in GetResponse after the migration, before the
 hourly ``reconcile sync contacts`` (SPEC 5.1-5.3, 8).
 
-First the run an admin makes once after a migration (``--full``: every contact of the
-migrated list read and compared; it writes only what changed since the migration read it,
-and leaves the watermark the hourly runs start from). Then, in GetResponse: two contacts
+The migration left the watermark the hourly runs start from (when its plan read
+GetResponse), so no full read is needed. In GetResponse, after the migration: two contacts
 renamed, one email changed, GetResponse's engagement scores moving for three, a custom field
 value and a tag changed, two contacts subscribing, two deleted — and the demo runs the job.
 """
@@ -18,10 +17,6 @@ RENAMED, RESCORED, DELETED = 2, 3, 2
 
 
 def prepare(world: Any) -> list[str]:
-    from reconcile.jobs.sync import jobs, run_job
-
-    with world.context(full=True) as ctx:
-        first = run_job(jobs()["contacts"], ctx)
     gr_sandbox = world.gr_sandbox
     campaign = gr_sandbox.conn.execute(
         "SELECT cid, id FROM campaigns WHERE name = ?", (LISTS[0],)
@@ -52,9 +47,7 @@ def prepare(world: Any) -> list[str]:
         for n in (1, 2)
     ]
     gr_sandbox.seed({"contacts": new})
-    counts = ", ".join(f"{n:,} {what}" for what, n in first.counts.items()) or "nothing"
     return [
-        f"First contacts run after the migration (--full, once): {counts}.",
         f"In GetResponse list '{LISTS[0]}': {RENAMED} contacts renamed, 1 email changed, "
         f"{RESCORED} engagement scores changed, 1 custom field value and 1 tag changed, "
         f"2 new contacts, {DELETED} deleted (the demo scans for deletions on every run; the "

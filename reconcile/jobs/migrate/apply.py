@@ -35,6 +35,7 @@ from reconcile.jobs.migrate import checks, writes
 from reconcile.jobs.migrate.plan import Plan, build_plan, environment_key
 from reconcile.jobs.migrate.report import RunReport
 from reconcile.jobs.migrate.steps import Run, Stopped
+from reconcile.jobs.sync.contacts import read_whole_at
 from reconcile.progress import SILENT, Progress
 from reconcile.state import DONE, FAILED, StateStore
 
@@ -96,8 +97,14 @@ def apply_plan(
     dry_run: bool = False,
     chunk: int = CHUNK,
     progress: Progress = SILENT,
+    sync_environment: str | None = None,
 ) -> RunReport:
-    """Apply (or, with ``dry_run``, only show) ``plan``; see the module docstring."""
+    """Apply (or, with ``dry_run``, only show) ``plan``; see the module docstring.
+
+    ``sync_environment`` (``jobs.sync.environment_key`` of the same settings): once the run
+    is complete, the contacts sync job is told that every list of a plan read from GetResponse
+    was read whole when the plan was made, so that its first run reads only what changed
+    since, instead of asking for a full read."""
     started, sent_before = time.perf_counter(), client.requests_sent
     if environment_key(client.environment_url) != plan.environment:
         raise InputError(
@@ -145,6 +152,9 @@ def apply_plan(
         if not report.aborted and not state.entries(run_id, state=FAILED):
             state.mark(run_id, [("run", DONE, {"finished": _now()}, None)])
             state.finish_run(run_id)
+            if sync_environment and plan.source == "getresponse" and plan.read_at:
+                for item in plan.lists:
+                    read_whole_at(state, sync_environment, item.campaign_id, plan.read_at)
         return report
 
 

@@ -215,6 +215,8 @@ def make_plan(
     if accept_above is not None and not 0 <= accept_above <= 100:
         raise InputError(Problem(f"--accept-above takes a score from 0 to 100, not {accept_above}"))
     sync = sync or SyncSettings()
+    # Before reading: a contact changed during the read is read again by the contacts job.
+    read_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     if source == "getresponse":
         if gr is None:
             raise InputError(Problem("reading from GetResponse needs a GetResponse connection"))
@@ -231,6 +233,7 @@ def make_plan(
         "lists": [x.as_dict() for x in inputs.lists],
         "sync": inputs.sync,
         "accept_above": accept_above,
+        "read_at": read_at,
     }
     payload = inputs.gr[[model.GR_CONTACT_ID, *sources.GR_COLUMNS[3:]]].reset_index(drop=True)
     plan = build_plan(review, payload, migrate_meta)

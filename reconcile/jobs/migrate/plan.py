@@ -232,6 +232,7 @@ class Plan:
     skipped: list[Skip] = field(default_factory=list)
     sync: dict[str, Any] = field(default_factory=dict)
     field_values: int = 0  # custom field values the records carry
+    read_at: str | None = None  # when GetResponse was read (UTC, "YYYY-MM-DDTHH:MM:SSZ")
 
     def counts(self) -> dict[str, int]:
         linked_existing = sum(1 for r in self.records if r.link and not r.new)
@@ -308,7 +309,14 @@ def build_plan(
         )
         for x in meta["lists"]
     ]
-    plan = Plan(environment, source, allow_duplicates, lists, sync=dict(meta.get("sync") or {}))
+    plan = Plan(
+        environment,
+        source,
+        allow_duplicates,
+        lists,
+        sync=dict(meta.get("sync") or {}),
+        read_at=meta.get("read_at"),
+    )
     mirror = source == "getresponse"  # every contact of the lists gets its record
     contacts: dict[str, NewContact] = {}
     members: dict[str, list[str]] = {}  # GUID -> the GetResponse contacts it stands for

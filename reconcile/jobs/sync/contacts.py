@@ -34,7 +34,8 @@ from reconcile.jobs.sync.contact_merges import plan_merges
 from reconcile.jobs.sync.contact_plan import STEPS, ContactsPlan, Linked, Planner
 from reconcile.jobs.sync.contact_reads import list_size
 from reconcile.jobs.sync.contact_scan import cadence
-from reconcile.jobs.sync.context import SyncContext
+from reconcile.jobs.sync.context import SyncContext, watermark_name
+from reconcile.state import StateStore
 
 NAME = "contacts"
 OVERLAP = dt.timedelta(minutes=10)  # each window re-reads this much of the previous one
@@ -52,6 +53,13 @@ def read_whole_next_time(ctx: SyncContext, campaign_id: str) -> None:
     instead of refusing a list that has records but no watermark. A list the contacts job
     already reads keeps its watermark (watermarks only move forward)."""
     ctx.state.advance_watermark(ctx.watermark_name(NAME, f"list:{campaign_id}"), EPOCH)
+
+
+def read_whole_at(state: StateStore, environment: str, campaign_id: str, moment: str) -> None:
+    """For a job that read a list's contacts whole at ``moment`` and wrote their records
+    (``migrate apply``, from the plan's read): the next contacts run reads only what changed
+    in GetResponse since then, instead of refusing a list with records but no watermark."""
+    state.advance_watermark(watermark_name(NAME, environment, f"list:{campaign_id}"), moment)
 
 
 def _iso(moment: dt.datetime) -> str:

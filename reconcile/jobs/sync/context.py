@@ -66,6 +66,11 @@ def environment_key(dynamics_url: str, getresponse_url: str, domain: str | None 
     return f"{dynamics_url.strip().rstrip('/').lower()}|{account}"
 
 
+def watermark_name(job: str, environment: str, name: str) -> str:
+    """Where a job keeps one of its watermarks in the state store, per environment."""
+    return f"sync:{job}:{environment}:{name}"
+
+
 def holder_name() -> str:
     """This process, as a lease holder: host, pid and a random part (pids are reused)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -107,7 +112,7 @@ class SyncContext:
 
     # -- watermarks ----------------------------------------------------------------------
     def watermark_name(self, job: str, name: str) -> str:
-        return f"sync:{job}:{self.environment}:{name}"
+        return watermark_name(job, self.environment, name)
 
     def watermark(self, job: str, name: str) -> str | None:
         """The stored watermark, or None when there is none — or when ``--full`` asks to
