@@ -105,9 +105,10 @@ class Plan:
     def lines(self, shown: int = SHOWN) -> list[str]:
         """The plan as an admin reads it: counts, then the first items of each kind."""
         counts = self.counts()
+        notes = [f"Note: {note}" for note in self.notes]
         if not counts:
-            return ["Nothing to do."]
-        out = [f"  {action:<34}{n:>10,}" for action, n in counts.items()]
+            return ["Nothing to do.", *notes]
+        out = count_lines(counts)
         by_action: dict[str, list[PlanItem]] = {}
         for item in self.items:
             by_action.setdefault(item.action, []).append(item)
@@ -118,7 +119,13 @@ class Plan:
                 out.append(f"  - {item.record}{many}: {item.why}")
             if len(items) > shown:
                 out.append(f"  … and {len(items) - shown:,} more (--json lists them all)")
-        return out + [f"Note: {note}" for note in self.notes]
+        return out + notes
+
+
+def count_lines(counts: Mapping[str, int]) -> list[str]:
+    """One line per count, the numbers in one column however long the longest label."""
+    width = max([34, *(len(label) + 2 for label in counts)])
+    return [f"  {label:<{width}}{n:>10,}" for label, n in counts.items()]
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -150,6 +157,7 @@ class Report:
     # what cut the run short, for the runner and alerts: {"type": "AccessDenied", "code": 1016,
     # "service": "getresponse"} for a service error, {"type": "Interrupted"} for a stop
     aborted_by: dict[str, Any] | None = None
+    aborted_exit: int = EXIT_SERVICE  # 2 when what stopped it is a setting (a wrong address)
     plan: dict[str, Any] | None = None  # the plan (dry run) or its counts (real run)
 
     def add(self, outcome: str, n: int = 1) -> None:
@@ -169,8 +177,8 @@ class Report:
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
-        if self.aborted:
-            return EXIT_SERVICE
+        if self.aborted:  # a setting to fix (a wrong address) is 2, like any bad setting
+            return self.aborted_exit
         return EXIT_FAILED if self.failures else EXIT_OK
 
     def as_dict(self) -> dict[str, Any]:
@@ -189,8 +197,8 @@ class Report:
             plan.items = [PlanItem(**i) for i in self.plan["items"]]
             plan.notes = list(self.plan["notes"])
             return out + plan.lines(shown)
-        out += [f"  {outcome:<34}{n:>10,}" for outcome, n in self.counts.items()]
-        if not self.counts and not self.failures:
+        out += count_lines(self.counts)
+        if not self.counts and not self.failures and not self.aborted:
             out.append("  nothing to do")
         for failure in self.failures[:shown]:
             action = f" → {failure.action}" if failure.action else ""
@@ -198,9 +206,15 @@ class Report:
         if len(self.failures) > shown:
             out.append(f"  … and {len(self.failures) - shown:,} more failures (--json)")
         out += [f"Note: {note}" for note in self.notes]
-        if self.aborted:
+        if self.interrupted:
             out.append(f"Stopped: {self.aborted}")
             out.append("Run the same command again: it resumes where this run stopped.")
+        elif self.aborted:
+            out.append(f"Stopped: {self.aborted}")
+            out.append(
+                "Once that is fixed (or the service answers again), run the same command "
+                "again: it resumes where this run stopped."
+            )
         return out
 
 
@@ -329,6 +343,7 @@ def run_job(job: Job, ctx: SyncContext) -> Report:
         except ServiceError as exc:
             report.aborted = str(exc)
             report.aborted_by = _cause(exc)
+            report.aborted_exit = getattr(exc, "exit_code", EXIT_SERVICE)
         if report.aborted is None and plan is not None:
             for name, value in plan.watermarks.items():
                 report.watermarks[name] = ctx.state.advance_watermark(name, value)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import pytest
 
 from reconcile.dataverse.errors import ServiceUnavailable
+from reconcile.getresponse.errors import WrongAddress
 from reconcile.jobs.sync import Journal, Param, Plan, Report, SyncContext, lease_name, run_job
 from reconcile.jobs.sync.context import StopSignal
 from reconcile.state import DONE, PENDING, LeaseHeld, StateStore
@@ -41,8 +42,12 @@ class ChunkedJob:
     help: ClassVar[str] = "a job for the tests"
     params: ClassVar[tuple[Param, ...]] = ()
 
-    def __init__(self, items: list[str], *, fail_at: str | None = None) -> None:
+    def __init__(
+        self, items: list[str], *, fail_at: str | None = None, error: Exception | None = None
+    ) -> None:
         self.items, self.fail_at = items, fail_at
+        self.error = error or ServiceUnavailable("Dataverse answered 503 five times")
+        self.notes: list[str] = []
         self.written: list[str] = []
         self.pending_seen: list[str] = []
         self.stop_after_first: StopSignal | None = None
@@ -50,6 +55,7 @@ class ChunkedJob:
     def plan(self, ctx: SyncContext, journal: Journal) -> Plan:
         self.pending_seen = [e.op_key for e in journal.pending("item")]
         plan = Plan(self.name, ctx.environment, watermarks={"wm": "2026-12-07T10:00:00Z"})
+        plan.notes = list(self.notes)
         for item in self.items:
             if not journal.done(f"item:{item}"):
                 plan.add("write item", item, "it is new")
@@ -63,7 +69,7 @@ class ChunkedJob:
             with journal.chunk("item", [(f"item:{i}", {"i": i}) for i in chunk]) as outcomes:
                 for item in chunk:
                     if item == self.fail_at:
-                        raise ServiceUnavailable("Dataverse answered 503 five times")
+                        raise self.error
                     ctx.dv.requests_sent += 1
                     self.written.append(item)
                     outcomes.done(f"item:{item}")
@@ -103,7 +109,8 @@ def test_a_service_failure_keeps_the_watermark_and_the_next_run_resumes(tmp_path
     assert report.exit_code == 3
     assert report.aborted
     assert "503" in report.aborted
-    assert "Run the same command again" in report.lines()[-1]
+    assert "run the same command again: it resumes" in report.lines()[-1]
+    assert "  nothing to do" not in report.lines()
     assert ctx.state.watermark("wm") is None
     [run] = ctx.state.runs("sync:demo")
     assert (run.status, run.outcome) == ("running", "aborted")
@@ -160,6 +167,33 @@ def test_a_stop_request_ends_the_run_after_the_current_chunk(tmp_path: Path) -> 
     assert "stopped on request" in report.aborted
     assert report.exit_code == 130  # interrupted, as Ctrl-C anywhere else
     assert ctx.state.watermark("wm") is None
+
+
+def test_a_wrong_address_stops_the_run_as_a_setting_to_fix(tmp_path: Path) -> None:
+    wrong = WrongAddress("GetResponse has no GET /v2/campaigns: the API path is wrong")
+    report = run_job(ChunkedJob(["a"], fail_at="a", error=wrong), context(tmp_path / "s.db"))
+    assert report.exit_code == 2  # bad settings, as the README's table says
+    lines = report.lines()
+    assert "  nothing to do" not in lines  # it stopped before it could know
+    assert lines[-2].startswith("Stopped: GetResponse has no GET /v2/campaigns")
+    assert lines[-1].startswith("Once that is fixed")
+
+
+def test_a_dry_run_with_nothing_to_do_still_shows_its_notes(tmp_path: Path) -> None:
+    job = ChunkedJob([])
+    job.notes = ["No GetResponse List record is set New."]
+    report = run_job(job, context(tmp_path / "s.db", dry_run=True))
+    assert report.lines()[1:] == ["Nothing to do.", "Note: No GetResponse List record is set New."]
+
+
+def test_counts_stay_in_one_column_whatever_the_labels_length() -> None:
+    report = Report("demo", "env")
+    report.add("lists created")
+    report.add("linked contacts whose CRM email differs from GetResponse's (not sent)", 316)
+    first, second = report.lines()[1:3]
+    assert len(first) == len(second)
+    assert second.endswith(" 316")
+    assert "(not sent) " in second
 
 
 def test_full_ignores_the_stored_watermark(tmp_path: Path) -> None:
