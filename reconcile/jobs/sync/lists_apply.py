@@ -75,7 +75,8 @@ def _list_update(ctx: SyncContext, journal: Journal, report: Report, work: ListW
 
 
 def _one(ctx: SyncContext, journal: Journal, report: Report, work: ListWork) -> None:
-    if work.action == "error":
+    if work.action == "error":  # a failure of the run too: exit 1 names the list
+        report.fail(work.label, work.problem or "")
         _list_update(ctx, journal, report, work, {
             r.STATUS: ERROR, r.ERROR_TEXT: r.error_text(work.problem),
             "grc_iscreatedingetresponse": False}, "lists marked error")  # fmt: skip

@@ -108,9 +108,11 @@ def list_problem(record: Mapping[str, Any], marketing: Mapping[str, Any] | None)
     """Why a New list record cannot go to GetResponse (SPEC 4.1), or None."""
     name = str(record.get("grc_name") or "")
     if not NAME_RULE.match(name):
+        suggestion = suggest_name(name)
+        example = f" (for example to {suggestion!r})" if suggestion else ""
         return (
             f"The name {name!r} does not follow the connector's rule: 3 to 64 lowercase "
-            "letters, digits, '-' or '_'. Rename the list, then Set as New again."
+            f"letters, digits, '-' or '_'. Rename the list{example}, then Set as New again."
         )
     if marketing is None:
         return (
@@ -126,6 +128,16 @@ def list_problem(record: Mapping[str, Any], marketing: Mapping[str, Any] | None)
             "Set as New again."
         )
     return None
+
+
+def suggest_name(name: str) -> str | None:
+    """A name that follows the rule, made from one that does not ('Clients Été' →
+    'clients_ete'), or None when too little is left of it."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    made = re.sub(r"[^a-z0-9_-]+", "_", plain.lower()).strip("_-")[:64]
+    return made if NAME_RULE.match(made) else None
 
 
 def taken_elsewhere(name: str) -> str:

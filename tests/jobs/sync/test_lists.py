@@ -76,7 +76,13 @@ def test_checks_errors_and_retries_one_list_never_stops_the_others(
         assert found[name]["grc_synchronizationstatus"] == le.ERROR, name
         assert words in found[name]["grc_synchronizationerror"], name
         assert found[name]["grc_iscreatedingetresponse"] is False
-    assert [f.record for f in report.failures] == ["list 'taken_elsewhere'"]
+    # every list that failed is a failure of the run, named with its reason (exit 1)
+    failed = {f.record: f.message for f in report.failures}
+    assert set(failed) == {"list 'Bad Name'", "list 'no_marketing'", "list 'accounts_list'",
+                           "list 'taken_elsewhere'"}  # fmt: skip
+    assert "for example to 'bad_name'" in failed["list 'Bad Name'"]
+    assert any("failed: list 'no_marketing': No marketing list" in line
+               for line in report.lines())  # fmt: skip
     # An Error list stays as it is until the admin fixes it and sets it New again (SPEC 4.4).
     assert run_job(JOB, contexts()).counts == {}
     le.set_status(env, bad, le.NEW, grc_name="bad_name")
