@@ -485,6 +485,14 @@ def _validate(settings: Settings) -> None:
     ):
         if url and not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(f"{name} must be an http(s) URL, not {url!r}.")
+    web_api = re.search(r"/api/data(/|$)", d.environment_url or "", re.IGNORECASE)
+    if web_api:  # the Web API endpoint (Settings → Developer resources), not the environment
+        root = (d.environment_url or "")[: web_api.start()]
+        raise ConfigError(
+            f"dynamics.environment_url is the Web API's address ({d.environment_url!r}); "
+            f"give the environment's own URL: {root!r}.",
+            hint="The API path and version are added by reconcile (dynamics.api_version).",
+        )
     if settings.lists.removed_members not in REMOVED_MEMBERS:
         raise ConfigError(
             f"lists.removed_members must be 'mark' or 'remove', not "
@@ -604,9 +612,17 @@ def require_dynamics(settings: Settings) -> DynamicsSettings:
         if d.deployment == "onpremises" and not d.authority:
             missing.append("dynamics.authority (the AD FS URL, https://<adfs-host>/adfs)")
     if missing:
+        secret_only = len(missing) == 1 and d.client_secret is None and d.access_token is None
         raise ConfigError(
             "Dynamics connection settings are missing: " + "; ".join(missing) + ".",
-            hint="Run `reconcile init` for a commented settings file.",
+            hint=(
+                f"Set {env_name('dynamics', 'client_secret')} to the app's client secret "
+                f"value, or store it: keyring set {KEYRING_SERVICE} "
+                f"{settings.profile}/dynamics.client_secret (it never goes in the file)."
+                if secret_only
+                else "Put the settings in reconcile.toml (`reconcile init` writes a commented "
+                "one) and the secret in the environment or the keyring."
+            ),
         )
     return d
 

@@ -137,6 +137,10 @@ def test_a_secret_in_the_file_is_refused_with_where_to_put_it(tmp_path: Path) ->
         ("[dynamics]\napi_version = 'v10'\n", "api_version must be one of v8.2"),
         ("[dynamics]\ndeployment = 'cloud'\n", "deployment must be 'online' or 'onpremises'"),
         ("[dynamics]\nenvironment_url = 'contoso'\n", "must be an http(s) URL"),
+        (
+            "[dynamics]\nenvironment_url = 'https://contoso.crm4.dynamics.com/api/data/v9.2'\n",
+            "give the environment's own URL: 'https://contoso.crm4.dynamics.com'",
+        ),
         ("[sync]\nsend_tags = 'maybe'\n", "sync.send_tags must be true or false"),
         ("[dynamics\n", "not valid TOML"),
     ],
@@ -170,6 +174,13 @@ def test_missing_connection_settings_are_listed_together(tmp_path: Path) -> None
         "dynamics.authority",
     ):
         assert needed in text
+    assert "reconcile init" in str(info.value.hint)
+    only_secret = load_settings(write(tmp_path), env={}, secret_lookup=None)
+    with pytest.raises(ConfigError) as info:
+        require_dynamics(only_secret)  # the file is complete: only the secret is not set
+    assert "reconcile init" not in str(info.value.hint)
+    assert "RECONCILE_DYNAMICS_CLIENT_SECRET" in str(info.value.hint)
+    assert "keyring set reconcile default/dynamics.client_secret" in str(info.value.hint)
     with pytest.raises(ConfigError, match="GetResponse MAX needs"):
         require_getresponse(
             load_settings(
