@@ -78,7 +78,7 @@ def crm(dv: Target) -> Iterator[tuple[Any, Clock]]:
             f"{P}_createdingetresponseon": (NOW - timedelta(days=rng.randint(0, 60))).isoformat(),
         }
         if i % 5:
-            body[f"{P}_engagementscore"] = rng.randint(0, 100)
+            body[f"{P}_engagementscore"] = rng.randint(1, 5)  # GetResponse's 1 to 5
         if i % 4 != 3:
             body[f"{P}_origin"] = rng.choice(["import", "api", "landing_page"])
         if i % 3 == 0:
@@ -123,10 +123,6 @@ def read_all(client: Any, table: s.Table) -> list[dict[str, Any]]:
     return list(client.query(table.entity_set))
 
 
-def low(row: dict[str, Any]) -> int:
-    return int(row[f"{P}_engagementscore"]) // 10 * 10
-
-
 def day(text: str | None) -> date | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).date() if text else None
 
@@ -155,10 +151,11 @@ def check_against_records(report: Report, client: Any, since: date | None) -> No
     assert series(report, "contacts", "contacts_by_origin") == dict(
         Counter(r.get(f"{P}_origin") or "(not set)" for r in contacts)
     )
+    words = {1: "1 (least)", 5: "5 (most)"}
     buckets = Counter(
         "no score"
         if r.get(f"{P}_engagementscore") is None
-        else ("90-100" if r[f"{P}_engagementscore"] >= 90 else f"{low(r)}-{low(r) + 9}")
+        else words.get(r[f"{P}_engagementscore"], str(r[f"{P}_engagementscore"]))
         for r in contacts
     )
     scores = series(report, "contacts", "engagement_scores")
@@ -289,3 +286,15 @@ def test_workbook_has_native_charts_tables_numbers_and_dates(crm: Any, tmp_path:
     assert page.count("<svg") == 12
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "<script" not in page
+
+
+def test_engagement_scores_are_getresponse_s_one_to_five() -> None:
+    from reconcile.jobs.report.model import score_buckets
+
+    labels, counts = score_buckets({1: 4, 3: 2, 5: 7, None: 1})
+    assert dict(zip(labels, counts, strict=True)) == {
+        "1 (least)": 4, "2": 0, "3": 2, "4": 0, "5 (most)": 7, "no score": 1,
+    }  # fmt: skip
+    labels, counts = score_buckets({2: 1, 40: 3})  # not GetResponse's: shown, not hidden
+    assert labels[-1] == "other (not 1-5)"
+    assert counts[-1] == 3

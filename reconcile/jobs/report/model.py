@@ -116,16 +116,19 @@ def span(days: Iterable[date | None], since: date | None, until: date) -> tuple[
     return min(start, until), until
 
 
+# GetResponse gives the engagement score as 1 (not engaged) to 5 (highly engaged): OpenAPI
+# Contact.engagementScore, minimum 1, maximum 5 (docs/getresponse-api.md).
+SCORE_LABELS = {1: "1 (least)", 2: "2", 3: "3", 4: "4", 5: "5 (most)"}
+
+
 def score_buckets(by_score: dict[int | None, int]) -> tuple[list[str], list[int]]:
-    """Engagement scores (0-100) in tens, and the contacts without a score."""
-    labels = [f"{low}-{low + 9}" for low in range(0, 90, 10)] + ["90-100", "no score"]
-    counts = [0] * len(labels)
+    """Contacts per engagement score (1-5), then those without a score — and, only if some
+    record holds one, the values outside 1-5 (written by something else than GetResponse)."""
+    counts = dict.fromkeys([*SCORE_LABELS.values(), "no score"], 0)
     for score, value in by_score.items():
-        if score is None:
-            counts[-1] += value
-        else:
-            counts[min(int(score) // 10, 9)] += value
-    return labels, counts
+        label = "no score" if score is None else SCORE_LABELS.get(int(score), "other (not 1-5)")
+        counts[label] = counts.get(label, 0) + value
+    return list(counts), list(counts.values())
 
 
 def rate(part: float, whole: float) -> float:
