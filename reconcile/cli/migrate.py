@@ -158,7 +158,8 @@ def render_plan(summary: Any, next_step: bool = True) -> None:
         f"Plan: create {plan['contacts_to_create']:,} CRM contacts, link "
         f"{plan['link_existing'] + plan['link_new']:,} GetResponse contacts, write "
         f"{plan['records_to_write']:,} GetResponse Contact records and "
-        f"{plan['lists_to_create']:,} GetResponse List records."
+        f"{plan['lists_to_create']:,} GetResponse List "
+        f"{'record' if plan['lists_to_create'] == 1 else 'records'}."
     )
     risks = getattr(summary, "risks", {}) or {}
     if risks.get("new_likely_duplicates") or risks.get("links_names_differ"):
@@ -316,9 +317,12 @@ def demo(
 
     Starts both sandboxes on 127.0.0.1, seeds GetResponse lists and an overlapping CRM
     (typos, duplicates, namesakes, shared mailboxes), installs the connector's tables and
-    roles, runs 'migrate plan' (confident links accepted) and 'migrate apply', and prints
-    where the review and report workbooks are. With --offline: the Excel round-trip of
-    'match' and 'build-import' on generated exports instead.
+    roles, runs 'migrate plan' (confident links accepted) and 'migrate apply', then each
+    sync job once as an admin would meet it (a marketing list pushed, contacts changed in
+    GetResponse, a template, a newsletter scheduled and sent, its opens and clicks), and
+    writes the dashboards; it prints what each step did and where every file is. With
+    --offline: the Excel round-trip of 'match' and 'build-import' on generated exports
+    instead.
 
     \b
     Example:
@@ -356,17 +360,23 @@ def demo(
         f"Links checked against the generator's truth: {result.links_checked:,}, wrong: "
         f"{result.links_wrong:,}; contacts created for people the CRM had: {result.new_wrong:,}."
     )
-    verdict = "none" if not result.formula_cells else ", ".join(result.formula_cells)
-    click.echo(f"Formula cells in the written workbooks: {verdict}.")
+    _formula_check(result.formula_cells)
     for step in result.sync:
         click.echo(f"Then reconcile sync {step['job']}: {step['title']}")
         for line in [*step["setup"], *step["lines"]]:
             click.echo(f"  {line}")
-    click.echo(f"Review workbook: {result.review}")
-    click.echo(f"Report workbook: {result.report}")
+    click.echo(f"Review workbook: {Path(result.review).resolve()}")
+    click.echo(f"Report workbook: {Path(result.report).resolve()}")
     click.echo(f"Dashboards workbook: {Path(result.dashboards).resolve()}")
     click.echo(f"Dashboards web page: {Path(result.dashboards_page).resolve()}")
     click.echo(f"Done in {result.seconds:.1f} s; everything is in {result.out_dir}.")
+
+
+def _formula_check(cells: list[str]) -> None:
+    """The written workbooks hold no formula made from the data (a name or an email starting
+    with '=' is text): our own Summary counts are the only formulas, and are not listed."""
+    verdict = "none" if not cells else ", ".join(cells)
+    click.echo(f"Data cells that Excel would run as formulas (CSV injection check): {verdict}.")
 
 
 def _offline_demo(out_dir: Path, rows: int, seed: int, as_json: bool, progress: Any) -> None:
@@ -392,8 +402,7 @@ def _offline_demo(out_dir: Path, rows: int, seed: int, as_json: bool, progress: 
         click.echo(f"{label}: {files}")
         for problem in build.unresolved[:5]:
             click.echo(f"  unresolved: {problem}")
-    verdict = "none" if not result.formula_cells else ", ".join(result.formula_cells)
-    click.echo(f"Formula cells in the written workbooks: {verdict}.")
+    _formula_check(result.formula_cells)
     click.echo(
         f"Everything is in {result.out_dir}; IMPORT-STEPS.txt in each import folder says "
         "what an admin does next."

@@ -196,9 +196,11 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
         cli, ["demo", "--out", str(out), "--rows", "400", "-q"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    assert f"Review workbook: {out / 'review.xlsx'}" in result.output
-    assert f"Report workbook: {out / 'review-report.xlsx'}" in result.output
-    assert "Formula cells in the written workbooks: none." in result.output
+    assert f"Review workbook: {(out / 'review.xlsx').resolve()}" in result.output
+    assert f"Report workbook: {(out / 'review-report.xlsx').resolve()}" in result.output
+    assert "Data cells that Excel would run as formulas (CSV injection check): none." in (
+        result.output
+    )
     assert "CRM contacts created" in result.output
     assert "Then reconcile sync lists:" in result.output
     lines = result.output.strip().splitlines()

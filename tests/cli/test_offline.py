@@ -126,7 +126,9 @@ def test_demo_runs_the_whole_round_trip(tmp_path: Path):
     out = tmp_path / "demo"
     result = _run("demo", "--offline", "--out", str(out), "--rows", "400", "-q")
     assert result.exit_code == 0, result.output
-    assert "Formula cells in the written workbooks: none." in result.output
+    assert "Data cells that Excel would run as formulas (CSV injection check): none." in (
+        result.output
+    )
     for name in (
         "review.xlsx",
         "import/1-contacts-import.xlsx",

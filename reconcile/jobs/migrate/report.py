@@ -19,7 +19,7 @@ COUNTS = (
     ("contacts_existed", "CRM contacts already there (created by an earlier apply of this plan)"),
     ("linked_existing", "GetResponse contacts linked to an existing CRM contact"),
     ("linked_new", "GetResponse contacts linked to a contact created by this migration"),
-    ("linked_master", "  of which linked to the master of a merged contact"),
+    ("linked_master", "  (of the links above: to the master of a merged CRM contact)"),
     ("unlinked_written", "GetResponse Contact records written without a CRM contact"),
     ("custom_field_values", "custom field values written"),
     ("members_added", "contacts added to marketing lists"),
