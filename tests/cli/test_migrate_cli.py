@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -208,6 +209,12 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     assert lines[-2] == f"Dashboards web page: {(out / 'dashboards.html').resolve()}"
     assert (out / "dashboards.xlsx").stat().st_size > 5000
     assert "<svg" in (out / "dashboards.html").read_text(encoding="utf-8")
+    # the dashboards reach GetResponse's clock, which the demo moved on: every open of the
+    # newsletter's table is in the time series too
+    over_time = _table(out / "dashboards.xlsx", "Sends, opens and clicks over time")
+    per_newsletter = _table(out / "dashboards.xlsx", "Open and click rate per newsletter")
+    assert sum(r["Opens"] for r in over_time) == sum(r["Opens"] for r in per_newsletter) > 0
+    assert sum(r["Sends"] for r in over_time) == sum(r["Sends"] for r in per_newsletter) > 0
     data = json.loads(
         CliRunner()
         .invoke(cli, ["demo", "--out", str(tmp_path / "d2"), "--rows", "400", "--json", "-q"])
@@ -229,6 +236,19 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     sent = next(s for s in data["sync"] if "Sent" in s["title"])
     assert activities["report"]["counts"]["activities added or counted"] >= 150, activities
     assert sent["report"]["exit_code"] == 0
+
+
+def _table(workbook: Path, title: str) -> list[dict[str, Any]]:
+    """The rows of one table of the dashboards' data sheet: its title, its header, its rows."""
+    rows = list(openpyxl.load_workbook(workbook)["Activity data"].iter_rows(values_only=True))
+    start = next(i for i, row in enumerate(rows) if row[0] == title)
+    header = [h for h in rows[start + 1] if h is not None]
+    found = []
+    for row in rows[start + 2 :]:
+        if row[0] is None or not isinstance(row[1], int | float):
+            break
+        found.append(dict(zip(header, row, strict=False)))
+    return found
 
 
 def test_settings_file_profiles_and_sync_settings(env: Env, tmp_path: Path) -> None:
