@@ -23,8 +23,14 @@ def sandbox() -> None:
 
 
 @sandbox.command()
-@click.option("--getresponse-port", type=int, default=0, show_default="a free port")
-@click.option("--dataverse-port", type=int, default=0, show_default="a free port")
+@click.option(
+    "--getresponse-port", type=int, default=0, show_default="a free port",
+    help="Port of the GetResponse sandbox on 127.0.0.1.",
+)  # fmt: skip
+@click.option(
+    "--dataverse-port", type=int, default=0, show_default="a free port",
+    help="Port of the Dataverse sandbox (Dynamics' Web API) on 127.0.0.1.",
+)  # fmt: skip
 @click.option(
     "--db-dir",
     type=click.Path(file_okay=False, writable=True),
@@ -37,8 +43,9 @@ def sandbox() -> None:
     "config_file",
     type=click.Path(dir_okay=False, path_type=pathlib.Path),
     metavar="FILE",
-    help="Write a settings file pointing at these sandboxes, and FILE's .env twin with their "
-    "secrets: '. FILE.env' and every command uses the sandboxes.",
+    help="Write a settings file pointing at these sandboxes, and beside it the .env file with "
+    "their secrets (sandbox.toml → sandbox.env); load that file in another shell and every "
+    "command uses the sandboxes.",
 )
 @click.option(
     "--json",
