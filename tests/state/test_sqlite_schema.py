@@ -42,8 +42,13 @@ def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version = 99")
     db.close()
-    with pytest.raises(StateError, match="newer reconcile"):
+    with pytest.raises(StateError) as refused:
         StateStore(path)
+    assert refused.value.message == (
+        f"the state database {path} was written by a newer reconcile "
+        f"(schema 99, this one knows {len(MIGRATIONS)})"
+    )
+    assert refused.value.hint == "upgrade reconcile, or use another --state file"
 
 
 def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,18 +1,35 @@
 """What the state store gives back — crash recovery reads exactly this: journal entries with
 their kind, state, payload, result and error in the order they were intended, the kind and
-state filters, the last run of a job, where the store lives by default, and who may take over
-a lock (only a dead process of this host; a lock from another host is never broken, and
-checking a pid sends it nothing)."""
+state filters, the last run of a job, runs and incidents with every field, values JSON cannot
+hold kept as their text, where the store lives by default, and who may take over a lock (only
+a dead process of this host; a lock from another host is never broken, and checking a pid
+sends it nothing)."""
 
 from __future__ import annotations
 
 import os
 import socket
+import time
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from reconcile.state import DONE, FAILED, PENDING, Entry, LockHeld, StateStore, default_path
+from reconcile.state import (
+    DONE,
+    FAILED,
+    PENDING,
+    Entry,
+    Incident,
+    LeaseHeld,
+    LockHeld,
+    RunRecord,
+    StateStore,
+    default_path,
+    redact,
+)
 from reconcile.state import store as store_module
 
 
@@ -164,3 +181,135 @@ def test_watermarks_read_back_by_prefix_in_name_order(store: StateStore) -> None
     }
     assert store.watermark("sync:lists:a") == "2026-01-01"
     assert store.watermark("nothing") is None
+
+
+def test_runs_read_back_every_field_and_filter_by_start(store: StateStore) -> None:
+    before = time.time()
+    first = store.open_run("sync:lists", "env-a")
+    store.save_report(first, "failed", {"counts": {"lists created": 1}})
+    store.finish_run(first)
+    second = store.open_run("sync:contacts", "env-b")
+    newest, oldest = store.runs()
+    assert newest == RunRecord(
+        second, "sync:contacts", "env-b", newest.started_at, None, "running", None, None
+    )
+    assert oldest == RunRecord(
+        first,
+        "sync:lists",
+        "env-a",
+        oldest.started_at,
+        oldest.finished_at,
+        "finished",
+        "failed",
+        {"counts": {"lists created": 1}},
+    )
+    assert oldest.finished_at is not None
+    assert before <= oldest.started_at <= oldest.finished_at <= time.time()
+    # "started at or after": a run that started at that very moment is in
+    assert [r.run_id for r in store.runs(since=before)] == [second, first]
+    assert [r.run_id for r in store.runs(since=newest.started_at)] == [second]
+    assert [r.run_id for r in store.runs(input_key="env-a")] == [first]
+    assert store.inputs() == [("sync:contacts", "env-b"), ("sync:lists", "env-a")]
+
+
+def test_runs_lists_the_latest_twenty_unless_told(store: StateStore) -> None:
+    opened = []
+    for n in range(22):
+        opened.append(store.open_run("migrate", f"input-{n}"))
+    assert [r.run_id for r in store.runs()] == opened[::-1][:20]
+    assert len(store.runs(limit=22)) == 22
+
+
+def test_incidents_read_back_every_field(store: StateStore) -> None:
+    before = time.time()
+    assert store.open_incident("stale:contacts:env", "stale", {"lag": 3})
+    assert store.open_incident("failed:lists:env", "failed", {"run": 7})
+    stale = store.incident("stale:contacts:env")
+    assert stale == Incident("stale:contacts:env", "stale", {"lag": 3}, stale.opened_at, None)
+    assert before <= stale.opened_at <= time.time()
+    assert store.incident("blocked:env") is None
+    store.mark_notified("failed:lists:env")
+    failed = store.incident("failed:lists:env")
+    assert failed is not None
+    assert failed.notified_at is not None
+    assert failed.opened_at <= failed.notified_at <= time.time()
+    assert store.incidents() == [stale, failed]  # every one, oldest first
+    assert store.incidents("failed:") == [failed]
+
+
+def test_values_json_cannot_hold_are_kept_as_their_text(store: StateStore) -> None:
+    """A payload or report holding a datetime, a uuid or a Decimal is journaled, never a crash
+    of the run that writes it."""
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    ident = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    run = store.open_run("migrate", "input-1")
+    store.intend(run, [("contact:1", "contact", {"at": when, "id": ident, "n": Decimal("1.5")})])
+    store.mark(run, [("contact:1", DONE, {"created": when}, None)])
+    [entry] = store.entries(run)
+    assert entry.payload == {"at": "2026-01-02 03:04:05+00:00", "id": str(ident), "n": "1.5"}
+    assert entry.result == {"created": "2026-01-02 03:04:05+00:00"}
+    store.save_report(run, "ok", {"finished": when})
+    assert store.runs()[0].report == {"finished": "2026-01-02 03:04:05+00:00"}
+    store.add_pending("getresponse", [("a@x.fr", {"since": when})])
+    assert store.pending("getresponse") == {"a@x.fr": {"since": "2026-01-02 03:04:05+00:00"}}
+    store.open_incident("blocked:env", "blocked", {"until": when})
+    found = store.incident("blocked:env")
+    assert found is not None
+    assert found.detail == {"until": "2026-01-02 03:04:05+00:00"}
+    store.update_incident("blocked:env", {"until": ident})
+    found = store.incident("blocked:env")
+    assert found is not None
+    assert found.detail == {"until": str(ident)}
+
+
+def test_a_mark_without_result_reads_back_none(store: StateStore) -> None:
+    run = store.open_run("migrate", "input-1")
+    store.intend(run, [("a", "contact", {}), ("b", "contact", {})])
+    store.mark(run, [("a", DONE, None, None), ("b", FAILED, None, "refused")])
+    assert [(e.result, e.error) for e in store.entries(run)] == [(None, None), (None, "refused")]
+
+
+def test_the_store_names_where_it_lives_without_a_password(
+    store: StateStore, state_url: str
+) -> None:
+    assert store.where == redact(state_url)
+    assert store.path == state_url
+
+
+def test_the_default_store_is_in_memory_and_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with StateStore() as one, StateStore() as two:
+        one.advance_watermark("w", "1")
+        assert two.watermark("w") is None
+        assert one.where == ":memory:"
+    assert list(tmp_path.iterdir()) == []  # no file written
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+def test_a_lease_is_over_at_its_expiry_instant(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock(1_000_000.0)
+    monkeypatch.setattr(store_module, "time", clock)
+    store.acquire_lease("sync:lists:env", "a", 60)
+    clock.now += 15
+    with pytest.raises(LeaseHeld) as held:
+        store.acquire_lease("sync:lists:env", "b", 60)
+    assert held.value.name == "sync:lists:env"
+    assert held.value.message == "another reconcile run (a) is already doing 'sync:lists:env'"
+    assert held.value.hint is not None
+    assert "its lease expires in 45 s" in held.value.hint
+    assert store.lease_holder("sync:lists:env") == ("a", 1_000_060.0)
+    clock.now += 45  # the expiry instant: free for anyone, and lease_holder says so too
+    assert store.lease_holder("sync:lists:env") is None
+    store.acquire_lease("sync:lists:env", "b", 60)
+    assert store.lease_holder("sync:lists:env") == ("b", 1_000_120.0)
