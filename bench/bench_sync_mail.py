@@ -59,7 +59,7 @@ def main() -> None:
                 settings = ne.settings(env, daily_limit=args.ready + args.drafts + 10)
                 world.ctx = lambda s=settings, w=world, **k: w.contexts(settings=s, **k)  # type: ignore[method-assign]
                 run("newsletters", f"working ({args.ready} Ready)", world)
-                run("newsletters", "scheduled, not sent yet (1 GET each)", world)
+                run("newsletters", "scheduled, not sent yet (one listing)", world)
                 env.gr.advance(3 * 3600)
                 run("newsletters", "follow-up (GetResponse sent them)", world)
                 run("newsletters", "quiet", world)

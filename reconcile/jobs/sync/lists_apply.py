@@ -210,8 +210,9 @@ def _link(ctx: SyncContext, journal: Journal, report: Report, work: ListWork,
         if contact.created_on is not None:
             body["grc_createdingetresponseon"] = r.sync_time(contact.created_on)
         upserts.append(r.Write(f"record:{contact.contact_id}", body, f"contact {contact.email}"))
+    # upserts by key are safe to repeat whole: one journal entry per chunk of 1,000
     r.write(ctx, journal, report, CONTACTS, upserts, kind="record",
-            outcome="contact records synchronized")  # fmt: skip
+            outcome="contact records synchronized", per_record=False)  # fmt: skip
     creates = []
     for contact_id, reason in sorted(outcome.rejected.items()):
         member = members.get(contact_id)
@@ -240,7 +241,7 @@ def _records_update(ctx: SyncContext, journal: Journal, report: Report,
                       {CONTACTS.primary_id: rid, "grc_lastsynchronizedon": at, **body},
                       f"GetResponse Contact record {rid}") for rid, body in changes]  # fmt: skip
     r.write(ctx, journal, report, CONTACTS, writes, mode="update", kind="record-update",
-            outcome=outcome)  # fmt: skip
+            outcome=outcome, per_record=False)  # fmt: skip
 
 
 def _after_push(ctx: SyncContext, journal: Journal, report: Report, work: ListWork) -> None:

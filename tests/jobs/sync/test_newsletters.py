@@ -192,6 +192,36 @@ def test_newsletters_created_in_getresponse_appear_linked_to_their_list(world: n
     assert run_job(JOB, world.ctx()).counts == {}
 
 
+def test_scheduled_newsletters_are_followed_by_one_listing(world: ne.World) -> None:
+    """However many are scheduled, one listing by send date follows them; one that no
+    longer is in GetResponse is read by id (404: Deleted in GetResponse)."""
+    records = [world.newsletter(f"News {i}", when=ne.soon(hours))
+               for i, hours in enumerate((1, 2, 30))]  # fmt: skip
+    scheduled = run_job(JOB, world.ctx())
+    assert scheduled.counts["newsletters scheduled"] == 3, scheduled.lines()
+    waiting = run_job(JOB, world.ctx())
+    assert waiting.counts == {}, waiting.lines()
+    assert waiting.requests["getresponse"] == 2  # broadcasts created since; the listing
+    gone = world.record(records[1])["grc_getresponseid"].split("~")[0]
+    world.env.gr.messages.delete(gone)
+    deleted = run_job(JOB, world.ctx())
+    assert deleted.counts == {"newsletter records updated": 1}, deleted.lines()
+    assert deleted.requests["getresponse"] == 3  # and the one the listing did not show
+    assert world.record(records[1])["grc_synchronizationstatus"] == S[
+        SyncStatus.DELETED_IN_GETRESPONSE
+    ]
+    world.env.gr.advance(3 * 3600)
+    first = run_job(JOB, world.ctx())
+    assert first.counts == {"newsletter records updated": 1}, first.lines()
+    assert world.record(records[0])["grc_synchronizationstatus"] == S[SyncStatus.SENT]
+    assert world.record(records[2])["grc_synchronizationstatus"] == S[SyncStatus.SCHEDULED]
+    world.env.gr.advance(30 * 3600)
+    last = run_job(JOB, world.ctx())
+    assert last.counts == {"newsletter records updated": 1}, last.lines()
+    assert world.record(records[2])["grc_synchronizationstatus"] == S[SyncStatus.SENT]
+    assert run_job(JOB, world.ctx()).requests == {"getresponse": 1, "dataverse": 1}
+
+
 def test_quiet_run_costs_two_requests(world: ne.World) -> None:
     run_job(JOB, world.ctx())
     quiet = run_job(JOB, world.ctx())
