@@ -207,9 +207,10 @@ def test_scheduled_newsletters_are_followed_by_one_listing(world: ne.World) -> N
     deleted = run_job(JOB, world.ctx())
     assert deleted.counts == {"newsletter records updated": 1}, deleted.lines()
     assert deleted.requests["getresponse"] == 3  # and the one the listing did not show
-    assert world.record(records[1])["grc_synchronizationstatus"] == S[
-        SyncStatus.DELETED_IN_GETRESPONSE
-    ]
+    assert (
+        world.record(records[1])["grc_synchronizationstatus"]
+        == S[SyncStatus.DELETED_IN_GETRESPONSE]
+    )
     world.env.gr.advance(3 * 3600)
     first = run_job(JOB, world.ctx())
     assert first.counts == {"newsletter records updated": 1}, first.lines()
