@@ -56,6 +56,8 @@ VOLATILE = (
     "statuscode",
 )
 DV_TABLES = [t.entity_set for t in schema.TABLES] + ["contacts", "lists", "listmembers"]
+# Columns holding a bare GetResponse id (not a ``grc_getresponseid`` key): named like ids are.
+GR_ID_COLUMNS = ("grc_contactgetresponseid", "grc_messageid")
 
 
 def guid(name: str) -> str:
@@ -289,6 +291,8 @@ def snapshot(world: World) -> dict[str, Any]:
                     continue
                 if column == "grc_getresponseid" and value:
                     value = gr_labels.get(schema.getresponse_id(value), "gr?")
+                elif column in GR_ID_COLUMNS and value:
+                    value = gr_labels.get(str(value), "gr?")
                 elif isinstance(value, str):
                     value = _text(value, dv_labels)
                 clean[column] = value
