@@ -117,19 +117,25 @@ def _check_side(table: tables.RawTable, headers: HeaderMap, side: Side) -> list[
 
 
 def _frame(table: tables.RawTable, headers: HeaderMap, side: Side) -> pd.DataFrame:
-    """The canonical columns of one sheet, as text (modified-on kept as read)."""
+    """The canonical columns of one sheet, as text (modified-on kept as read).
+
+    A CSV's columns stay the Arrow-backed text pandas read them as (a million values are not
+    turned into a million Python strings, twice the memory); a workbook's are objects."""
     count = len(table)
-    data: dict[str, object] = {}
+    data: dict[str, pd.Series] = {}
     for field in _FIELDS[side]:
         index = headers.positions.get(field)
         if index is None:
-            data[field] = [""] * count
+            values: object = [""] * count
         elif field == model.MODIFIED_ON:
-            data[field] = table.raw(index)
+            values = table.raw(index)
         else:
             values = table.text(index)
-            data[field] = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values
-    frame = pd.DataFrame(data, dtype=object)
+        if isinstance(values, pd.Series):
+            data[field] = values.reset_index(drop=True)
+        else:
+            data[field] = pd.Series(values, dtype=object)
+    frame = pd.DataFrame(data)
     frame[SOURCE_FILE] = str(table.path)
     frame[SOURCE_ROW] = range(table.header_row + 1, table.header_row + 1 + count)
     used = [f for f in _FIELDS[side] if f in headers.positions and f != model.MODIFIED_ON]
@@ -155,12 +161,12 @@ def _check_lengths(
     for field, column in headers.items():
         if field not in frame.columns or field == model.MODIFIED_ON:
             continue
-        lengths = frame[field].map(len)
+        lengths = frame[field].str.len()  # text only: every field but modified-on
         for index in lengths.index[lengths > MAX_FIELD_CHARS]:
             file = frame.at[index, SOURCE_FILE]
             problems.append(
                 Problem(
-                    f"the cell holds {lengths[index]:,} characters, more than any name or "
+                    f"the cell holds {int(lengths[index]):,} characters, more than any name or "
                     f"email ({MAX_FIELD_CHARS:,} at most): is this the right column? Shorten "
                     "or empty the cell",
                     file=file,
