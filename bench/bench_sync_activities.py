@@ -22,8 +22,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,35 +30,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+from cli_child import run_sync
 
 
 def run_cli(env: Any, state: Path, *extra: str) -> tuple[dict[str, Any], float, float, float, int]:
     """(report, wall s, command CPU s, sandboxes CPU s, command peak RSS MB)."""
-    environ = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RECONCILE_")},
-        **env.settings_env("service"),
-        "RECONCILE_ACTIVITIES_SOURCE": "report",
-    }
-    here = str(Path(__file__).parent)  # memtrace: the command's own peak RSS (see there)
-    code = (f"import sys; sys.path.insert(0, {here!r}); import memtrace; "
-            "from reconcile.cli import main; main()")  # fmt: skip
-    command = [sys.executable, "-c", code, "sync", "activities", "--state", str(state),
-               "--json", "-q", *extra]  # fmt: skip
-    cpu0, own0, wall0 = child_cpu(), time.process_time(), time.perf_counter()
-    done = subprocess.run(command, env=environ, capture_output=True, check=False)
-    wall = time.perf_counter() - wall0
-    cpu, own = child_cpu() - cpu0, time.process_time() - own0
-    if done.returncode != 0:
-        sys.exit(f"sync activities exited {done.returncode}:\n{done.stderr.decode()[-4000:]}")
-    err = done.stderr.decode()
-    if os.environ.get("BENCH_TRACE"):
-        print(err[-3000:], file=sys.stderr)
-    peak = int(err.rsplit("PEAK_RSS_MB ", 1)[1].split()[0])
-    return json.loads(done.stdout), wall, cpu, own, peak
+    settings = {**env.settings_env("service"), "RECONCILE_ACTIVITIES_SOURCE": "report"}
+    run = run_sync("activities", settings, state, *extra)
+    return run.report, run.wall, run.command_cpu, run.sandboxes_cpu, run.peak_rss_mb
 
 
 def main() -> None:
