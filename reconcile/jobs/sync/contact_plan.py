@@ -21,7 +21,7 @@ from reconcile.jobs.sync import contact_records as cr
 from reconcile.jobs.sync import records as r
 from reconcile.jobs.sync.common import Plan
 from reconcile.jobs.sync.contact_reads import changed_contacts
-from reconcile.jobs.sync.contact_scan import scan_list
+from reconcile.jobs.sync.contact_scan import ScanResult, check_reported, scan_list
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -63,6 +63,9 @@ class Linked:
 class ContactsPlan(Plan):
     writes: dict[str, list[r.Write]] = field(default_factory=dict)  # step (STEPS) → writes
     left_out: list[tuple[str, str, str]] = field(default_factory=list)  # record, why, action
+    # events of ``reconcile listen`` this run handles: inbox key → outcome, resolved after
+    # the writes (a run stopped before leaves them for the next)
+    inbox: dict[str, str] = field(default_factory=dict)
 
     def write(self, step: str, w: r.Write, action: str, why: str) -> None:
         self.writes.setdefault(step, []).append(w)
@@ -259,6 +262,23 @@ class Planner:
             f"List {linked.name!r}: deletion scan of {result.scanned:,} GetResponse contacts, "
             f"{len(result.gone):,} gone."
         )
+        self._found(result, linked)
+
+    def reported(self, linked: Linked, contact_ids: set[str]) -> None:
+        """Contacts GetResponse's callbacks said left this list since the last run: checked
+        now (SPEC 8.3 "immediately when callbacks report them"), not at the next scan."""
+        wanted = contact_ids - set(self.seen) - set(self.gone)
+        if not wanted:
+            return
+        result = check_reported(self.ctx, linked.record_id, linked.campaign_id, linked.name,
+                                wanted, consent=self.consent, at=self.at)  # fmt: skip
+        self.plan.notes.append(
+            f"List {linked.name!r}: {len(wanted):,} contacts reported by GetResponse as having "
+            f"left it checked, {len(result.gone):,} gone."
+        )
+        self._found(result, linked)
+
+    def _found(self, result: ScanResult, linked: Linked) -> None:
         for contact_id, (row, why) in result.gone.items():
             self.gone[contact_id] = Gone(row, why)
         self.unsubscribed.update(result.unsubscribed)

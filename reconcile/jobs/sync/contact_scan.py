@@ -87,10 +87,52 @@ def scan_list(
         if contact_id and contact_id not in present and contact_id not in skip:
             rows[contact_id] = row
     del present  # a million ids: not needed any more
-    missing = set(rows)
-    if not missing:
-        return result
-    gone, moved = verify_missing(ctx.gr, campaign_id, missing, progress=ctx.progress)
+    if rows:
+        _judge(ctx, campaign_id, name, rows, consent, f"scan of {at}", result)
+    return result
+
+
+def check_reported(
+    ctx: SyncContext,
+    record_id: str,
+    campaign_id: str,
+    name: str,
+    contact_ids: set[str],
+    *,
+    consent: bool,
+    at: str,
+) -> ScanResult:
+    """The records of contacts GetResponse's callbacks said left the list (an unsubscribe,
+    a removal), checked now instead of at the next scan: the same checks and marks as the
+    scan's, for those contacts only (one details request each, see ``verify_missing``)."""
+    result = ScanResult()
+    keys = [s.getresponse_key(i) for i in sorted(contact_ids)]
+    condition = q.eq(cr.LIST, q.as_guid(record_id)) & q.ne(r.STATUS, cr.DELETED)
+    rows = {
+        s.getresponse_id(str(row["grc_getresponseid"])): row
+        for row in r.read_where_in(
+            ctx, cr.RECORDS.entity_set, SCAN_COLUMNS, "grc_getresponseid", keys, condition=condition
+        )
+    }
+    result.scanned = len(rows)
+    if rows:
+        _judge(ctx, campaign_id, name, rows, consent, f"reported by GetResponse, checked {at}",
+               result)  # fmt: skip
+    return result
+
+
+def _judge(
+    ctx: SyncContext,
+    campaign_id: str,
+    name: str,
+    rows: dict[str, dict[str, Any]],
+    consent: bool,
+    when: str,
+    result: ScanResult,
+) -> None:
+    """Records whose contact is not in the list: verified one by one (gone, or moved to
+    another list), the reason asked when consent follows unsubscribes."""
+    gone, moved = verify_missing(ctx.gr, campaign_id, set(rows), progress=ctx.progress)
     result.moved = {i: (rows[i], contact) for i, contact in moved.items()}
     reasons: dict[str, str] = {}
     if consent and gone:
@@ -102,11 +144,10 @@ def scan_list(
         row = rows[contact_id]
         why = reasons.get(contact_id, "")
         if why == "removed: unsubscribe":
-            text = f"Unsubscribed in GetResponse: no longer in list {name!r} (scan of {at})."
+            text = f"Unsubscribed in GetResponse: no longer in list {name!r} ({when})."
             if row.get(cr.LINK):
                 result.unsubscribed[contact_id] = str(row[cr.LINK]).lower()
         else:
             detail = f" ({why})" if why else ""
-            text = f"Deleted in GetResponse: no longer in list {name!r}{detail} (scan of {at})."
+            text = f"Deleted in GetResponse: no longer in list {name!r}{detail} ({when})."
         result.gone[contact_id] = (row, text)
-    return result

@@ -29,6 +29,7 @@ from reconcile.dataverse import schema as s
 from reconcile.errors import InputError, Problem
 from reconcile.jobs.sync import contact_records as cr
 from reconcile.jobs.sync import records as r
+from reconcile.jobs.sync.callbacks import contact_events, contact_inbox
 from reconcile.jobs.sync.common import Journal, Param, Plan, Report
 from reconcile.jobs.sync.contact_merges import plan_merges
 from reconcile.jobs.sync.contact_plan import STEPS, ContactsPlan, Linked, Planner
@@ -145,6 +146,7 @@ class ContactsJob:
             )
         planner.enrich()
         planner.decide()
+        scanned_not: list[Linked] = []
         for linked in lists:
             last = ctx.watermark(NAME, f"scan:{linked.campaign_id}")
             due = ctx.full or (
@@ -153,8 +155,42 @@ class ContactsJob:
             if due:
                 planner.scan(linked)
                 plan.watermarks[ctx.watermark_name(NAME, f"scan:{linked.campaign_id}")] = at
+            else:
+                scanned_not.append(linked)
+        self._reported(ctx, plan, planner, scanned_not, everything)
         planner.finish()
         return plan
+
+    @staticmethod
+    def _reported(
+        ctx: SyncContext,
+        plan: ContactsPlan,
+        planner: Planner,
+        lists: list[Linked],
+        everything: Any,
+    ) -> None:
+        """The subscribes and unsubscribes ``reconcile listen`` received since the last run.
+        An unsubscribe from a list this run did not scan is checked now; a subscribe is a new
+        or changed contact, which the list's incremental read has read. Events of lists the
+        CRM does not synchronize are done with; those of lists left out by ``--list`` wait."""
+        events = contact_events(ctx.state, ctx.environment)
+        if not events:
+            return
+        here = {x.campaign_id: x for x in lists}
+        handled = {x.campaign_id for x in planner.where.values()} | set(here)
+        synchronized = {x.campaign_id for x in everything()}
+        left: dict[str, set[str]] = {}
+        for key, event in events.items():
+            campaign = str(event.get("campaign_id") or "")
+            if campaign not in synchronized:
+                plan.inbox[key] = "list not synchronized"
+            elif campaign in here and event.get("kind") == "unsubscribe":
+                left.setdefault(campaign, set()).add(str(event.get("contact_id")))
+                plan.inbox[key] = "checked"
+            elif campaign in handled or not ctx.options.get("lists"):
+                plan.inbox[key] = "read with the list's changes or its scan"
+        for campaign, ids in sorted(left.items()):
+            planner.reported(here[campaign], ids)
 
     def _window(self, ctx: SyncContext, plan: ContactsPlan, linked: Linked) -> Any:
         """Where this list's read starts: ``--since``, ``--full`` (None: everything), the
@@ -215,6 +251,8 @@ class ContactsJob:
                 self._mark_failed(ctx, journal, report, failed)
         for record, why, action in plan.left_out:
             report.fail(record, why, action)
+        if plan.inbox:
+            ctx.state.resolve_pending(contact_inbox(ctx.environment), plan.inbox)
 
     @staticmethod
     def _mark_failed(

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconcile.dataverse import schema
+from reconcile.jobs.sync import environment_key
+from reconcile.jobs.sync.callbacks import contact_events, contact_inbox
 from reconcile.model import SyncStatus
+from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import sync_env
 from tests.jobs.sync.contacts_env import World, linked_to, seed, settings
@@ -322,3 +326,37 @@ def test_a_list_the_lists_job_adopts_is_read_whole_by_the_next_contacts_run(
         (r["grc_origin"], r["grc_scoringpoints"], r["_grc_contactid_value"]) for r in records
     ] == [("www", 7, None)]
     assert world.run(options={"lists": ("other",)}).counts == {}
+
+
+def test_an_unsubscribe_reported_by_callbacks_is_checked_at_once_not_at_the_next_scan(
+    synced: World, env: Env
+) -> None:
+    """SPEC 8.3 / issue: deletions are found by the daily scan, "and immediately when
+    callbacks report them" — ``reconcile listen`` puts them in the contacts job's inbox."""
+    unsubscribe(synced, env, ANNA)
+    assert synced.run().counts == {}  # the daily scan is not due: nobody knows yet
+    environment = environment_key(env.dv_url, env.gr_info["url"])
+    inbox = contact_inbox(environment)
+
+    def event(key: str, email: str, campaign: str) -> tuple[str, dict[str, Any]]:
+        return key, {"kind": "unsubscribe", "contact_id": synced.gr_ids[email], "email": email,
+                     "campaign_id": campaign, "at": "2026-12-07T10:00:00+00:00"}  # fmt: skip
+
+    clients = synced.campaigns["clients_fr"]
+    with StateStore(synced.contexts.state_path) as store:
+        store.add_pending(inbox, [event("anna", ANNA, clients), event("jean", JEAN, clients),
+                                  event("elsewhere", JEAN, "zzOther")])  # fmt: skip
+    dry = synced.run(dry_run=True)
+    assert dry.plan is not None
+    assert dry.plan["counts"] == {"mark deleted": 1, "remove custom field value": 2}
+    with StateStore(synced.contexts.state_path) as store:
+        assert len(contact_events(store, environment)) == 3  # a dry run handles nothing
+    report = synced.run()
+    assert report.counts == {"contact records marked deleted": 1, "custom field values removed": 2}
+    anna = synced.record(ANNA)
+    assert anna["grc_synchronizationstatus"] == DELETED
+    assert "reported by GetResponse" in anna["grc_synchronizationerror"]
+    assert synced.record(JEAN)["grc_synchronizationstatus"] == SYNCHRONIZED  # still there
+    with StateStore(synced.contexts.state_path) as store:
+        assert contact_events(store, environment) == {}
+    assert synced.run().counts == {}
