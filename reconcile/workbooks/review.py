@@ -64,6 +64,8 @@ def _tagged_dates(column: pd.Series) -> list[str]:
     if pd.api.types.is_datetime64_any_dtype(column.dtype) and column.dt.tz is None:
         text = np.datetime_as_string(column.to_numpy(dtype="datetime64[us]"), unit="s")
         return ["s:" if t == "NaT" else "d:" + t for t in text.tolist()]
+    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):  # a CSV's text
+        return ("s:" + column.astype(object).fillna("").astype(str)).tolist()
     return [_iso(v) for v in column.tolist()]
 
 
@@ -105,7 +107,7 @@ def original_columns(
     yield model.NAME, _clean(review[model.NAME])
     yield WRITTEN_DECISION, _clean(review[model.DECISION])
     yield WRITTEN_CRM_CONTACT, _clean(review[model.CRM_CONTACT_ID])
-    yield SAME_EMAIL, [str(int(v)) for v in _counts(review)]
+    yield SAME_EMAIL, _counts(review).astype(str).tolist()
     if where is not None:
         yield WRITTEN_AT, list(where)
 
