@@ -184,14 +184,17 @@ def _check_ids(
     """Empty and repeated ids; ``sheets`` names the sheet read from each file."""
     id_col = _id_column(side)
     column = headers.get(id_col)
-    empty = frame[frame[id_col] == ""]
+    # Masks on the id column alone: the rows are only copied when there is something to say.
+    ids = frame[id_col]
+    blank = (ids == "").to_numpy(dtype=bool)
+    empty = frame.loc[blank, [SOURCE_FILE, SOURCE_ROW]] if blank.any() else frame.iloc[:0]
     problems = [
         Problem("the id cell is empty", file=f, sheet=sheets.get(f), row=int(r), column=column)
         for f, r in zip(empty[SOURCE_FILE], empty[SOURCE_ROW], strict=True)
     ]
     problems = _limited(problems, "an empty id")
-    filled = frame[frame[id_col] != ""]
-    dupes = filled[filled.duplicated(id_col, keep=False)]
+    repeated = ids.duplicated(keep=False).to_numpy(dtype=bool) & ~blank
+    dupes = frame.loc[repeated] if repeated.any() else frame.iloc[:0]
     duplicate_problems = []
     for ident, group in dupes.groupby(id_col, sort=False):
         where = ", ".join(
