@@ -74,7 +74,14 @@ def codes(*columns: np.ndarray | pa.Array) -> list[np.ndarray]:
     if all(isinstance(c, pa.Array) for c in columns):
         encoded = pc.dictionary_encode(pa.concat_arrays(list(columns)))
         all_codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-        uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+        all_codes = all_codes.astype(np.int64)
+        dictionary = encoded.dictionary
+        if pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type):
+            # Found in Arrow: the dictionary (a million keys) is never made Python strings.
+            empty = pc.index(dictionary, pa.scalar("", dictionary.type)).as_py()
+            if empty >= 0:
+                all_codes[all_codes == empty] = -1
+        return np.split(all_codes, np.cumsum(lengths)[:-1])
     else:
         all_codes, uniques = pd.factorize(np.concatenate([np.asarray(c) for c in columns]))
     all_codes = all_codes.astype(np.int64)
