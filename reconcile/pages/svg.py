@@ -111,6 +111,9 @@ def _top(chart: Chart) -> float:
     return max(max(values) for values in chart.series.values())
 
 
+LABEL_CHARS = 26  # what fits left of the bars (190 px at ~7 px a character)
+
+
 def _bars(chart: Chart) -> str:
     names = list(chart.series)
     rows = len(chart.categories)
@@ -132,7 +135,7 @@ def _bars(chart: Chart) -> str:
         y = TOP + i * band + 3
         parts.append(
             f"<text x='{left - 6}' y='{y + band / 2}' text-anchor='end' class='axis'>"
-            f"{escape(_short(label(category, chart.by_month), 30))}</text>"
+            f"{escape(_short(label(category, chart.by_month), LABEL_CHARS))}</text>"
         )
         for j, name in enumerate(names):
             value = chart.series[name][i]

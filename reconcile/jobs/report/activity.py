@@ -23,6 +23,7 @@ from reconcile.jobs.report.fields import (
     P,
     day_text,
 )  # fmt: skip
+from reconcile.jobs.sync.newsletter_rules import shown_name
 from reconcile.model import SyncStatus
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def activity_dashboard(
     for (kind, mid, name, day, _), values in events.rows.items():
         if kind in by_type_day and day is not None:
             by_type_day[kind][day] = by_type_day[kind].get(day, 0) + values["n"]
-        slot = per_message.setdefault((str(mid or ""), str(name or "(no name)")), {})
+        slot = per_message.setdefault((str(mid or ""), shown_name(str(name or "(no name)"))), {})
         slot[kind] = slot.get(kind, 0) + values["n"]
     send, open_, click_v = (s.ACTIVITY_TYPES[k] for k in ("send", "open", "click"))
     messages = sorted(per_message.items(), key=lambda kv: (-kv[1].get(send, 0), kv[0][1]))

@@ -23,6 +23,12 @@ def marker(record_id: str) -> str:
     return f"{MARK}{record_id.lower()}]"
 
 
+def shown_name(name: str) -> str:
+    """A GetResponse message's name as the admin named the CRM newsletter: the copy's
+    marker (an id nobody reads) taken off."""
+    return name[: name.rindex(MARK)].rstrip() if record_of(name) else name
+
+
 def copy_name(name: str, record_id: str) -> str:
     """The GetResponse name of the copy sent for CRM newsletter ``record_id`` (≤ 128)."""
     return f"{(name or 'Newsletter').strip()[:80]} {marker(record_id)}"

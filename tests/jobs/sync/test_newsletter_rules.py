@@ -86,6 +86,13 @@ def test_the_copy_carries_the_record_it_was_sent_for() -> None:
     assert rules.record_of("Sale [crm:") is None
 
 
+def test_dashboards_show_the_copy_under_the_crm_newsletter_s_name() -> None:
+    record = "0F8FAD5B-D9CB-469F-A165-70867728950E"
+    assert rules.shown_name(rules.copy_name("June sale", record)) == "June sale"
+    assert rules.shown_name("June sale [crm:") == "June sale [crm:"  # not a marker
+    assert rules.shown_name("Made in GetResponse") == "Made in GetResponse"
+
+
 def test_edits_compare_the_locked_fields_only() -> None:
     record = {
         "grc_name": "June",
