@@ -15,6 +15,11 @@ from reconcile.jobs.demo_lists import LIST_NAME
 from reconcile.model import SyncStatus
 
 DRAFT = "MS CRM Welcome message"
+# Links, so that the recipients' clicks (and the dashboards' top clicked URLs) have something
+HTML = (
+    "<p>Welcome!</p><p><a href='https://shop.demo.example/new'>What is new</a> · "
+    "<a href='https://shop.demo.example/sale'>This week's sale</a></p>"
+)
 SEND_IN = dt.timedelta(minutes=30)
 
 
@@ -38,7 +43,7 @@ def prepare_template(world: Any) -> list[str]:
     world.gr_sandbox.seed(
         {"fromFields": [{"email": "news@demo.example", "name": "Demo shop"}],
          "newsletters": [{"name": DRAFT, "type": "draft", "campaign": LIST_NAME,
-                          "subject": "Welcome to our shop", "html": "<p>Welcome!</p>"}]}
+                          "subject": "Welcome to our shop", "html": HTML}]}
     )  # fmt: skip
     return [f"GetResponse draft {DRAFT!r} written in the {LIST_NAME} list."]
 

@@ -215,6 +215,13 @@ def test_demo_runs_the_migration_on_both_sandboxes(tmp_path: Path) -> None:
     per_newsletter = _table(out / "dashboards.xlsx", "Open and click rate per newsletter")
     assert sum(r["Opens"] for r in over_time) == sum(r["Opens"] for r in per_newsletter) > 0
     assert sum(r["Sends"] for r in over_time) == sum(r["Sends"] for r in per_newsletter) > 0
+    # the demo's draft has links: its recipients click, the top URLs are those links
+    assert sum(r["Clicks"] for r in over_time) == sum(r["Clicks"] for r in per_newsletter) > 0
+    assert [r["Newsletter"] for r in per_newsletter] == ["Demo newsletter"]  # not the copy's name
+    urls = _table(out / "dashboards.xlsx", "Top clicked URLs")
+    assert {r["URL"] for r in urls} <= {"https://shop.demo.example/new",
+                                         "https://shop.demo.example/sale"}  # fmt: skip
+    assert urls
     data = json.loads(
         CliRunner()
         .invoke(cli, ["demo", "--out", str(tmp_path / "d2"), "--rows", "400", "--json", "-q"])
