@@ -157,16 +157,16 @@ class ContactsJob:
                 plan.watermarks[ctx.watermark_name(NAME, f"scan:{linked.campaign_id}")] = at
             else:
                 scanned_not.append(linked)
-        self._reported(ctx, plan, planner, scanned_not, everything)
+        self._reported(ctx, planner, lists, scanned_not, everything)
         planner.finish()
         return plan
 
     @staticmethod
     def _reported(
         ctx: SyncContext,
-        plan: ContactsPlan,
         planner: Planner,
         lists: list[Linked],
+        unscanned: list[Linked],
         everything: Any,
     ) -> None:
         """The subscribes and unsubscribes ``reconcile listen`` received since the last run.
@@ -176,21 +176,24 @@ class ContactsJob:
         events = contact_events(ctx.state, ctx.environment)
         if not events:
             return
-        here = {x.campaign_id: x for x in lists}
-        handled = {x.campaign_id for x in planner.where.values()} | set(here)
+        plan = planner.plan
+        selected = {x.campaign_id for x in lists}
+        to_check = {x.campaign_id: x for x in unscanned}
         synchronized = {x.campaign_id for x in everything()}
         left: dict[str, set[str]] = {}
         for key, event in events.items():
             campaign = str(event.get("campaign_id") or "")
             if campaign not in synchronized:
                 plan.inbox[key] = "list not synchronized"
-            elif campaign in here and event.get("kind") == "unsubscribe":
+            elif campaign not in selected:
+                continue  # for the run that handles its list
+            elif campaign in to_check and event.get("kind") == "unsubscribe":
                 left.setdefault(campaign, set()).add(str(event.get("contact_id")))
                 plan.inbox[key] = "checked"
-            elif campaign in handled or not ctx.options.get("lists"):
+            else:
                 plan.inbox[key] = "read with the list's changes or its scan"
         for campaign, ids in sorted(left.items()):
-            planner.reported(here[campaign], ids)
+            planner.reported(to_check[campaign], ids)
 
     def _window(self, ctx: SyncContext, plan: ContactsPlan, linked: Linked) -> Any:
         """Where this list's read starts: ``--since``, ``--full`` (None: everything), the
