@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from reconcile import model
@@ -140,8 +141,9 @@ def _frame(table: tables.RawTable, headers: HeaderMap, side: Side) -> pd.DataFra
     frame[SOURCE_ROW] = range(table.header_row + 1, table.header_row + 1 + count)
     used = [f for f in _FIELDS[side] if f in headers.positions and f != model.MODIFIED_ON]
     if used:
-        blank = frame[used].eq("").all(axis=1)
-        frame = frame[~blank]
+        blank = np.logical_and.reduce([(frame[f] == "").to_numpy(dtype=bool) for f in used])
+        if blank.any():  # else no copy of the whole frame
+            frame = frame[~blank]
     return frame
 
 
