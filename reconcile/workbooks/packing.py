@@ -39,11 +39,19 @@ def _unescape(value: str) -> str:
 
 
 def pack(values: Sequence[str], limit: int = CELL_CHARS) -> list[str]:
-    """Cells (each at most ``limit`` characters) that :func:`unpack` turns back into ``values``."""
-    escaped = [_escape(v) for v in values]
+    """Cells (each at most ``limit`` characters) that :func:`unpack` turns back into ``values``.
+
+    The values are joined once; each cell is a slice of that text (no per-value work unless a
+    value holds a newline or a backslash to escape)."""
+    escaped = values if isinstance(values, list) else list(values)
     if not escaped:
         return []
-    ends = np.cumsum(np.fromiter((len(v) + 1 for v in escaped), dtype=np.int64, count=len(escaped)))
+    text = "\n".join(escaped)
+    if "\\" in text or text.count("\n") != len(escaped) - 1:
+        escaped = [_escape(v) for v in escaped]
+        text = "\n".join(escaped)
+    lengths = np.fromiter(map(len, escaped), dtype=np.int64, count=len(escaped))
+    ends = np.cumsum(lengths + 1)  # value i ends (with its newline) at ends[i] in ``text``
     cells, start, offset = [], 0, 0
     while start < len(escaped):
         stop = int(np.searchsorted(ends, offset + limit - len(MARK), side="right"))
@@ -51,8 +59,9 @@ def pack(values: Sequence[str], limit: int = CELL_CHARS) -> list[str]:
             raise ValueError(
                 f"a value is longer than an Excel cell holds: {escaped[start][:80]!r}…"
             )
-        cells.append(MARK + "\n".join(escaped[start:stop]))
-        offset = int(ends[stop - 1])
+        end = int(ends[stop - 1])
+        cells.append(MARK + text[offset : end - 1])
+        offset = end
         start = stop
     return cells
 
