@@ -15,7 +15,8 @@ then by the HTTP status. Classes are chosen by what the caller does about them:
     ├── ForbiddenState             1002, 1009, 1011, 1027-1029   the resource's state forbids it
     ├── RateLimited                1015, 429         retriable after ``retry_after`` seconds
     ├── ServerError                1, 1019, 5xx      retriable later
-    ├── WrongAddress               3xx, 100001      the request never reached the API: fix
+    ├── WrongAddress               3xx, 100001, a 404 without GetResponse's body: the
+    │                                                 request never reached the API: fix
     │                                                 the base URL / MAX host (exit 2)
     ├── UnexpectedResponse         a body that is not what the API documents
     └── ConnectionFailed           no answer (refused, timeout, dropped connection)
@@ -25,7 +26,10 @@ wrong host with ``301`` and an empty ``text/html`` body (a MAX account on the ot
 ``Location: http://www.getresponse.com/enterprise``), which a client that only checks for
 ``>= 400`` would read as an empty success — a contact silently lost, an empty list of lists.
 A ``404`` with code ``100001`` ("Route not found, please check url") is a wrong API path, not
-an id that does not exist: it must not be read as "already deleted" or "not found".
+an id that does not exist: it must not be read as "already deleted" or "not found". Nor must
+a ``404`` without GetResponse's JSON error body (every 404 the API sends has one): it comes
+from whatever else answers at that address — a Dataverse URL pasted as ``api_url``, a proxy —
+and read as "not found" it would mark every list Deleted in GetResponse.
 
 ``retriable`` tells a job whether trying the same call later can succeed.
 """
@@ -348,6 +352,16 @@ def error_from_response(
         body = None
     if not isinstance(body, dict):
         text = _redact(response.text[:200], secrets)
+        if status == 404:  # GetResponse's own 404s (1013, 100001) always have their body
+            return WrongAddress(
+                f"GetResponse answered HTTP 404 to {method} {bare_url(request.url)} without "
+                "GetResponse's error body" + (f" ({text!r})" if text else "") + ": that "
+                "address is not the GetResponse API (a wrong getresponse.api_url), not a "
+                "deleted record",
+                http_status=status,
+                method=method,
+                path=path,
+            )
         bare = _BY_STATUS.get(status, ServerError if status >= 500 else UnexpectedResponse)
         return bare(
             f"GetResponse answered HTTP {status} to {method} {path} without an error body"

@@ -71,6 +71,23 @@ def test_sync_all_runs_every_job_and_reports_each(env: Env, tmp_path: Path) -> N
     assert [r["job"] for r in json.loads(out)] == list(jobs())
 
 
+def test_a_getresponse_url_that_is_another_server_is_a_setting_to_fix(
+    env: Env, tmp_path: Path
+) -> None:
+    # The Dataverse sandbox's URL given as getresponse.api_url: it answers a bare 404, which
+    # is no GetResponse answer (theirs carry a JSON body), not "the record does not exist".
+    settings = {
+        **env.settings_env("service"),
+        "RECONCILE_STATE": str(tmp_path / "state.sqlite3"),
+        "RECONCILE_GETRESPONSE_API_URL": f"{env.dv_url}/v3",
+    }
+    result = CliRunner().invoke(cli, ["sync", "templates", "-q"], env=settings)
+    assert result.exit_code == 2, result.output
+    assert "not the GetResponse API" in result.stdout
+    assert "getresponse.api_url" in result.stdout
+    assert "does not exist" not in result.stdout
+
+
 def test_a_job_held_by_another_runner_is_not_run(env: Env, tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite3"
     with StateStore(state) as store:

@@ -23,6 +23,7 @@ from reconcile.getresponse import (
     ServerError,
     UnexpectedResponse,
     ValidationError,
+    WrongAddress,
     get_account,
 )
 from reconcile.getresponse.errors import error_from_response
@@ -169,9 +170,19 @@ def test_validation_message_names_the_field() -> None:
 
 
 def test_status_decides_when_the_body_is_not_an_error_body() -> None:
-    assert type(_failed(httpx.Response(404, text="<html>nope</html>"))) is NotFound
     assert type(_failed(httpx.Response(502, text=""))) is ServerError
     assert type(_failed(httpx.Response(418, text="teapot"))) is UnexpectedResponse
+
+
+def test_a_404_without_getresponses_body_is_a_wrong_address_not_a_deleted_record() -> None:
+    # Every 404 of the API carries its JSON body (1013, 100001); one without it is another
+    # server at that address (a Dataverse URL given as api_url): a setting to fix, exit 2.
+    exc = _failed(httpx.Response(404, text="Not Found"))
+    assert type(exc) is WrongAddress
+    assert exc.exit_code == 2
+    assert "not the GetResponse API" in str(exc)
+    assert "getresponse.api_url" in exc.hint
+    assert type(_failed(httpx.Response(404, text=""))) is WrongAddress
 
 
 def test_rate_limited_exposes_time_to_reset() -> None:
