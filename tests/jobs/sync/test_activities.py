@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,12 @@ from reconcile.jobs.sync import activity_sources as sources
 from reconcile.jobs.sync.activities import STORAGE
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import activities_env as world_env
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.activities_env import SHOP, World, settings
 
 
 def writes(report: Any) -> dict[str, int]:
     """What a run wrote (its counts without the storage estimate)."""
     return {k: v for k, v in report.counts.items() if k != STORAGE}
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from sync_env.fresh(_servers)
 
 
 @pytest.fixture

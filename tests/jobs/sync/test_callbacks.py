@@ -23,7 +23,6 @@ from reconcile.sandbox.server import SandboxServer
 from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import activities_env as world_env
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.activities_env import World, settings
 
 SECRET = "s3cret-for-the-tests-0123456789"
@@ -32,16 +31,6 @@ SECRET = "s3cret-for-the-tests-0123456789"
 def writes(report: Any) -> dict[str, int]:
     """What a run wrote (its counts without the storage estimate)."""
     return {k: v for k, v in report.counts.items() if k != STORAGE}
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from sync_env.fresh(_servers)
 
 
 @pytest.fixture

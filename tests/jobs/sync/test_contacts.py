@@ -4,7 +4,6 @@ stay on the record, deletions found by the scan, merges, consent, a lost waterma
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from reconcile.jobs.sync.callbacks import contact_events, contact_inbox
 from reconcile.model import SyncStatus
 from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.contacts_env import World, linked_to, seed, settings
 from tests.jobs.sync.sync_env import Contexts
 
@@ -28,16 +26,6 @@ ANNA, JEAN, PAUL, ZOE = (
     "anna.martin@gmail.com", "jean.dupont@orange.fr", "paul.nouveau@free.fr",
     "zoe.leroy@laposte.net",
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from sync_env.fresh(_servers)
 
 
 @pytest.fixture

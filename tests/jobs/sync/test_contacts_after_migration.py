@@ -5,28 +5,14 @@ watermark)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from reconcile.config import SyncSettings
 from reconcile.jobs.migrate import apply_plan, load_plan, make_plan
 from reconcile.jobs.sync import jobs, run_job
 from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env, records, seed_small
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from sync_env.fresh(_servers)
 
 
 def migrate(env: Env, tmp_path: Path, contexts: Contexts, *, tell_sync: bool) -> None:

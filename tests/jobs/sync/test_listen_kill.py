@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -27,22 +26,11 @@ from reconcile.jobs.sync import callbacks as cb
 from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env, rows
 from tests.jobs.sync import activities_env as ae
-from tests.jobs.sync import sync_env
 
 # CI posts 3,000; bench/bench_listen.py runs it with 10,000 (the bar) and reports.
 EVENTS = int(os.environ.get("RECONCILE_LISTEN_EVENTS", "3000"))
 REPORT = os.environ.get("RECONCILE_LISTEN_REPORT")  # a file for the bench's numbers
 SECRET = "kill-test-secret-0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from sync_env.fresh(_servers)
 
 
 def free_port() -> int:

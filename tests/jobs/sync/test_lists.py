@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from reconcile.jobs.sync import jobs, run_job
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import lists_env as le
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
 
 JOB = jobs()["lists"]
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from le.fresh(_servers)
-
-
-@pytest.fixture
-def contexts(env: Env, tmp_path: Path) -> Contexts:
-    return Contexts(env, tmp_path / "state.sqlite3")
 
 
 def test_new_static_list_is_created_with_its_members(env: Env, contexts: Contexts) -> None:

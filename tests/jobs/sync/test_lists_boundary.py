@@ -5,34 +5,16 @@ changes (cost) nor hide a change made in that same second after the read (correc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from reconcile.jobs.sync import jobs, run_job
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import lists_env as le
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
 
 JOB = jobs()["lists"]
 SECOND = dt.datetime(2026, 3, 2, 9, 30, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from le.fresh(_servers)
-
-
-@pytest.fixture
-def contexts(env: Env, tmp_path: Path) -> Contexts:
-    return Contexts(env, tmp_path / "state.sqlite3")
 
 
 def test_many_contacts_in_the_boundary_second_cost_a_quiet_run_nothing(

@@ -21,7 +21,6 @@ from reconcile.sandbox.faults import Fault
 from reconcile.sandbox.getresponse.ratelimit import RateLimits
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import lists_env as le
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
 
 MEMBERS = 600
@@ -31,11 +30,6 @@ FAULTS = (  # 2.5 % each: about one request in ten meets one of them
     {"kind": "drop"},
     {"kind": "drop", "after": True},
 )
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ newsletters created in GetResponse shown, the quiet run's cost."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,21 +14,10 @@ from reconcile.model import SyncStatus
 from tests.jobs.migrate_env import Env, rows
 from tests.jobs.sync import lists_env as le
 from tests.jobs.sync import newsletter_env as ne
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
 
 JOB = jobs()["newsletters"]
 S = ne.STATUS
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from le.fresh(_servers)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,24 +19,12 @@ from reconcile.model import SyncStatus
 from reconcile.sandbox.faults import Fault
 from reconcile.state import LeaseHeld, StateStore
 from tests.jobs.migrate_env import Env
-from tests.jobs.sync import lists_env as le
 from tests.jobs.sync import newsletter_env as ne
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
 
 JOB = jobs()["newsletters"]
 ROOT = Path(__file__).resolve().parents[3]
 EVERYONE = [f"person{i}@example.com" for i in range(5)]
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from le.fresh(_servers)
 
 
 @pytest.fixture

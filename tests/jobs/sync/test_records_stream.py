@@ -6,25 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from reconcile.dataverse import schema as s
 from reconcile.jobs.sync import Journal, Report
 from reconcile.jobs.sync import records as r
 from reconcile.state import DONE
 from tests.jobs.migrate_env import Env, rows
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from sync_env.fresh(_servers)
 
 
 def test_a_generator_is_written_in_chunks_with_one_journal_op_each(

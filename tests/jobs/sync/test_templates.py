@@ -4,37 +4,16 @@ a quiet run costs two requests and writes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from reconcile.dataverse import schema
 from reconcile.dataverse.schema import getresponse_id
 from reconcile.jobs.sync import jobs, run_job
 from reconcile.model import SyncStatus
 from tests.jobs.migrate_env import Env, rows
-from tests.jobs.sync import sync_env
 from tests.jobs.sync.sync_env import Contexts
 
 SYNCHRONIZED = schema.SYNC_STATUS_VALUES[SyncStatus.SYNCHRONIZED]
 DELETED = schema.SYNC_STATUS_VALUES[SyncStatus.DELETED_IN_GETRESPONSE]
 JOB = jobs()["templates"]
-
-
-@pytest.fixture(scope="module")
-def _servers() -> Iterator[Env]:
-    yield from sync_env.servers()
-
-
-@pytest.fixture
-def env(_servers: Env) -> Iterator[Env]:
-    yield from sync_env.fresh(_servers)
-
-
-@pytest.fixture
-def contexts(env: Env, tmp_path: Path) -> Contexts:
-    return Contexts(env, tmp_path / "state.sqlite3")
 
 
 def seed_drafts(env: Env, *names: str) -> dict[str, str]:
