@@ -46,6 +46,7 @@ from reconcile.jobs.sync.activity_plan import (
     DELETE,
     NEW,
     RELINK,
+    UNSYNCED,
     Decided,
     Inputs,
     decide,
@@ -254,6 +255,18 @@ class ActivitiesJob:
             f" about {describe_bytes(decided.storage)} of Dataverse storage; "
             f"{decided.already:,} already in the CRM."
         )
+        if decided.skipped:  # a real run's text shows no plan: say here what was left and why
+            plan.notes.append(
+                "Not kept: "
+                + "; ".join(f"{why}: {n:,}" for why, n in decided.skipped.most_common())
+                + "."
+            )
+        if decided.skipped.get(UNSYNCED):
+            plan.notes.append(
+                "Activities are kept only for synchronized contacts: link them first "
+                "(reconcile migrate apply, or reconcile sync lists), then read the window "
+                "again with reconcile sync activities --since DAY (nothing is written twice)."
+            )
         if sourced.outside:
             plan.notes.append(
                 f"{sourced.outside:,} rows of the report fall outside the window (read again "

@@ -59,6 +59,9 @@ def _links(inputs: Inputs, record: ContactRecord, message: str) -> Links:
     return Links(record.record, record.crm_contact, inputs.newsletters.get(message))
 
 
+UNSYNCED = "not a synchronized contact (no GetResponse Contact record)"
+
+
 def decide(inputs: Inputs) -> Decided:
     out = Decided()
     seen: set[bytes] = set()
@@ -75,7 +78,7 @@ def decide(inputs: Inputs) -> Decided:
             if match is not None:
                 contact, record = match
         if record is None or contact is None:
-            out.skipped["not a synchronized contact (no GetResponse Contact record)"] += 1
+            out.skipped[UNSYNCED] += 1
             continue
         activity = Activity(contact, message, kind, int(at_text), url)
         key = activity.key

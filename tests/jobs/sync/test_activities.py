@@ -6,6 +6,7 @@ aggregation and the dry run's estimate."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,13 @@ def test_activities_of_synchronized_contacts_become_linked_records(world: World)
     )
     assert paul["_grc_contactid_value"] is None  # no CRM contact: the GetResponse record only
     assert writes(report) == {"activities added or counted": 8}
+    # zoe's activities are not kept: the text of a real run (no plan shown) says so, and how
+    # to have them: link her, then read the window again
+    text = "\n".join(report.lines())
+    assert re.search(
+        r"Not kept: not a synchronized contact \(no GetResponse Contact record\): [1-9]", text
+    )
+    assert "--since DAY" in text
     assert report.counts[STORAGE] == 8  # about a KB each (estimated)
     # the newsletters, the report, 5 polls while it is generated (35 s), its file
     assert report.requests["getresponse"] == 8
