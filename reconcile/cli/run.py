@@ -6,6 +6,7 @@ state store knows about them (docs/runner.md). Thin: settings → the library's
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -198,7 +199,7 @@ def status_command(
     from reconcile.jobs.status import as_dict, environment_status, environments
     from reconcile.jobs.sync import environment_key
     from reconcile.schedule import parse_duration
-    from reconcile.state import StateStore, locate
+    from reconcile.state import StateStore, is_postgresql, locate
 
     settings = load_settings(config_path, profile)
     try:
@@ -217,7 +218,16 @@ def status_command(
     from reconcile.jobs.clocks import WallClock
 
     now = WallClock().now()
-    with StateStore(locate(state_path, settings.sync.state)) as state:
+    target = locate(state_path, settings.sync.state)
+    # A path that names no store is read as an empty one, not created: a typo in --state
+    # would otherwise leave a new file behind and look like "nothing ever ran".
+    missing = not is_postgresql(target) and target != ":memory:" and not Path(target).exists()
+    note = (
+        f"No state store at {target}: no run was recorded there. If reconcile run or "
+        "reconcile sync ran, they used another one: give status the same --state, "
+        "RECONCILE_STATE or sync.state."
+    )
+    with StateStore(":memory:" if missing else target) as state:
         found = [
             environment_status(
                 state,
@@ -239,9 +249,12 @@ def status_command(
                 "failed": failed,
                 "stale": stale,
                 "environments": [as_dict(e) for e in found],
+                **({"notes": [note]} if missing else {}),
             }
         )
     else:
+        if missing:
+            click.echo(note)
         if not found:
             click.echo("No sync job has run yet (reconcile run, or reconcile sync JOB).")
         for env in found:

@@ -98,9 +98,14 @@ def test_status_shows_each_job_and_exits_1_when_one_failed(env: Env, tmp_path: P
     assert code == 0
     assert "last run    never" in out
     assert "next due    now (it never ran here)" in out
+    # no store there yet: said (a typo in --state looks like "never ran"), and not created
+    assert f"No state store at {state}" in out
+    assert not state.exists()
+    assert json.loads(run(["status", "--json"], env, state)[1])["notes"][0].startswith("No state")
     run(["run", "--once", "-q"], env, state)
     code, out, _ = run(["status"], env, state)
     assert code == 0, out
+    assert "No state store" not in out
     assert "templates (every 5m)" in out
     assert "next due    " in out
     assert "API calls   GetResponse" in out
