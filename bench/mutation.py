@@ -56,6 +56,7 @@ MODULES = {
     "reconcile/matching/scoring.py": [
         "tests/core/test_matching.py",
         "tests/core/test_matching_decide_rules.py",
+        "tests/core/test_scoring_names.py",
     ],
     "reconcile/retrying.py": ["tests/http/test_retrying.py"],
     "reconcile/state/store.py": _STATE_TESTS,
