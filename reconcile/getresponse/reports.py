@@ -26,7 +26,7 @@ https://apidocs.getresponse.com/v3/case-study/custom-reports-scheduling and
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -172,9 +172,12 @@ def wait_for_report(
     *,
     timeout: float,
     delays: Sequence[float] = POLL_DELAYS,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> CustomReport:
     """Poll the report until every file is ready (or one failed), at growing intervals, for
-    at most ``timeout`` seconds of the client's clock; returns the last state seen."""
+    at most ``timeout`` seconds of the client's clock; returns the last state seen. Returns
+    it too within a second of ``stopped()`` turning true (SIGTERM, Ctrl-C): a wait can last
+    minutes, and a service manager kills a process that does not stop."""
     started = client.now()
     polls = 0
     while True:
@@ -186,7 +189,12 @@ def wait_for_report(
         if waited + delay > timeout:
             return report
         log.info("custom report %s not ready yet; asking again in %.0f s", report_id, delay)
-        client.wait(delay)
+        left = delay
+        while left > 0 and not stopped():
+            client.wait(min(1.0, left))
+            left -= 1.0
+        if stopped():
+            return report
         polls += 1
 
 

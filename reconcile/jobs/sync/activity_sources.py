@@ -206,7 +206,11 @@ def read_report(
                 raise
             report_id = made.report_id
         ctx.state.add_pending(key, [(f"{name}#id", {"report_id": report_id})])
-    report = gr_reports.wait_for_report(ctx.gr, report_id, timeout=parse_duration(wait))
+    report = gr_reports.wait_for_report(
+        ctx.gr, report_id, timeout=parse_duration(wait), stopped=lambda: ctx.stop.requested
+    )
+    if not report.ready and not report.failed:
+        ctx.checkpoint()  # a stop while waiting: Interrupted; the next run goes on with it
     if report.failed:
         ctx.state.resolve_pending(key, {name: "failed", f"{name}#id": "failed"})
         sourced.complete = False

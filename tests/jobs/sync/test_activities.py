@@ -16,6 +16,7 @@ import pytest
 from reconcile.dataverse import schema as s
 from reconcile.jobs.sync import activity_sources as sources
 from reconcile.jobs.sync.activities import STORAGE
+from reconcile.jobs.sync.context import StopSignal
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import activities_env as world_env
 from tests.jobs.sync.activities_env import SHOP, World, settings
@@ -145,6 +146,33 @@ def test_a_report_not_ready_in_time_is_taken_up_by_the_next_run(world: World) ->
     assert any("went on with custom report" in n for n in second.notes)
     assert world.env.gr.conn.execute("SELECT count(*) FROM custom_reports").fetchone()[0] == 1
     assert second.watermarks  # the window is written: the watermark moves
+
+
+class StopWhileWaiting(StopSignal):
+    """Ctrl-C / SIGTERM arriving once the custom report has been asked for."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__()
+        self.world = world
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.world.env.gr.conn.execute("SELECT 1 FROM custom_reports").fetchone())
+
+
+def test_a_stop_while_the_report_is_generated_ends_the_run_at_once(world: World) -> None:
+    # The wait lasts up to activities.report_wait (10 minutes by default): a stop must not
+    # wait for the report (systemd kills what does not stop), and the next run goes on with it
+    started = world.env.gr.clock()
+    first = world.run(settings=settings(source="report"), stop=StopWhileWaiting(world))
+    assert first.exit_code == 130, first.lines()
+    assert first.interrupted
+    assert world.env.gr.clock() - started < 5  # stopped within a second of the wait
+    assert writes(first) == {}
+    second = world.run(settings=settings(source="report"))
+    assert writes(second) == {"activities added or counted": 8}
+    assert any("went on with custom report" in n for n in second.notes)
+    assert world.env.gr.conn.execute("SELECT count(*) FROM custom_reports").fetchone()[0] == 1
 
 
 def test_records_past_the_retention_are_deleted(world: World) -> None:
