@@ -16,6 +16,7 @@ from reconcile.jobs.sync import environment_key, jobs, lease_name
 from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import sync_env
+from tests.jobs.sync.lists_env import ERROR, list_record
 from tests.jobs.sync.test_templates import seed_drafts, templates
 
 
@@ -86,6 +87,19 @@ def test_a_getresponse_url_that_is_another_server_is_a_setting_to_fix(
     assert "not the GetResponse API" in result.stdout
     assert "getresponse.api_url" in result.stdout
     assert "does not exist" not in result.stdout
+
+
+def test_a_list_name_that_names_no_record_is_a_wrong_option(env: Env, tmp_path: Path) -> None:
+    list_record(env, "clients_fr", None, status=ERROR)
+    state = tmp_path / "state.sqlite3"
+    code, out, err = run(["sync", "lists", "--list", "client_fr"], env, state)
+    assert code == 2, out + err  # it said "nothing to do", exit 0
+    assert "no GetResponse List record is named 'client_fr'" in err
+    assert "(clients_fr)" in err  # the names there are
+    code, out, _ = run(["sync", "lists", "--list", "client_fr", "--json"], env, state)
+    assert (code, json.loads(out)["error"]["code"]) == (2, 2)
+    code, out, err = run(["sync", "lists", "--list", "CLIENTS_FR"], env, state)
+    assert code == 0, out + err  # Dataverse compares names in any case: that one is there
 
 
 def test_a_job_held_by_another_runner_is_not_run(env: Env, tmp_path: Path) -> None:

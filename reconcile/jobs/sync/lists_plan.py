@@ -20,6 +20,7 @@ from typing import Any
 
 from reconcile.dataverse import schema as s
 from reconcile.dataverse.resources import MarketingList, dynamic_list_warnings
+from reconcile.errors import InputError, Problem
 from reconcile.getresponse import iter_campaigns
 from reconcile.jobs.sync import lists_read as rd
 from reconcile.jobs.sync.common import Journal
@@ -113,8 +114,14 @@ def make(job: Any, ctx: SyncContext, journal: Journal) -> ListsPlan:
     plan = ListsPlan(job.name, ctx.environment)
     names = [n for n in ctx.options.get("lists") or () if n]
     rows = rd.list_records(ctx, names)
-    for name in sorted(set(names) - {r.get("grc_name") for r in rows}):
-        plan.notes.append(f"No GetResponse List record is named {name!r}.")
+    held = {str(r.get("grc_name") or "").casefold() for r in rows}  # Dataverse: any case
+    unknown = [n for n in names if n.casefold() not in held]
+    if unknown:  # a typo is a wrong option (exit 2, like contacts and report), not "done"
+        known = ", ".join(sorted(str(r.get("grc_name")) for r in rd.list_records(ctx))) or "none"
+        raise InputError(
+            [Problem(f"--list {n}: no GetResponse List record is named {n!r}") for n in unknown],
+            hint=f"Give list names as their GetResponse List records hold them ({known}).",
+        )
     by_name, ids = campaigns(ctx)
     queued = waiting(ctx, journal)
     windows = _windows(ctx, plan, partial=bool(names))
