@@ -48,7 +48,11 @@ _STATE_TESTS = [
 ]
 # module -> the tests that are its own (a module is measured against these only)
 MODULES = {
-    "reconcile/emails.py": ["tests/core/test_emails.py", "tests/core/test_emails_properties.py"],
+    "reconcile/emails.py": [
+        "tests/core/test_emails.py",
+        "tests/core/test_emails_properties.py",
+        "tests/core/test_emails_edges.py",
+    ],
     "reconcile/matching/decide.py": [
         "tests/core/test_matching.py",
         "tests/core/test_matching_decide_rules.py",
