@@ -235,6 +235,14 @@ def parse_error_body(body: bytes | str | None) -> tuple[str | None, str | None]:
     return normalize_code(error.get("code")), (str(message) if message else None)
 
 
+def _odata_error(body: bytes | str | None) -> bool:
+    try:
+        data = json.loads(body or b"")
+    except (ValueError, TypeError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("error"), dict)
+
+
 _VERBS = {"GET": "read", "POST": "create", "PATCH": "update", "PUT": "update", "DELETE": "delete"}
 
 
@@ -309,10 +317,22 @@ def error_from_response(response: httpx.Response, *, record: str | None) -> Data
     response.read()
     if 300 <= response.status_code < 400:
         return redirect_error(response, record=record)
+    method = response.request.method
+    if response.status_code == 404 and method == "GET" and not _odata_error(response.content):
+        # Dataverse's own 404s (a missing record, table or segment) carry its OData error
+        # body; a bare one is another server at that address: the URL is the thing to fix.
+        # (Only GET: a POST of a bulk message an old version lacks is a 404 to fall back on.)
+        return WrongAddress(
+            f"Dataverse could not read {record or 'the request'}: "
+            f"{bare_url(response.request.url)} answered HTTP 404 without Dataverse's error "
+            "body: that address is not the Dataverse Web API (dynamics.environment_url)",
+            status=404,
+            record=record,
+        )
     return error_for(
         response.status_code,
         response.content,
-        method=response.request.method,
+        method=method,
         record=record,
         headers=response.headers,
     )

@@ -115,3 +115,28 @@ def test_the_odata_layers_zero_code_is_no_code() -> None:
     )
     assert error.code is None
     assert "(HTTP 404)" in str(error)
+
+
+def _answer(status: int, body: bytes, method: str = "GET") -> e.DataverseError:
+    response = httpx.Response(status, content=body)
+    response.request = httpx.Request(method, "https://org.test/api/data/v9.2/contacts?$top=1")
+    return e.error_from_response(response, record="contacts (page 1)")
+
+
+def test_a_bare_404_to_a_read_is_a_wrong_environment_url_not_a_missing_record() -> None:
+    # Another server at dynamics.environment_url (the GetResponse URL pasted there, an IIS
+    # page): it said "the record may have been deleted or merged", exit 3.
+    error = _answer(404, b"Not Found")
+    assert type(error) is e.WrongAddress
+    assert error.exit_code == 2
+    assert "not the Dataverse Web API" in str(error)
+    assert "$top" not in str(error)  # the query stays out of messages
+    assert "dynamics.environment_url" in str(error.hint)
+    # Dataverse's own 404s keep their meaning: a missing record, an unknown segment (code 0x0)
+    missing = _body("0x80040217", "contact With Id = x Does Not Exist")
+    assert type(_answer(404, missing)) is e.RecordNotFound
+    assert type(_answer(404, _body("0x0", "Resource not found for the segment 'x'."))) is (
+        e.RecordNotFound
+    )
+    # a POST of a bulk message an old version lacks is a 404 the bulk writer falls back on
+    assert type(_answer(404, b"", method="POST")) is e.RecordNotFound
