@@ -290,7 +290,8 @@ def error_for(
     what = record or "the request"
     detail = service_message or (f"HTTP {status}" if status else "no answer")
     tags = ", ".join(x for x in (f"HTTP {status}" if status else None, code) if x)
-    message = f"Dataverse could not {verb} {what}: {detail}" + (f" ({tags})" if tags else "")
+    repeat = tags and tags != detail  # no service message: "HTTP 502", not "HTTP 502 (HTTP 502)"
+    message = f"Dataverse could not {verb} {what}: {detail}" + (f" ({tags})" if repeat else "")
     hint: str | None = None
     if cls is Throttled and code in THROTTLING_CODES:
         hint = (
