@@ -56,6 +56,7 @@ MODULES = {
     "reconcile/matching/decide.py": [
         "tests/core/test_matching.py",
         "tests/core/test_matching_decide_rules.py",
+        "tests/core/test_decide_rows.py",
     ],
     "reconcile/matching/scoring.py": [
         "tests/core/test_matching.py",
