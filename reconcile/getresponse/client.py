@@ -156,10 +156,19 @@ class GetResponseClient:
         """The client's clock (monotonic seconds); polling helpers use it with :meth:`wait`."""
         return self._clock()
 
-    def wait(self, seconds: float) -> None:
-        """Sleep with the client's (injectable) sleep."""
-        if seconds > 0:
-            self._sleep(seconds)
+    def wait(self, seconds: float, stopped: Callable[[], bool] | None = None) -> bool:
+        """Sleep with the client's (injectable) sleep; with ``stopped``, in slices of a
+        second, ending early once it is true (SIGTERM, Ctrl-C: polls wait for minutes, and a
+        service manager kills a process that does not stop). True when it ended early."""
+        if stopped is None:
+            if seconds > 0:
+                self._sleep(seconds)
+            return False
+        left = seconds
+        while left > 0 and not stopped():
+            self._sleep(min(1.0, left))
+            left -= 1.0
+        return stopped()
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:

@@ -14,7 +14,7 @@ the list before submitting again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from reconcile.getresponse.client import GetResponseClient
 from reconcile.getresponse.errors import AlreadyExists
@@ -89,9 +89,11 @@ def wait_for_import(
     timeout: float = 600.0,
     poll_interval: float = 5.0,
     max_interval: float = 60.0,
+    stopped: Callable[[], bool] | None = None,
 ) -> ImportJob:
-    """Poll until the import leaves the active states or ``timeout`` passes; returns the last
-    state seen (``is_active`` still True means: not finished yet, do not resubmit).
+    """Poll until the import leaves the active states or ``timeout`` passes (or, within a
+    second, ``stopped()`` turns true); returns the last state seen (``is_active`` still True
+    means: not finished yet, do not resubmit).
 
     GetResponse may report ``finished`` before its statistics are final; with
     ``expected_rows`` we keep polling (within the timeout) until they account for every row.
@@ -108,5 +110,6 @@ def wait_for_import(
         remaining = deadline - client.now()
         if done or remaining <= 0:
             return job
-        client.wait(min(interval, remaining))
+        if client.wait(min(interval, remaining), stopped):
+            return job
         interval = min(max_interval, interval * 2)

@@ -189,11 +189,7 @@ def wait_for_report(
         if waited + delay > timeout:
             return report
         log.info("custom report %s not ready yet; asking again in %.0f s", report_id, delay)
-        left = delay
-        while left > 0 and not stopped():
-            client.wait(min(1.0, left))
-            left -= 1.0
-        if stopped():
+        if client.wait(delay, stopped):
             return report
         polls += 1
 

@@ -184,7 +184,9 @@ def _send_import(
             return True  # maybe created: the confirmation finds what arrived
         for s in sent:
             outcomes.done(f"push:{s.campaign_id}:{s.contact_id}", {"import": job.import_id})
-    finished = wait_for_import(ctx.gr, job.import_id, expected_rows=len(rows))
+    finished = wait_for_import(
+        ctx.gr, job.import_id, expected_rows=len(rows), stopped=lambda: ctx.stop.requested
+    )
     if finished.status == "finished" and finished.statistics.get("invalid"):
         errors = ", ".join(f"{k} {v}" for k, v in finished.error_statistics.items() if v)
         out.import_refusals[campaign_id] = (
@@ -272,7 +274,7 @@ def confirm(
     for delay in POLLS[1:]:
         if not waiting:
             break
-        ctx.gr.wait(delay)
+        ctx.gr.wait(delay, lambda: ctx.stop.requested)  # minutes: a stop ends it at once
         ctx.checkpoint()
         _look(ctx, waiting, out)
         if not waiting:

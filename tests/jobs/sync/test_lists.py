@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from reconcile.getresponse import ApiKeyAuth, GetResponseClient
 from reconcile.jobs.sync import jobs, run_job
+from reconcile.jobs.sync.context import StopSignal
 from tests.jobs.migrate_env import Env
 from tests.jobs.sync import lists_env as le
 from tests.jobs.sync.sync_env import Contexts
@@ -141,6 +144,40 @@ def test_queued_contacts_are_confirmed_by_the_next_run_never_sent_twice(
     env.gr.advance(4000)
     second = run_job(JOB, contexts())
     assert second.counts["queued contacts confirmed"] == 25
+    assert len(le.contact_records(env, record)) == 25
+    assert len(le.queue(env)) == 25  # each sent once
+
+
+class StopOnceQueued(StopSignal):
+    """Ctrl-C / SIGTERM arriving once GetResponse has the contacts queued."""
+
+    def __init__(self, env: Env) -> None:
+        super().__init__()
+        self.env = env
+
+    @property
+    def requested(self) -> bool:
+        return bool(le.queue(self.env))
+
+
+def test_a_stop_while_waiting_for_queued_contacts_ends_the_run_at_once(
+    env: Env, contexts: Contexts
+) -> None:
+    # The waits for GetResponse to show queued contacts add up to ~9 minutes: a stop must
+    # end them (systemd kills what does not stop); the next run confirms what was sent.
+    env.gr.settings.contact_delay = 3600
+    ids = le.add_contacts(env, le.people(25))
+    record = le.list_record(env, "slow", le.static_list(env, "Slow", ids))
+    slept: list[float] = []
+    info = env.gr_info
+    gr = GetResponseClient(ApiKeyAuth(info["api_key"]), base_url=info["url"], sleep=slept.append)
+    env.clients.append(gr)
+    first = run_job(JOB, replace(contexts(), gr=gr, stop=StopOnceQueued(env)))
+    assert first.exit_code == 130, first.lines()
+    assert sum(slept) <= 1.0, slept  # it slept the whole current wait first (up to 300 s)
+    env.gr.advance(4000)
+    second = run_job(JOB, contexts())
+    assert second.counts["queued contacts confirmed"] == 25, second.lines()
     assert len(le.contact_records(env, record)) == 25
     assert len(le.queue(env)) == 25  # each sent once
 
