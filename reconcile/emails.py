@@ -71,8 +71,11 @@ _SPACES += [0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
 # Equivalent mutants (bench/mutation.py): every mutant of _py_class and _re2_class — they run
 # once, at import, to build the patterns, before mutmut can switch a mutant on; and the
 # arrow-kernel details where pyarrow's default is the same value (fill_null(…, None) on a mask
-# if_else treats as false, pa.array's inferred type for a string column, a None scalar of the
-# same type).
+# if_else treats as false, pa.array's inferred type for a string or bool column, a None scalar
+# of the same type, zero_copy_only=None, from_pandas on an Arrow-backed column), or where the
+# null rows come out null whatever the mask says of them (fill_null(…, True)); in _to_arrow,
+# the storage test (astype("str") of a string column changes nothing). Named by the code:
+# the rest.
 def _py_class(points: list[int]) -> str:
     return "[" + "".join(f"\\u{p:04x}" for p in points) + "]"
 
@@ -156,6 +159,7 @@ def split_email(normalized: str) -> tuple[str, str]:
 def _international_letter(ch: str) -> bool:
     """A character outside ASCII allowed before the @ (RFC 6531 ``UTF8-non-ascii``): letters,
     marks and digits of any script; not symbols, spaces or invisible characters."""
+    # Equivalent mutant: "XXLMNXX" (no Unicode category starts with X).
     return not ch.isascii() and unicodedata.category(ch)[0] in "LMN"
 
 
@@ -163,6 +167,8 @@ def _international_ok(normalized: str) -> bool:
     """RFC 6531 syntax for an address with letters outside ASCII before the @ (the domain is
     already in IDNA form): the ASCII rule with those letters counted as ``atext``."""
     local, domain = split_email(normalized)
+    # Equivalent mutants: "and" for either "or", "XX@XX" (the pattern below refuses an empty
+    # local part or an "@" in it too; these tests only save the work).
     if not local or "@" in local or len(local.encode()) > _MAX_LOCAL:
         return False
     ascii_local = "".join("a" if _international_letter(ch) else ch for ch in local)
@@ -237,6 +243,9 @@ def repair_email(normalized: str | None) -> str | None:
     """
     if not normalized or is_valid_email(normalized):
         return None
+    # Equivalent mutants here: an "X" added to a strip() set (the text is lowercase already),
+    # >= for > (a bare "gmail.com" becomes "@gmail.com": invalid either way) and no default in
+    # glued.get() below (a domain without a dot is invalid, whatever replaces it).
     s = _REPAIR_SPACES.sub("", normalized).strip(",;:'\"")
     if "@" not in s:
         for domain in _REPAIR_DOMAINS:
@@ -372,7 +381,7 @@ def _to_arrow(s: pd.Series) -> pa.Array:
 
 def split_at(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(local parts, domains) of an Arrow string array, split at the last ``@``; a value
-    without ``@`` gives two empty strings, a null two nulls."""
+    without ``@``, or a null, gives two empty strings."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -19,6 +19,7 @@ from reconcile.emails import (
     normalize_email,
     normalize_emails,
     repair_email,
+    split_at,
 )
 
 
@@ -80,3 +81,50 @@ def test_the_text_columns_are_pandas_strings_with_nan_for_missing() -> None:
         assert out[column].dtype == pd.StringDtype(na_value=float("nan")), column
     assert out[EMAIL_NORMALIZED].isna().tolist() == [False, True, False]
     assert out[EMAIL_KEY].isna().tolist() == [False, True, True]
+
+
+def test_split_at_splits_at_the_last_at_only() -> None:
+    values = pa.array(["a@b@c", "plain", None, "@x", "y@"], type=pa.large_string())
+    locals_, domains = split_at(values)
+    assert locals_.to_pylist() == ["a@b", "", "", "", "y"]
+    assert domains.to_pylist() == ["c", "", "", "x", ""]
+
+
+def test_the_domain_after_the_last_at_is_the_one_written_in_idna() -> None:
+    assert normalize_email("x@y@bücher.de") == "x@y@xn--bcher-kva.de"
+    # an ideographic full stop is a dot in an internationalized domain name (UTS 46)
+    assert normalize_email("jean@bücher。de") == "jean@xn--bcher-kva.de"
+
+
+def test_a_number_is_kept_as_its_text() -> None:
+    assert normalize_email(12.5) == "12.5"
+    assert normalize_email(float("nan")) is None
+
+
+def test_only_the_first_plus_starts_the_tag() -> None:
+    assert email_key("jean+a+b@outlook.fr") == "jean@outlook.fr"
+    out = normalize_emails(pd.Series(["jean+a+b@outlook.fr"], dtype=object))
+    assert out[EMAIL_KEY].iloc[0] == "jean@outlook.fr"
+
+
+def _long(total: int) -> str:
+    """A syntactically valid address of ``total`` characters."""
+    labels, left = [], total - len("a@") - len(".fr")
+    while left > 0:
+        size = min(63, left - 2) if left > 63 else left
+        labels.append("d" * size)
+        left -= size + 1
+    address = "a@" + ".".join(labels) + ".fr"
+    assert len(address) == total
+    return address
+
+
+def test_each_reason_is_the_first_thing_wrong_even_at_the_limits() -> None:
+    # exactly 64 characters before the @ are allowed: the domain is what is wrong
+    assert invalid_reason("a" * 64 + "@orange") == "domain 'orange' has no dot"
+    # exactly 254 characters are allowed: the dash that starts the domain is what is wrong
+    at_limit = _long(254).replace("@d", "@-", 1)
+    assert invalid_reason(at_limit).startswith("domain '-")
+    assert invalid_reason(at_limit).endswith("is not a valid domain name")
+    # a dot inside the local part is allowed: the bracket is what is wrong
+    assert invalid_reason("jean.du[pont@orange.fr") == "character '[' is not allowed before the @"
