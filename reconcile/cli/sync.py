@@ -29,7 +29,22 @@ from reconcile.cli.common import (
 )
 from reconcile.errors import EXIT_OK
 
-KINDS: dict[str, Any] = {"text": str, "int": int, "date": click.DateTime(["%Y-%m-%d"])}
+
+class Day(click.DateTime):
+    """A YYYY-MM-DD day; anything else is refused in words an admin reads (click's own says
+    "does not match the format '%Y-%m-%d'"), as `reconcile report --since` does."""
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"{value!r} is not a date: write it YYYY-MM-DD", param, ctx)
+
+
+KINDS: dict[str, Any] = {"text": str, "int": int, "date": Day()}
 
 
 def _shared_options(func: Callable[..., Any]) -> Callable[..., Any]:

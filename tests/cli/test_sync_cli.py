@@ -102,6 +102,16 @@ def test_a_list_name_that_names_no_record_is_a_wrong_option(env: Env, tmp_path: 
     assert code == 0, out + err  # Dataverse compares names in any case: that one is there
 
 
+@pytest.mark.parametrize("job", ["contacts", "activities"])
+def test_a_since_that_is_no_day_is_refused_in_words(job: str, env: Env, tmp_path: Path) -> None:
+    code, out, err = run(["sync", job, "--since", "2026-02-30"], env, tmp_path / "s.sqlite3")
+    assert code == 2
+    assert "'2026-02-30' is not a date: write it YYYY-MM-DD" in err
+    assert "%Y" not in err
+    code, out, _ = run(["sync", job, "--since", "2026-02-30", "--json"], env, tmp_path / "s")
+    assert (code, json.loads(out)["error"]["code"]) == (2, 2)
+
+
 def test_a_job_held_by_another_runner_is_not_run(env: Env, tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite3"
     with StateStore(state) as store:
