@@ -181,3 +181,51 @@ def test_a_typo_with_a_name_that_agrees_scores_more_than_without_a_name() -> Non
     named = features("jean.dupond@orange.fr", "Jean Dupont", JEAN)["score"]
     nameless = features("jean.dupond@orange.fr", None, JEAN)["score"]
     assert nameless < named
+
+
+LEPAGE = ("anne.lepage@laposte.net", "Anne", "Lepage")
+
+
+@pytest.mark.parametrize(
+    ("gr_email", "gr_name", "crm", "linkable"),
+    [
+        # a one-letter typo links only when both names are exactly the same
+        ("jean.dupond@orange.fr", "Jean Dupont", JEAN, True),
+        ("jean.dupond@orange.fr", "Jeqn Dupont", JEAN, False),
+        # another address of the same domain, the same name: no typo
+        ("jean.durand@orange.fr", "Jean Dupont", JEAN, False),
+        # a relative's address one letter away
+        ("aleroy@orange.fr", "Antoine Leroy", ("eleroy@orange.fr", "Eléonore", "Leroy"), False),
+        # a three-letter first name is long enough, a local part of six letters too
+        ("luc.dupond@orange.fr", "Luc Dupont", ("luc.dupont@orange.fr", "Luc", "Dupont"), True),
+        ("dupond@orange.fr", "Jean Dupont", ("dupont@orange.fr", "Jean", "Dupont"), True),
+        # Vu Nguyen: vnguyen@ and vunguyen@ are two namesakes' patterns, not a typo
+        ("vnguyen@orange.fr", "Vu Nguyen", ("vunguyen@orange.fr", "Vu", "Nguyen"), False),
+        # a +tag: the same mailbox unless a last name says another person
+        ("anne.lepage+news@laposte.net", "Anne Lepage", LEPAGE, True),
+        ("anne.lepage+news@laposte.net", "Anne", LEPAGE, True),
+        ("anne.lepage+news@laposte.net", None, LEPAGE, True),
+        ("anne.lepage+news@laposte.net", "Anne Durand", LEPAGE, False),
+    ],
+)
+def test_which_fuzzy_evidence_may_link(
+    gr_email: str, gr_name: str | None, crm: tuple[str, str, str], linkable: bool
+) -> None:
+    assert bool(features(gr_email, gr_name, crm)["linkable"]) is linkable
+
+
+def test_an_identical_mailbox_with_another_first_name_is_reviewed_above_name_matches() -> None:
+    same_last = features(EMAIL, "Marie Dupont", JEAN, EXACT)
+    other_last = features(EMAIL, "Marie Durand", JEAN, EXACT)
+    assert not same_last["linkable"]
+    assert not other_last["linkable"]
+    assert same_last["score"] > other_last["score"] >= MatchOptions().review_threshold
+
+
+def test_scores_stay_within_0_and_100() -> None:
+    # a relative's address one letter away: nothing says it is this person
+    relative = features(
+        "aleroy@orange.fr", "Antoine Leroy", ("eleroy@orange.fr", "Eléonore", "Leroy")
+    )
+    assert relative["score"] == 0
+    assert features(EMAIL, "Jean Dupont", JEAN, EXACT)["score"] == 100
