@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from reconcile.errors import ConfigError
 from reconcile.sandbox.server import SandboxServer
 
 
@@ -72,13 +73,19 @@ def start(
         for name in names or list(classes):
             sandbox = classes[name](database=(databases or {}).get(name, ":memory:"), seed=seed)
             ssl = sandbox.ssl_files() if hasattr(sandbox, "ssl_files") else (None, None)
-            server = SandboxServer(
-                sandbox.asgi_app,
-                host=host,
-                port=(ports or {}).get(name, 0),
-                ssl_certfile=ssl[0],
-                ssl_keyfile=ssl[1],
-            ).start()
+            port = (ports or {}).get(name, 0)
+            try:
+                server = SandboxServer(
+                    sandbox.asgi_app, host=host, port=port, ssl_certfile=ssl[0], ssl_keyfile=ssl[1]
+                ).start()
+            except OSError as exc:  # a port in use: a wrong option, not a crash (a traceback)
+                if hasattr(sandbox, "close"):
+                    sandbox.close()
+                raise ConfigError(
+                    f"The {name} sandbox cannot listen on {host}:{port}: {exc.strerror or exc}",
+                    hint=f"Another program (another `reconcile sandbox serve`?) has that port: "
+                    f"choose another --{name}-port, or leave it out for a free one.",
+                ) from None
             running[name] = Running(sandbox, server)
         yield running
     finally:

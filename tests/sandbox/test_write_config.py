@@ -72,3 +72,24 @@ def test_one_env_file_points_every_command_at_the_sandboxes(tmp_path: Path) -> N
     assert serve.returncode == 0, err
     assert "Traceback" not in err
     assert f". {env_file} && reconcile doctor" in err
+
+
+def test_a_port_in_use_is_a_wrong_option_not_a_traceback() -> None:
+    import socket
+
+    from click.testing import CliRunner
+
+    from reconcile.cli import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ["sandbox", "serve", "--getresponse-port", str(port)]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert f"The getresponse sandbox cannot listen on 127.0.0.1:{port}" in result.stderr
+        assert "--getresponse-port" in result.stderr
+        assert "Traceback" not in result.output
+        result = CliRunner().invoke(cli, [*args, "--json"])
+        assert (result.exit_code, json.loads(result.stdout)["error"]["code"]) == (2, 2)
