@@ -122,6 +122,12 @@ def _run(
                 for line in report.lines():
                     click.echo(line)
             if report.aborted:
+                left = names[names.index(name) + 1 :]
+                if left and not as_json:  # say what did not run, not only what stopped
+                    click.echo(
+                        f"Not run: {', '.join(left)} (sync all stops at the first job cut "
+                        "short; run it again once that is fixed)."
+                    )
                 break
     if as_json:
         data = [r.as_dict() for r in reports]

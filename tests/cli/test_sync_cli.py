@@ -87,6 +87,10 @@ def test_a_getresponse_url_that_is_another_server_is_a_setting_to_fix(
     assert "not the GetResponse API" in result.stdout
     assert "getresponse.api_url" in result.stdout
     assert "does not exist" not in result.stdout
+    # sync all stops at the first job cut short, and says which jobs did not run
+    result = CliRunner().invoke(cli, ["sync", "all", "-q"], env=settings)
+    assert result.exit_code == 2, result.output
+    assert "Not run: contacts, activities, templates, newsletters" in result.stdout
 
 
 def test_a_list_name_that_names_no_record_is_a_wrong_option(env: Env, tmp_path: Path) -> None:
