@@ -293,8 +293,9 @@ def test_settings_file_profiles_and_sync_settings(env: Env, tmp_path: Path) -> N
     quiet = json.loads(out)
     assert quiet["requests"]["getresponse"] == 3
     assert quiet["plan"]["custom_field_values"] == 0
-    sheet = openpyxl.load_workbook(tmp_path / "a.xlsx", read_only=True)["Plan"]
-    texts = {r[0]: r[2] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    book = openpyxl.load_workbook(tmp_path / "a.xlsx", read_only=True)
+    texts = {r[0]: r[2] for r in book["Plan"].iter_rows(min_row=2, values_only=True)}
+    book.close()  # read-only workbooks keep their file open until closed
     assert texts["Tags"] == "sent (sync.send_tags)"
     assert texts["Custom field values to write"].endswith(": ville")
 

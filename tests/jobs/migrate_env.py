@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,10 +208,10 @@ def set_decision(path: Path, gr_id: str, decision: str, crm_id: str | None = Non
 
 def review_rows(path: Path) -> dict[str, dict[str, Any]]:
     """Every row of the Review and Links sheets, by GetResponse id."""
-    book = openpyxl.load_workbook(path, read_only=True)
     out: dict[str, dict[str, Any]] = {}
-    for name in (n for n in book.sheetnames if n.startswith(ROW_SHEETS)):
-        values = list(book[name].iter_rows(values_only=True))
-        header = list(values[0])
-        out.update({r[0]: dict(zip(header, r, strict=True)) for r in values[1:]})
+    with closing(openpyxl.load_workbook(path, read_only=True)) as book:
+        for name in (n for n in book.sheetnames if n.startswith(ROW_SHEETS)):
+            values = list(book[name].iter_rows(values_only=True))
+            header = list(values[0])
+            out.update({r[0]: dict(zip(header, r, strict=True)) for r in values[1:]})
     return out

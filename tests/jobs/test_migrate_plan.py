@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import openpyxl
@@ -38,10 +39,10 @@ ALL = SyncSettings(send_custom_fields=True, send_tags=True)
 
 
 def plan_sheet(path: Path) -> dict[str, object]:
-    book = openpyxl.load_workbook(path, read_only=True)
-    assert book["Plan"].sheet_state == "visible"
-    assert book["_migrate"].sheet_state == "hidden"
-    return {r[0]: r[1] for r in book["Plan"].iter_rows(min_row=2, values_only=True)}
+    with closing(openpyxl.load_workbook(path, read_only=True)) as book:
+        assert book["Plan"].sheet_state == "visible"
+        assert book["_migrate"].sheet_state == "hidden"
+        return {r[0]: r[1] for r in book["Plan"].iter_rows(min_row=2, values_only=True)}
 
 
 def test_plan_from_getresponse(env: Env, tmp_path: Path) -> None:
