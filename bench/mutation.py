@@ -57,6 +57,7 @@ MODULES = {
         "tests/core/test_matching.py",
         "tests/core/test_matching_decide_rules.py",
         "tests/core/test_decide_rows.py",
+        "tests/core/test_decide_mailboxes.py",
     ],
     "reconcile/matching/scoring.py": [
         "tests/core/test_matching.py",

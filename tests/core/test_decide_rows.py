@@ -66,3 +66,11 @@ def test_candidates_under_the_candidate_threshold_are_left_out_but_the_best() ->
     assert decide_all(candidate_threshold=95).loc["g1", CANDIDATE_IDS] == ("c1", "c2")
     assert decide_all(candidate_threshold=96).loc["g1", CANDIDATE_IDS] == ("c1",)
     assert decide_all(max_candidates=1).loc["g2", CANDIDATE_IDS] == ("c3",)
+
+
+def test_a_new_row_whose_best_scores_the_candidate_threshold_says_how_close_it_came() -> None:
+    score = int(decide_all().loc["g3", "score"])
+    at = decide_all(candidate_threshold=score).loc["g3", "reason"]
+    assert at.startswith(f"no close CRM contact (best scores {score}, below 33: ")
+    above = decide_all(candidate_threshold=score + 1).loc["g3", "reason"]
+    assert above == "no CRM contact with this email or a similar one"
