@@ -89,14 +89,20 @@ class SQLiteBackend(Backend):
 
     def __init__(self, path: str) -> None:
         self.where = path
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as exc:
             raise _unusable(path, exc) from exc
+        except OSError as exc:  # a folder that cannot be made (read-only, /proc, a file)
+            raise StateError(
+                f"cannot create the state database {path}: {exc.strerror or exc}",
+                hint="point --state (or RECONCILE_STATE, sync.state) at a file in a folder "
+                "this user may write to",
+            ) from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         try:

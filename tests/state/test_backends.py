@@ -59,6 +59,17 @@ def test_a_sqlite_store_makes_its_folder(tmp_path: Path) -> None:
     assert path.is_file()
 
 
+def test_a_folder_that_cannot_be_made_is_a_setting_to_fix(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StateError) as refused:  # was a FileExistsError traceback, exit 1
+        StateStore(blocker / "state.sqlite3")
+    assert refused.value.exit_code == 2
+    assert refused.value.message.startswith(f"cannot create the state database {blocker}")
+    assert refused.value.hint is not None
+    assert "--state" in refused.value.hint
+
+
 def test_a_long_read_never_blocks_a_run_writing(tmp_path: Path) -> None:
     """``reconcile status`` reading while a run commits (WAL: readers and the writer do not
     wait for each other)."""
