@@ -123,6 +123,8 @@ def _idna_domain(domain: str) -> str:
     if domain.isascii():
         return domain
     try:
+        # Equivalent mutants: uts46 off (the text is lowercase NFC already, and idna splits at
+        # ideographic full stops itself), "ASCII" (codec names ignore case).
         return idna.encode(domain, uts46=True).decode("ascii")
     except idna.IDNAError:
         return domain
@@ -142,6 +144,7 @@ def normalize_email(raw: object) -> str | None:
     s = _PY_WRAPPER.sub("", s)
     if not s:
         return None
+    # Equivalent mutant: ASCII through _idna_address too (it leaves an ASCII domain as is).
     return s if s.isascii() else _idna_address(s)
 
 
@@ -153,6 +156,7 @@ def _idna_address(s: str) -> str:
 def split_email(normalized: str) -> tuple[str, str]:
     """(local part, domain) split at the last ``@``; ("", s) when there is no ``@``."""
     local, at, domain = normalized.rpartition("@")
+    # Equivalent mutant: always (local, domain) (without "@", rpartition gives "" and s too).
     return (local, domain) if at else ("", normalized)
 
 
@@ -243,9 +247,10 @@ def repair_email(normalized: str | None) -> str | None:
     """
     if not normalized or is_valid_email(normalized):
         return None
-    # Equivalent mutants here: an "X" added to a strip() set (the text is lowercase already),
+    # Equivalent mutants here: an "X" added to a strip() set or to the "." tested in domain
+    # (the text is lowercase already; glued's keys hold no dot),
     # >= for > (a bare "gmail.com" becomes "@gmail.com": invalid either way) and no default in
-    # glued.get() below (a domain without a dot is invalid, whatever replaces it).
+    # glued.get() below, or None (a domain without a dot is invalid, whatever replaces it).
     s = _REPAIR_SPACES.sub("", normalized).strip(",;:'\"")
     if "@" not in s:
         for domain in _REPAIR_DOMAINS:
@@ -385,6 +390,7 @@ def split_at(arr: pa.Array) -> tuple[pa.Array, pa.Array]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    # Equivalent mutants: the type of the "@" scalar left to pyarrow (if_else casts it).
     has = pc.fill_null(pc.match_substring(arr, "@"), False)
     safe = pc.if_else(has, arr, pa.scalar("@", arr.type))
     parts = pc.split_pattern(safe, "@", max_splits=1, reverse=True)
@@ -412,6 +418,8 @@ def _keys(keys: pa.Array, domains: pa.Array) -> pa.Array:
         ],
         dtype=np.int8,
     )
+    # Equivalent mutants: kind's dtype, zero_copy_only, the fill_null value (split_at gives
+    # no null domain), the kind set on null keys (a null key stays null whatever is applied).
     row_kind = kind[pc.fill_null(enc.indices, 0).to_numpy(zero_copy_only=False)]
     row_kind[pc.is_null(keys).to_numpy(zero_copy_only=False)] = 0
     # +tag: drop from the first '+' to the '@' when something stands before the '+'.
