@@ -60,6 +60,9 @@ def decide(
     decision = np.full(n, Decision.NEW.value, dtype=object)
     score = np.zeros(n, dtype=np.int64)
     reason = np.full(n, NO_CANDIDATE, dtype=object)
+    # Equivalent mutants (bench/mutation.py): -2 for -1 and no dtype here (a row is linked
+    # where chosen >= 0; the default is int64), None for the invalid reason (the "unusable"
+    # line below sets it again), -1001 for -1000 (no runner-up either way), zip's strict.
     chosen = np.full(n, -1, dtype=np.int64)
     invalid = ~gr.valid
     decision[invalid] = Decision.INVALID.value
@@ -197,7 +200,7 @@ def _settled_mailboxes(
         n=("fit", "size"), fits=("fit", "sum"), others=("other", "sum"),
         names=("name", "nunique"), fit_names=("fit_name", "nunique"),
     )  # fmt: skip
-    stats = stats.reindex(rows[many])
+    stats = stats.reindex(rows[many])  # equivalent mutant: None (groupby sorts gi like rows)
     one_fits = (stats["fits"] >= 1) & (stats["fit_names"] == 1)
     one_fits &= stats["others"] == stats["n"] - stats["fits"]
     twice = (stats["names"] == 1) & (~named[many] | (stats["fits"] == stats["n"]))
@@ -230,6 +233,8 @@ def _row_reasons(
             out.append(f"{text}: shared mailbox?")
         elif review[i]:
             extra = []
+            # Equivalent mutants: > 0, >= 1 (a runner-up at 0 is never within the margin of a
+            # best scoring at least review_threshold).
             if ambiguous[i] and second[i] >= 0:
                 extra.append(f"next candidate scores {second[i]}")
             if shared_box[i]:

@@ -76,6 +76,8 @@ class Pairs:
 
 
 def _sim(a: np.ndarray, b: np.ndarray, scorer: Callable[..., float]) -> np.ndarray:
+    # Equivalent mutants (bench/mutation.py): the empty case's shape and type (every caller
+    # checks for rows first) and ``workers`` (how many threads, not what they compute).
     if len(a) == 0:
         return np.empty(0, np.float32)
     return process.cpdist(list(a), list(b), scorer=scorer, dtype=np.float32, workers=-1)
@@ -91,6 +93,7 @@ _FEMININE_ENDINGS = ("e", "ne", "le", "te", "tte", "ette", "ine")
 def _gendered_pair(a: str, b: str) -> bool:
     """True for a masculine / feminine pair of first names: louis / louise, jean / jeanne,
     daniel / danielle, antoine / antoinette, paul / pauline (folded names)."""
+    # Equivalent mutant: < (two names of one length are never a pair).
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if not short or short == long_:
         return False
@@ -129,6 +132,9 @@ def _name_similarities(gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray) -> _
     last_sim = np.where(swapped, cross_last, direct_last)
     # One slip of a key in a first name of 4+ letters (Jeqn, Mnih, Agathe/Agahte) is the same
     # name; but Louis / Louise, Jean / Jeanne, Michel / Michèle are two people.
+    # Equivalent mutants: the bounds (a typo of 4+ letters is >= 75 similar, a gendered pair
+    # under 50 is a one-letter stem, which the initial rule below sets to 90; a name at 100
+    # is neither); below, dtype=bool of a list of bools and zip's strict (equal lengths).
     close = np.flatnonzero((first_sim >= 50) & (first_sim < 100))
     if len(close):
         g_name = np.where(swapped[close], g_last[close], g_first[close])
@@ -160,7 +166,7 @@ def _name_similarities(gr: Side, crm: Side, gi: np.ndarray, ci: np.ndarray) -> _
     same = glued >= 100
     return _Names(
         name_sim=np.maximum(name_sim, glued),
-        first_sim=np.where(same, 100, first_sim),
+        first_sim=np.where(same, 100, first_sim),  # equivalent mutants: 101 (no bar over 100)
         last_sim=np.where(same, 100, last_sim),
         swapped=swapped & ~same,
     )
@@ -297,6 +303,7 @@ def _email_features(
 ) -> _Email:
     """Email evidence of fuzzy pairs; identical-mailbox pairs get "same everything"."""
     n = len(gi)
+    # Equivalent mutants: the defaults of local_sim and shortest (read for fuzzy pairs only).
     out = _Email(
         local_sim=np.full(n, 100.0, np.float32), same_domain=np.ones(n, bool),
         local_equal=np.ones(n, bool), one_edit=np.zeros(n, bool),
