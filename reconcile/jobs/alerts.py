@@ -212,6 +212,7 @@ class Alerts:
             what = (report.aborted or "").split("\n")[0] or (
                 f"{len(report.failures):,} record(s) failed, first: "
                 f"{report.failures[0].record}: {report.failures[0].message}"
+                + (f" → {report.failures[0].action}" if report.failures[0].action else "")
             )
             self.open(
                 "failed",

@@ -312,9 +312,9 @@ def summary(report: Report) -> str:
     calls = ", ".join(f"{n:,} {service}" for service, n in report.requests.items())
     text = f"{report.outcome} in {report.seconds:.1f} s: {counts} ({calls} requests)"
     if report.failures:
-        text += f"; {len(report.failures):,} failed, first: {report.failures[0].record}: " + (
-            report.failures[0].message
-        )
+        first = report.failures[0]
+        text += f"; {len(report.failures):,} failed, first: {first.record}: {first.message}"
+        text += f" → {first.action}" if first.action else ""  # what to do, as sync JOB says
     if report.aborted:
         text += f"; stopped: {report.aborted}"
     return text

@@ -134,7 +134,10 @@ def _iso(epoch_or_time: float | datetime) -> str:
 def run_summary(run: RunRecord) -> dict[str, Any]:
     report = run.report or {}
     failures = report.get("failures") or []
-    errors = [f"{f.get('record')}: {f.get('message')}" for f in failures[:FIRST_ERRORS]]
+    errors = [
+        f"{f.get('record')}: {f.get('message')}" + (f" → {f['action']}" if f.get("action") else "")
+        for f in failures[:FIRST_ERRORS]
+    ]
     if report.get("aborted"):
         errors.insert(0, f"stopped: {report['aborted']}")
     elif run.report is None and run.status == "running":

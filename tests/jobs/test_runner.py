@@ -237,3 +237,22 @@ def test_two_runners_in_threads_never_run_a_job_twice(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert sorted(names(ran)) == ["lists", "newsletters", "templates"]
+
+
+def test_the_runner_line_and_status_say_what_to_do_about_the_first_failure() -> None:
+    # `sync contacts` prints "→ Run `reconcile sync contacts --list x --full` once"; under
+    # `reconcile run` the line and `status` dropped it, leaving the admin with the symptom only
+    from reconcile.jobs.runner import summary
+    from reconcile.jobs.status import run_summary
+    from reconcile.jobs.sync import Report
+    from reconcile.state import RunRecord
+
+    report = Report("contacts", ENV)
+    report.fail("list 'x'", "not read: no watermark", "Run `reconcile sync contacts --full` once")
+    line = summary(report)
+    assert line.endswith("first: list 'x': not read: no watermark → Run `reconcile sync " +
+                         "contacts --full` once")  # fmt: skip
+    run = RunRecord(1, "sync:contacts", ENV, 0.0, 1.0, "finished", "failed", report.as_dict())
+    assert run_summary(run)["first_errors"] == [
+        "list 'x': not read: no watermark → Run `reconcile sync contacts --full` once"
+    ]
