@@ -158,8 +158,8 @@ class Runner:
         except LeaseHeld as exc:
             self.log.event(
                 "busy",
-                f"{name}: another runner ({exc.holder}) is running a job on "
-                "this environment; waiting",
+                f"{name}: another runner ({exc.holder}) is running a job on this "
+                "environment (one at a time); left for later",  # --once does not wait
                 job=name,
                 holder=exc.holder,
             )

@@ -93,6 +93,8 @@ def test_one_job_at_a_time_per_environment(tmp_path, clock, ran) -> None:
     assert r.once() == []
     assert ran == []
     assert "another runner (other-host:7:abcd) is running a job" in events.texts("busy")[0]
+    assert "waiting" not in events.texts("busy")[0]  # once() does not wait: it says so
+    assert events.texts("busy")[0].endswith("left for later")
     other.release_lease(runner_lease(ENV), "other-host:7:abcd")
     r.once()
     assert len(ran) == 3
