@@ -116,12 +116,23 @@ class LockHeld(Busy, StateError):
     """Another live run holds the lock: nothing was done (exit 4, not a failure)."""
 
 
+def describe_lease(name: str) -> str:
+    """A lease as an admin names it: ``sync:lists:<dynamics>|<getresponse>`` is "sync lists
+    on <dynamics> (GetResponse <getresponse>)"; any other name is quoted as it is."""
+    kind, _, rest = name.partition(":")
+    job, _, environment = rest.partition(":")
+    if kind != "sync" or not job or not environment:
+        return repr(name)
+    dynamics, _, getresponse = environment.partition("|")
+    return f"sync {job} on {dynamics}" + (f" (GetResponse {getresponse})" if getresponse else "")
+
+
 class LeaseHeld(Busy, StateError):
     """Another runner holds the lease of this job on this environment, and it has not expired."""
 
     def __init__(self, name: str, holder: str, expires_in: float) -> None:
         super().__init__(
-            f"another reconcile run ({holder}) is already doing {name!r}",
+            f"another reconcile run ({holder}) is already doing {describe_lease(name)}",
             hint=f"wait for it to finish; if that runner is gone, its lease expires in "
             f"{max(expires_in, 0):.0f} s and the next run takes over",
         )

@@ -125,7 +125,9 @@ def test_a_job_held_by_another_runner_is_not_run(env: Env, tmp_path: Path) -> No
     code, _, err = run(["sync", "templates"], env, state)
     assert code == 4
     assert "host-b:4242:ffff" in err
-    assert "templates" in err
+    # the job and the services as an admin names them, not the lease's key
+    assert f"sync templates on {env.dv_url} (GetResponse {env.gr_info['url']})" in err
+    assert "|" not in err
     assert templates(env) == {}
 
 

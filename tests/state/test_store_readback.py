@@ -305,7 +305,7 @@ def test_a_lease_is_over_at_its_expiry_instant(
     with pytest.raises(LeaseHeld) as held:
         store.acquire_lease("sync:lists:env", "b", 60)
     assert held.value.name == "sync:lists:env"
-    assert held.value.message == "another reconcile run (a) is already doing 'sync:lists:env'"
+    assert held.value.message == "another reconcile run (a) is already doing sync lists on env"
     assert held.value.hint is not None
     assert "its lease expires in 45 s" in held.value.hint
     assert store.lease_holder("sync:lists:env") == ("a", 1_000_060.0)
