@@ -100,7 +100,8 @@ class EnvironmentStatus:
     incidents: list[dict[str, Any]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"Environment {self.environment}"]
+        dynamics, _, getresponse = self.environment.partition("|")  # the key, as admins say it
+        out = [f"Environment {dynamics}" + (f" (GetResponse {getresponse})" if getresponse else "")]
         if self.runner:
             out.append(
                 f"  running now: {self.runner['holder']} (lease until {self.runner['until']})"

@@ -107,6 +107,7 @@ def test_status_shows_each_job_and_exits_1_when_one_failed(env: Env, tmp_path: P
     assert code == 0, out
     assert "No state store" not in out
     assert "templates (every 5m)" in out
+    assert f"Environment {env.dv_url} (GetResponse {env.gr_info['url']})" in out
     assert "next due    " in out
     assert "API calls   GetResponse" in out
     assert "Requests: GetResponse" in out
