@@ -10,6 +10,11 @@ section that mutates only that module and runs only its tests, runs ``mutmut run
 killed / total, and each surviving mutant with the line it changes (``mutmut show NAME`` in that
 folder shows it whole; the folder is kept when ``--keep`` is given).
 
+After adding tests, re-measuring only the survivors is much faster: copy the new test files
+into a kept folder, add them to its ``pytest_add_cli_args_test_selection`` and run
+``nice -n 19 python -m mutmut run NAME …`` there with the survivors' names (mutmut then forgets
+the other mutants' results: add its kills to the full run's).
+
 Timing out counts as killed (an infinite loop is a caught change); "no tests" counts as
 survived. Equivalent mutants — changes no test can see because the behaviour is the same — are
 named in a comment next to the code they concern and stay in the count as survivors, except
