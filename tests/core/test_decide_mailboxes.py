@@ -4,8 +4,8 @@ contacts on its mailbox (``same_email``) and a link whose names differ (``risk``
 
 from __future__ import annotations
 
-from reconcile.matching import MatchOptions
-from tests.core.test_matching import BACKGROUND, one
+from reconcile.matching import MatchOptions, match_contacts
+from tests.core.test_matching import BACKGROUND, crm_frame, gr_frame, one
 
 FAMILY = "famille.martin@orange.fr"
 
@@ -91,3 +91,29 @@ def test_a_review_reason_without_anything_to_add_is_the_pair_s_reason_alone() ->
     )
     assert row["decision"] == "review"
     assert row["reason"] == "email typo jean.dupond→jean.dupont, same name"
+
+
+def test_a_review_row_spells_its_reason_even_under_the_candidate_threshold() -> None:
+    options = MatchOptions(link_threshold=100, review_threshold=90, candidate_threshold=96)
+    row = one(
+        ("g1", "jean.dupond@orange.fr", "Jean Dupont"),
+        ("c1", "jean.dupont@orange.fr", "Jean", "Dupont"),
+        *BACKGROUND,
+        options=options,
+    )
+    assert row["decision"] == "review"
+    assert row["score"] < options.candidate_threshold
+    assert row["reason"] == "email typo jean.dupond→jean.dupont, same name"
+
+
+def test_two_addresses_claiming_one_crm_contact_are_both_reviewed_and_say_why() -> None:
+    gr = gr_frame(
+        ("g1", "jean.dupond@orange.fr", "Jean Dupont"),
+        ("g2", "jean.dupons@orange.fr", "Jean Dupont"),
+    )
+    out = match_contacts(
+        gr, crm_frame(("c1", "jean.dupont@orange.fr", "Jean", "Dupont"), *BACKGROUND)
+    )
+    assert out["decision"].tolist() == ["review", "review"]
+    for reason in out["reason"]:
+        assert reason.endswith("; another GetResponse address matches the same CRM contact")
