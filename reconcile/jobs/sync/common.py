@@ -26,7 +26,15 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from reconcile.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SERVICE, ServiceError
+from reconcile.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SERVICE,
+    ConfigError,
+    InputError,
+    ServiceError,
+)
 from reconcile.jobs.sync.context import Interrupted, SyncContext
 from reconcile.state import DONE, FAILED, PENDING, Entry, StateStore
 
@@ -344,6 +352,15 @@ def run_job(job: Job, ctx: SyncContext) -> Report:
             report.aborted = str(exc)
             report.aborted_by = _cause(exc)
             report.aborted_exit = getattr(exc, "exit_code", EXIT_SERVICE)
+        except (InputError, ConfigError) as exc:
+            # refused (an option or a setting to fix): the run ends with its reason on record,
+            # so that `reconcile status` does not show it as killed, nor the runner resume it
+            report.aborted = str(exc)
+            report.aborted_by = {"type": type(exc).__name__}
+            report.aborted_exit = exc.exit_code
+            _close(report, ctx, started, before)
+            ctx.state.save_report(run_id, report.outcome, report.as_dict())
+            raise
         if report.aborted is None and plan is not None:
             for name, value in plan.watermarks.items():
                 report.watermarks[name] = ctx.state.advance_watermark(name, value)

@@ -12,7 +12,9 @@ from typing import Any, ClassVar
 import pytest
 
 from reconcile.dataverse.errors import ServiceUnavailable
+from reconcile.errors import InputError, Problem
 from reconcile.getresponse.errors import WrongAddress
+from reconcile.jobs.status import run_summary
 from reconcile.jobs.sync import Journal, Param, Plan, Report, SyncContext, lease_name, run_job
 from reconcile.jobs.sync.context import StopSignal
 from reconcile.state import DONE, PENDING, LeaseHeld, StateStore
@@ -220,3 +222,28 @@ def test_a_lease_of_a_dead_process_on_this_host_is_taken_over_at_once(tmp_path: 
     ctx.state.acquire_lease(lease, alive, 600)
     with pytest.raises(LeaseHeld):
         run_job(ChunkedJob(["a"]), context(tmp_path / "state.sqlite3"))
+
+
+class RefusingJob(ChunkedJob):
+    """Its plan refuses an option, as ``sync lists --list <a name that is not there>`` does."""
+
+    def plan(self, ctx: SyncContext, journal: Journal) -> Plan:
+        raise InputError(Problem("--list nosuch: no GetResponse List record is named 'nosuch'"),
+                         hint="The lists are: clients_fr")  # fmt: skip
+
+
+def test_a_run_refused_for_an_option_is_on_record_as_stopped_not_killed(tmp_path: Path) -> None:
+    ctx = context(tmp_path / "s.db")
+    with pytest.raises(InputError):  # the CLI says it, exit 2
+        run_job(RefusingJob([]), ctx)
+    [run] = ctx.state.runs("sync:demo")
+    assert run.outcome == "aborted"
+    assert run.report is not None
+    assert "--list nosuch: no GetResponse List record" in run.report["aborted"]
+    assert "The lists are: clients_fr" in run.report["aborted"]
+    assert run.report["exit_code"] == 2
+    assert run.report["aborted_by"] == {"type": "InputError"}
+    summary = run_summary(run)
+    assert summary["first_errors"][0].startswith("stopped: ")
+    assert summary["outcome"] == "aborted"  # not "running … the run was killed"
+    assert ctx.state.lease_holder(lease_name("demo", ctx.environment)) is None
