@@ -12,10 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +22,9 @@ import pytest
 from reconcile.dataverse import install_roles, install_schema
 from reconcile.dataverse import schema as s
 from reconcile.dataverse.roles import SERVICE_USER
-from reconcile.sandbox.dataverse import DataverseSandbox
-from reconcile.sandbox.getresponse import GetResponseSandbox
-from reconcile.sandbox.server import SandboxServer
 from tests.jobs.migrate_env import Env, rows
 from tests.jobs.sync import activities_env as ae
-from tests.jobs.sync.kill_switch import KillSwitch
+from tests.jobs.sync.kill_switch import kill_then_finish, killable_sandboxes, run_sync
 
 CONTACTS = int(os.environ.get("RECONCILE_CRASH_CONTACTS", "750"))
 ITERATIONS = int(os.environ.get("RECONCILE_CRASH_ITERATIONS", "2"))
@@ -37,22 +32,15 @@ ITERATIONS = int(os.environ.get("RECONCILE_CRASH_ITERATIONS", "2"))
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    dv, gr = DataverseSandbox(seed=None), GetResponseSandbox(contact_delay=0)
-    switch = KillSwitch()
-    with (
-        SandboxServer(switch.wrap(dv.asgi_app, "/api/data/")) as dvs,
-        SandboxServer(switch.wrap(gr.asgi_app, "/v3/")) as grs,
-    ):
-        env = Env(dv, gr, dvs.url, grs.url)
-        dv.reset()
+    with killable_sandboxes() as (env, switch):
+        env.dv.reset()
         admin = env.dataverse()
         install_schema(admin)
         install_roles(admin)
-        dv.load({"identity_roles": {"service": [SERVICE_USER.name]}})
-        yield {"env": env, "switch": switch, "snapshot": dv.snapshot(),
+        env.dv.load({"identity_roles": {"service": [SERVICE_USER.name]}})
+        yield {"env": env, "switch": switch, "snapshot": env.dv.snapshot(),
                "now": dt.datetime.now(dt.UTC).replace(microsecond=0),
                "tmp": tmp_path_factory.mktemp("activities-crash")}  # fmt: skip
-    dv.close()
 
 
 def _fresh(world: dict[str, Any]) -> ae.Volume:
@@ -82,22 +70,8 @@ def _records(world: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 def _run(world: dict[str, Any], state: Path, at: int | None, after: bool) -> tuple[int, int]:
-    env: Env = world["env"]
-    environ = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RECONCILE_")},
-        **env.settings_env("service"),
-        "RECONCILE_ACTIVITIES_SOURCE": "report",
-    }
-    command = [sys.executable, "-c", "from reconcile.cli import main; main()",
-               "sync", "activities", "--state", str(state), "-q"]  # fmt: skip
-    proc = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    switch: KillSwitch = world["switch"]
-    switch.arm(proc.pid, at, after)
-    out, err = proc.communicate(timeout=300)
-    seen = switch.seen
-    switch.arm(None, None, False)
-    assert proc.returncode in (-signal.SIGKILL, 0, 3), (out + err).decode()[-3000:]
-    return proc.returncode, seen
+    return run_sync(world["switch"], world["env"], "activities", state, at, after,
+                    {"RECONCILE_ACTIVITIES_SOURCE": "report"})  # fmt: skip
 
 
 @pytest.mark.slow
@@ -114,15 +88,7 @@ def test_killed_anywhere_every_activity_is_written_exactly_once(world: dict[str,
     for iteration in range(ITERATIONS):
         _fresh(world)
         state = world["tmp"] / f"state-{iteration}.sqlite3"
-        for _ in range(rng.choice((1, 1, 2))):  # killed once, or again while resuming
-            at, after = rng.randint(1, requests), rng.random() < 0.5
-            if _run(world, state, at, after)[0] == -signal.SIGKILL:
-                kills += 1
-        for _ in range(3):  # a run stopped by a lost answer (exit 3) is simply run again
-            code, _ = _run(world, state, None, False)
-            if code == 0:
-                break
-        assert code == 0
+        kills += kill_then_finish(partial(_run, world, state), requests, rng)
         found = _records(world)
         assert len({r[0] for r in found}) == len(found), f"iteration {iteration}: duplicates"
         assert found == reference, f"iteration {iteration}"

@@ -16,10 +16,8 @@ import os
 import random
 import re
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +28,11 @@ from reconcile.dataverse.roles import SERVICE_USER
 from reconcile.getresponse import ApiKeyAuth, GetResponseClient
 from reconcile.jobs.demo_data import bring_list_over
 from reconcile.jobs.sync import SyncContext, environment_key, run_job
-from reconcile.sandbox.dataverse import DataverseSandbox
 from reconcile.sandbox.faults import Fault
-from reconcile.sandbox.getresponse import GetResponseSandbox
-from reconcile.sandbox.server import SandboxServer
 from reconcile.state import StateStore
 from tests.jobs.migrate_env import Env, rows
 from tests.jobs.sync.contacts_env import JOB, settings
-from tests.jobs.sync.kill_switch import KillSwitch
+from tests.jobs.sync.kill_switch import kill_then_finish, killable_sandboxes, run_sync
 from tests.jobs.sync.sync_env import Contexts
 
 PER_LIST = 400
@@ -55,21 +50,12 @@ SETTINGS = settings(deletion_scan="0", link_by_email=True)
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    dv, gr = DataverseSandbox(seed=None), GetResponseSandbox(contact_delay=0)
-    switch = KillSwitch()
     tmp = tmp_path_factory.mktemp("contacts-crash")
-    with (
-        SandboxServer(switch.wrap(dv.asgi_app, "/api/data/")) as dvs,
-        SandboxServer(switch.wrap(gr.asgi_app, "/v3/")) as grs,
-    ):
-        env = Env(dv, gr, dvs.url, grs.url)
+    with killable_sandboxes() as (env, switch):
         baseline = _first_run(env, tmp / "baseline.sqlite3")
         _change_getresponse(env)
         yield {"env": env, "switch": switch, "tmp": tmp, "snapshot": baseline,
                "state": tmp / "baseline.sqlite3"}  # fmt: skip
-        for client in env.clients:
-            client.close()
-    dv.close()
 
 
 def _first_run(env: Env, state: Path) -> Any:
@@ -180,22 +166,7 @@ def crm(env: Env) -> dict[str, Any]:
 
 
 def _cli(world: dict[str, Any], state: Path, at: int | None, after: bool) -> tuple[int, int]:
-    env: Env = world["env"]
-    environ = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RECONCILE_")},
-        **env.settings_env("service"),
-        **ENVIRONMENT,
-    }
-    command = [sys.executable, "-c", "from reconcile.cli import main; main()",
-               "sync", "contacts", "--state", str(state), "-q"]  # fmt: skip
-    proc = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    switch: KillSwitch = world["switch"]
-    switch.arm(proc.pid, at, after)
-    out, err = proc.communicate(timeout=300)
-    seen = switch.seen
-    switch.arm(None, None, False)
-    assert proc.returncode in (-signal.SIGKILL, 0, 3), (out + err).decode()[-3000:]
-    return proc.returncode, seen
+    return run_sync(world["switch"], world["env"], "contacts", state, at, after, ENVIRONMENT)
 
 
 @pytest.fixture(scope="module")
@@ -221,15 +192,7 @@ def test_killed_anywhere_sync_contacts_ends_like_an_uninterrupted_run(
     for iteration in range(ITERATIONS):
         state = world["tmp"] / f"state-{iteration}.sqlite3"
         _restore(world, state)
-        for _ in range(rng.choice((1, 1, 2))):  # killed once, or again while resuming
-            at, after = rng.randint(1, reference["requests"]), rng.random() < 0.5
-            if _cli(world, state, at, after)[0] == -signal.SIGKILL:
-                kills += 1
-        for _ in range(3):  # a run stopped by a lost answer (exit 3) is simply run again
-            code, _ = _cli(world, state, None, False)
-            if code == 0:
-                break
-        assert code == 0
+        kills += kill_then_finish(partial(_cli, world, state), reference["requests"], rng)
         found = crm(world["env"])
         for part in ("records", "fields"):
             extra = sorted(set(found[part]) - set(reference["crm"][part]))[:5]
