@@ -19,7 +19,6 @@ import os
 import random
 import signal
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from reconcile.sandbox.dataverse import DataverseSandbox
 from reconcile.sandbox.getresponse import GetResponseSandbox
 from reconcile.sandbox.server import SandboxServer
 from tests.jobs.migrate_env import crm_state
+from tests.jobs.sync.kill_switch import KillSwitch
 
 ROWS = 2500
 ITERATIONS = 10
@@ -42,58 +42,15 @@ BATCH = 200  # records per bulk request: more requests, so more places to be kil
 API = "/api/data/"
 
 
-class KillSwitch:
-    """ASGI middleware: kill ``pid`` at its ``at``-th Web API request, before or after the
-    sandbox handles it."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.lock = threading.Lock()
-        self.pid: int | None = None
-        self.at: int | None = None
-        self.after = False
-        self.seen = 0
-        self.killed = False
-
-    def arm(self, pid: int | None, at: int | None, after: bool) -> None:
-        with self.lock:
-            self.pid, self.at, self.after, self.seen, self.killed = pid, at, after, 0, False
-
-    def _kill(self) -> None:
-        if self.pid is not None and not self.killed:
-            os.kill(self.pid, signal.SIGKILL)
-            self.killed = True
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or API not in scope["path"]:
-            await self.app(scope, receive, send)
-            return
-        with self.lock:
-            self.seen += 1
-            hit = self.at is not None and self.seen == self.at and not self.killed
-        if hit and not self.after:
-            self._kill()
-            return
-        if not hit:
-            await self.app(scope, receive, send)
-            return
-
-        async def swallow(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                self._kill()  # processed; the answer never reaches the process
-
-        await self.app(scope, receive, swallow)
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     dv = DataverseSandbox(seed=None)
     gr = GetResponseSandbox(contact_delay=0)
-    switch = KillSwitch(dv.asgi_app)
+    switch = KillSwitch()
     frame, crm = sample(ROWS, seed=11)
     seed_getresponse(gr, frame)
     campaigns = {name: row[0] for name, row in _campaigns(gr).items()}
-    with SandboxServer(switch) as dvs, SandboxServer(gr.asgi_app) as grs:
+    with SandboxServer(switch.wrap(dv.asgi_app, API)) as dvs, SandboxServer(gr.asgi_app) as grs:
         yield {
             "dv": dv, "gr": gr, "switch": switch, "dv_url": dvs.url, "gr_url": grs.url,
             "crm": crm, "campaigns": campaigns, "tmp": tmp_path_factory.mktemp("crash"),

@@ -1,7 +1,8 @@
-"""Kill a sync job's process (SIGKILL, as ``kill -9``) at its n-th request to either sandbox:
+"""Kill a job's process (SIGKILL, as ``kill -9``) at its n-th request to either sandbox:
 before the sandbox sees it (nothing happened) or after the sandbox acted and before the
-answer leaves (it happened; the job never knew). Shared by the sync jobs' crash tests: the
-sandboxes behind the switch, the job run as the real CLI, and the kill-then-finish loop."""
+answer leaves (it happened; the job never knew). Shared by the crash tests of the migration
+and the sync jobs: the sandboxes behind the switch, the job run as the real CLI, and the
+kill-then-finish loop."""
 
 from __future__ import annotations
 
